@@ -1,0 +1,91 @@
+import re
+
+from django import forms
+from django.core.validators import validate_email
+
+from .models import Club, available_time_zones, validate_time_zone
+
+
+class TimeZoneField(forms.CharField):
+    """A time zone typed (with suggestions) as an IANA name, checked against zoneinfo."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("validators", [validate_time_zone])
+        kwargs.setdefault(
+            "help_text", "An IANA zone name such as America/Los_Angeles, Europe/London or UTC."
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"list": "time-zones", "autocomplete": "off"})
+
+
+def time_zone_choices() -> list[str]:
+    return sorted(available_time_zones())
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(
+        max_length=80, required=False, help_text="How other members see you."
+    )
+    time_zone = TimeZoneField(label="Your time zone")
+
+
+class ClubForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    slug = forms.SlugField(
+        max_length=60,
+        label="Address",
+        help_text="Letters, digits and hyphens; the club lives at /c/<address>/.",
+    )
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        help_text="What the club reads and when it meets. Markdown is allowed.",
+    )
+    visibility = forms.ChoiceField(choices=Club.Visibility.choices, widget=forms.RadioSelect)
+    join_policy = forms.ChoiceField(
+        choices=Club.JoinPolicy.choices,
+        widget=forms.RadioSelect,
+        label="How people join",
+        help_text="Private clubs are always by invitation only.",
+    )
+    time_zone = TimeZoneField(label="The club's time zone")
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"].lower()
+        if slug in {"new", "admin", "static", "media"}:
+            raise forms.ValidationError("That address is reserved; choose another.")
+        return slug
+
+
+class ClubSettingsForm(ClubForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["slug"]  # a club's address never changes: links to it live on
+
+
+class InvitationLinkForm(forms.Form):
+    days = forms.IntegerField(min_value=1, max_value=90, initial=7, label="Valid for (days)")
+
+
+class InvitationEmailForm(forms.Form):
+    emails = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Email addresses",
+        help_text="One per line or separated by commas; each gets a single-use link.",
+    )
+    days = forms.IntegerField(min_value=1, max_value=90, initial=7, label="Valid for (days)")
+
+    def clean_emails(self):
+        tokens = [t for t in re.split(r"[\s,;]+", self.cleaned_data["emails"]) if t]
+        bad = []
+        for token in tokens:
+            try:
+                validate_email(token)
+            except forms.ValidationError:
+                bad.append(token)
+        if bad:
+            raise forms.ValidationError("Not email addresses: " + ", ".join(bad))
+        if len(tokens) > 100:
+            raise forms.ValidationError("At most 100 addresses at once.")
+        return tokens

@@ -1,0 +1,207 @@
+"""Clubs, the people in them, and how people get in.
+
+Rules live in clubs/services.py; these models hold data and the invariants the
+database itself can guard.
+"""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_time_zones():
+        raise ValidationError(
+            "“%(value)s” is not a time zone we know. Pick one such as Europe/London.",
+            params={"value": value},
+            code="unknown_time_zone",
+        )
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def available_time_zones() -> frozenset[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(zoneinfo.available_timezones())
+    return _ZONES
+
+
+class Profile(models.Model):
+    """What a person shows of themself on the site, and the zone they read times in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    display_name = models.CharField(max_length=80, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.user.email.split("@")[0] or f"member {self.user_id}"
+
+
+class Club(models.Model):
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public: listed, anyone can read it"
+        PRIVATE = "private", "Private: only members can see it"
+
+    class JoinPolicy(models.TextChoices):
+        OPEN = "open", "Open: anyone signed in can join"
+        REQUEST = "request", "By request: organizers approve each request"
+        INVITE = "invite", "Invitation only"
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    join_policy = models.CharField(
+        max_length=10, choices=JoinPolicy.choices, default=JoinPolicy.OPEN
+    )
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(visibility__in=["public", "private"]), name="club_visibility_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(join_policy__in=["open", "request", "invite"]),
+                name="club_join_policy_valid",
+            ),
+            # A private club cannot be found by outsiders, so only invitations let
+            # people in: "open" or "by request" would be promises it cannot keep.
+            models.CheckConstraint(
+                condition=Q(visibility="public") | Q(join_policy="invite"),
+                name="club_private_is_invitation_only",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == self.Visibility.PUBLIC
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ORGANIZER = "organizer", "Organizer"
+        MEMBER = "member", "Member"
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PENDING = "pending", "Waiting for approval"
+        LEFT = "left", "Left"
+        REMOVED = "removed", "Removed"
+
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    joined_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["club", "user"], name="membership_one_per_user_club"),
+            models.CheckConstraint(
+                condition=Q(role__in=["organizer", "member"]), name="membership_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["active", "pending", "left", "removed"]),
+                name="membership_state_valid",
+            ),
+            # Only an active member can hold the organizer role.
+            models.CheckConstraint(
+                condition=Q(role="member") | Q(state="active"),
+                name="membership_organizer_is_active",
+            ),
+        ]
+        indexes = [models.Index(fields=["club", "state", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.club} ({self.role}, {self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == self.State.ACTIVE
+
+    @property
+    def is_organizer(self) -> bool:
+        return self.is_active and self.role == self.Role.ORGANIZER
+
+
+class Invitation(models.Model):
+    """A way into a club: a shareable link (many uses) or one email's invitation (one use)."""
+
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="invitations")
+    token = models.CharField(max_length=64, unique=True)
+    email = models.EmailField(blank=True, help_text="Empty for a shareable link.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="For an email invitation: who used it.",
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    use_count = models.PositiveIntegerField(default=0)
+    # Claimed before an email invitation is mailed, so a retried task never mails twice.
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="invitation_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.club} ({self.email or 'link'})"
+
+    @property
+    def is_link(self) -> bool:
+        return not self.email
+
+    def status(self, now=None) -> str:
+        now = now or timezone.now()
+        if self.revoked_at:
+            return "revoked"
+        if self.email and self.accepted_at:
+            return "used"
+        if self.expires_at <= now:
+            return "expired"
+        return "valid"

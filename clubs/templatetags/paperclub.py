@@ -1,0 +1,20 @@
+from django import template
+from django.utils.safestring import mark_safe
+
+from clubs.markdown import render_markdown
+
+register = template.Library()
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str) -> str:
+    return mark_safe(render_markdown(text))  # noqa: S308 - sanitised by nh3
+
+
+@register.filter
+def display_name(user) -> str:
+    """A person's display name, from a prefetched profile when there is one."""
+    profile = getattr(user, "profile", None)
+    if profile is not None:
+        return profile.name
+    return user.email.split("@")[0] if getattr(user, "email", "") else str(user)

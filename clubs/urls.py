@@ -1,0 +1,40 @@
+from django.urls import path, register_converter
+
+from . import views
+
+
+class MembershipActionConverter:
+    regex = "approve|decline|promote|demote|remove"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(MembershipActionConverter, "membership_action")
+
+app_name = "clubs"
+
+urlpatterns = [
+    path("clubs/", views.club_directory, name="directory"),
+    path("clubs/new/", views.club_create, name="create"),
+    path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("c/<slug:slug>/", views.club_home, name="home"),
+    path("c/<slug:slug>/settings/", views.club_settings, name="settings"),
+    path("c/<slug:slug>/join/", views.club_join, name="join"),
+    path("c/<slug:slug>/leave/", views.club_leave, name="leave"),
+    path("c/<slug:slug>/members/", views.club_members, name="members"),
+    path(
+        "c/<slug:slug>/members/<int:membership_id>/<membership_action:action>/",
+        views.membership_action,
+        name="membership_action",
+    ),
+    path("c/<slug:slug>/invitations/", views.invitations, name="invitations"),
+    path(
+        "c/<slug:slug>/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+]

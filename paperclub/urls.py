@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from clubs import views as club_views
+
+from . import views
+
+urlpatterns = [
+    path("", club_views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/profile/", club_views.profile_edit, name="profile"),
+    path("accounts/", include("allauth.urls")),
+    path("", include("clubs.urls")),
+]
+
+handler403 = "paperclub.views.error_403"
+handler404 = "paperclub.views.error_404"
+handler500 = "paperclub.views.error_500"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,59 @@
+"""Project-level pages that belong to no app: health and error pages."""
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+
+def _database_ok() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as error:  # any failure means unhealthy, and says why
+        return False, f"{type(error).__name__}: {error}"
+    return True, connection.vendor
+
+
+def _broker_ok() -> tuple[bool, str]:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return True, "embedded (tasks run in-process)"
+    from paperclub.celery_app import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+    except Exception as error:  # any failure means unhealthy, and says why
+        return False, f"{type(error).__name__}: {error}"
+    return True, "reachable"
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Anyone: is the database and the broker reachable? 200 if so, 503 if not."""
+    db_ok, db_detail = _database_ok()
+    broker_ok, broker_detail = _broker_ok()
+    healthy = db_ok and broker_ok
+    return JsonResponse(
+        {
+            "status": "ok" if healthy else "unhealthy",
+            "database": {"ok": db_ok, "detail": db_detail},
+            "broker": {"ok": broker_ok, "detail": broker_detail},
+        },
+        status=200 if healthy else 503,
+    )
+
+
+def error_404(request: HttpRequest, exception: Exception) -> object:
+    return render(request, "404.html", status=404)
+
+
+def error_403(request: HttpRequest, exception: Exception) -> object:
+    reason = str(exception) if exception and str(exception) else ""
+    return render(request, "403.html", {"reason": reason}, status=403)
+
+
+def error_500(request: HttpRequest) -> object:
+    return render(request, "500.html", status=500)

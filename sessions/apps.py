@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class SessionsConfig(AppConfig):
+    # The folder is `sessions/`, but django.contrib.sessions owns the label
+    # "sessions": ours is "meetings" (migrations and string references use it).
+    name = "sessions"
+    label = "meetings"
+    verbose_name = "Weekly sessions"
+    default_auto_field = "django.db.models.BigAutoField"
