@@ -4,7 +4,7 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "paperclub.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "paperclub.settings.base")
 
 app = Celery("paperclub")
 app.config_from_object("django.conf:settings", namespace="CELERY")

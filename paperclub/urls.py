@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/profile/", club_views.profile_edit, name="profile"),
     path("accounts/", include("allauth.urls")),
     path("", include("clubs.urls")),
+    path("", include("papers.urls")),
 ]
 
 handler403 = "paperclub.views.error_403"

@@ -23,7 +23,9 @@ def _broker_ok() -> tuple[bool, str]:
     from paperclub.celery_app import app
 
     try:
-        with app.connection_for_write() as conn:
+        # The URL from settings at call time (the app's config is read once per
+        # process), so the check probes exactly the broker Django is set up with.
+        with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
     except Exception as error:  # any failure means unhealthy, and says why
         return False, f"{type(error).__name__}: {error}"

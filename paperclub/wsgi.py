@@ -2,5 +2,5 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "paperclub.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "paperclub.settings.base")
 application = get_wsgi_application()

@@ -1,1 +1,186 @@
-# Models arrive with the papers issue.
+"""Papers (one row per work, shared by every club) and each club's backlog of them."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Paper(models.Model):
+    class MetadataState(models.TextChoices):
+        PENDING = "pending", "Waiting to fetch"
+        FETCHING = "fetching", "Fetching…"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    class PdfState(models.TextChoices):
+        NONE = "none", "No PDF"
+        PENDING = "pending", "Waiting to read"
+        READY = "ready", "Read"
+        FAILED = "failed", "Could not read"
+
+    # arXiv papers: the base id (no version) is the identity of the work.
+    arxiv_id = models.CharField(max_length=40, unique=True, null=True, blank=True)
+    arxiv_version = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    title = models.TextField(blank=True)
+    authors = models.JSONField(default=list, blank=True)
+    abstract = models.TextField(blank=True)
+    categories = models.JSONField(default=list, blank=True)
+    primary_category = models.CharField(max_length=40, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    revised_at = models.DateTimeField(null=True, blank=True)
+    abs_url = models.URLField(max_length=300, blank=True)
+    pdf_url = models.URLField(max_length=300, blank=True)
+    doi = models.CharField(max_length=200, blank=True)
+    comment = models.TextField(blank=True)
+    journal_ref = models.TextField(blank=True)
+    code_links = models.JSONField(default=list, blank=True)
+    # Papers not on arXiv: a link typed by hand, or an uploaded PDF.
+    url = models.URLField(max_length=500, blank=True)
+    pdf_file = models.FileField(upload_to="papers/%Y/%m/", blank=True)
+    # True while the title is only the uploaded file's name, to be replaced by
+    # what the worker reads from the PDF.
+    title_is_placeholder = models.BooleanField(default=False)
+
+    metadata_state = models.CharField(
+        max_length=10, choices=MetadataState.choices, default=MetadataState.PENDING
+    )
+    metadata_error = models.TextField(blank=True)
+    metadata_attempts = models.PositiveSmallIntegerField(default=0)
+    metadata_attempted_at = models.DateTimeField(null=True, blank=True)
+
+    pdf_state = models.CharField(max_length=10, choices=PdfState.choices, default=PdfState.NONE)
+    pdf_error = models.TextField(blank=True)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    pdf_title = models.TextField(blank=True)
+    pdf_author = models.TextField(blank=True)
+    first_pages_text = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(metadata_state__in=["pending", "fetching", "ready", "failed"]),
+                name="paper_metadata_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(pdf_state__in=["none", "pending", "ready", "failed"]),
+                name="paper_pdf_state_valid",
+            ),
+            # A paper is either on arXiv or has a title of its own.
+            models.CheckConstraint(
+                condition=Q(arxiv_id__isnull=False) | ~Q(title=""),
+                name="paper_has_arxiv_id_or_title",
+            ),
+        ]
+        indexes = [models.Index(fields=["metadata_state"])]
+
+    def __str__(self) -> str:
+        return self.title or (f"arXiv:{self.arxiv_id}" if self.arxiv_id else f"paper {self.pk}")
+
+    @property
+    def display_title(self) -> str:
+        return str(self)
+
+    @property
+    def year(self) -> int | None:
+        return self.published_at.year if self.published_at else None
+
+    @property
+    def first_authors(self) -> str:
+        authors = self.authors or []
+        if len(authors) > 3:
+            return ", ".join(authors[:3]) + " et al."
+        return ", ".join(authors)
+
+    @property
+    def link(self) -> str:
+        return self.abs_url or self.url or (self.pdf_file.url if self.pdf_file else "")
+
+    @property
+    def is_settled(self) -> bool:
+        """Nothing left for a worker to do: pages stop polling."""
+        busy = {self.MetadataState.PENDING, self.MetadataState.FETCHING}
+        return self.metadata_state not in busy and self.pdf_state != self.PdfState.PENDING
+
+
+class Tag(models.Model):
+    """A topic a club files its papers under."""
+
+    club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=40)
+    slug = models.SlugField(max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["club", "slug"], name="tag_unique_per_club")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Nomination(models.Model):
+    """A paper in one club's backlog."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        SCHEDULED = "scheduled", "Scheduled"
+        COVERED = "covered", "Covered"
+        ARCHIVED = "archived", "Archived"
+
+    club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="nominations")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="nominations")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pitch = models.TextField(max_length=1000, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="nominations")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
+    pinned_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set by organizers to fast-track a paper."
+    )
+    covered_on = models.DateField(null=True, blank=True)
+    # Kept in the row by the vote service (same transaction), so lists sort by
+    # votes without counting them on every page view.
+    vote_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["club", "paper"], name="nomination_one_per_club_paper"),
+            models.CheckConstraint(
+                condition=Q(state__in=["proposed", "scheduled", "covered", "archived"]),
+                name="nomination_state_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["club", "state", "-vote_count"]),
+            models.Index(fields=["club", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.paper} in {self.club}"
+
+    @property
+    def is_pinned(self) -> bool:
+        return self.pinned_at is not None
+
+
+class Vote(models.Model):
+    nomination = models.ForeignKey(Nomination, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["nomination", "user"], name="vote_one_per_member")
+        ]
+        indexes = [models.Index(fields=["user", "nomination"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.nomination}"

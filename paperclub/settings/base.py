@@ -154,7 +154,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")
 )
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "papers-sweep-stale-fetches": {"task": "papers.sweep_stale_fetches", "schedule": 600.0},
+}
+# arXiv calls go to their own queue, served by one worker with concurrency 1.
+CELERY_TASK_ROUTES = {"papers.fetch_arxiv_metadata": {"queue": "arxiv"}}
 CELERY_TIMEZONE = "UTC"
 
 # --- Email --------------------------------------------------------------------
@@ -282,6 +286,9 @@ CONTENT_SECURITY_POLICY = {
 # --- Paper Club -----------------------------------------------------------------
 ARXIV_API_URL = env.str("ARXIV_API_URL", default="https://export.arxiv.org/api/query")
 ARXIV_PDF_URL = env.str("ARXIV_PDF_URL", default="https://arxiv.org/pdf")
+# arXiv asks clients for at most one request every 3 seconds.
+ARXIV_MIN_INTERVAL_SECONDS = env.int("ARXIV_MIN_INTERVAL_SECONDS", default=3)
+ARXIV_TIMEOUT_SECONDS = env.float("ARXIV_TIMEOUT_SECONDS", default=15.0)
 PAPER_UPLOAD_MAX_BYTES = env.int("PAPER_UPLOAD_MAX_BYTES", default=30 * 1024 * 1024)
 INVITATION_DEFAULT_DAYS = 7
 

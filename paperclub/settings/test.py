@@ -58,4 +58,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = tempfile.mkdtemp(prefix="paperclub-test-media-")
+STATIC_ROOT = tempfile.mkdtemp(prefix="paperclub-test-static-")
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "test-celerybeat-schedule")
+# Nothing in the suite may reach the real arXiv: by default its URLs point at a
+# closed local port; tests that need answers start a local fake arXiv.
+ARXIV_API_URL = "http://127.0.0.1:9/api/query"
+ARXIV_PDF_URL = "http://127.0.0.1:9/pdf"
+ARXIV_MIN_INTERVAL_SECONDS = 0

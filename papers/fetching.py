@@ -1,0 +1,200 @@
+"""Services the workers call: fill papers in from arXiv and from their PDFs.
+
+Kept apart from services.py because these run in Celery, talk to the outside
+world through papers/arxiv_client.py and papers/pdf.py, and must survive every
+way those can fail. Each step records its state on the Paper, so a person sees
+"fetching…", the result, or the reason it failed.
+"""
+
+import logging
+import random
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from . import arxiv_client, pdf
+from .models import Paper
+
+log = logging.getLogger(__name__)
+
+# How many times an arXiv fetch is tried before the paper is marked failed.
+MAX_ATTEMPTS = 5
+# A well-formed id that arXiv answers with nothing is asked again this often
+# (arXiv sometimes answers empty under load) before we say "not found".
+MAX_NOT_FOUND_ATTEMPTS = 3
+ARXIV_SLOT_KEY = "papers:arxiv-request-slot"
+
+
+def retry_delay(attempt: int, *, retry_after: float | None = None) -> float:
+    """Exponential backoff with full jitter: 5 s, 10 s, 20 s… capped at 5 minutes."""
+    base = min(300.0, 5.0 * (2 ** max(0, attempt - 1)))
+    delay = random.uniform(base / 2, base)  # noqa: S311 - jitter, not security
+    return max(delay, retry_after or 0.0)
+
+
+def arxiv_slot_wait(*, max_wait: float = 30.0) -> bool:
+    """Take the one arXiv request slot shared by every worker (arXiv asks for
+    at most one request every 3 seconds per client). The slot is a cache key
+    added atomically (SET NX on Redis) that expires after the interval.
+    Returns False if no slot came free within max_wait."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        if cache.add(ARXIV_SLOT_KEY, "taken", timeout=settings.ARXIV_MIN_INTERVAL_SECONDS):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.25)
+
+
+@transaction.atomic
+def arxiv_papers_claim(*, paper_ids: list[int]) -> list[Paper]:
+    """Mark the papers still waiting as fetching, and count the attempt."""
+    papers = list(
+        Paper.objects.select_for_update(skip_locked=True).filter(
+            pk__in=paper_ids,
+            arxiv_id__isnull=False,
+            metadata_state__in=[Paper.MetadataState.PENDING, Paper.MetadataState.FETCHING],
+        )
+    )
+    now = timezone.now()
+    for paper in papers:
+        paper.metadata_state = Paper.MetadataState.FETCHING
+        paper.metadata_attempts += 1
+        paper.metadata_attempted_at = now
+    Paper.objects.bulk_update(
+        papers, ["metadata_state", "metadata_attempts", "metadata_attempted_at"]
+    )
+    return papers
+
+
+def _apply(paper: Paper, found: "arxiv_client.ArxivPaper") -> None:
+    paper.arxiv_version = found.version
+    paper.title = found.title or paper.title
+    paper.authors = found.authors
+    paper.abstract = found.abstract
+    paper.categories = found.categories
+    paper.primary_category = found.primary_category
+    paper.published_at = found.published
+    paper.revised_at = found.updated
+    paper.abs_url = found.abs_url
+    paper.pdf_url = found.pdf_url
+    paper.doi = found.doi
+    paper.comment = found.comment
+    paper.journal_ref = found.journal_ref
+    paper.code_links = found.code_links
+    paper.metadata_state = Paper.MetadataState.READY
+    paper.metadata_error = ""
+    if paper.pdf_state == Paper.PdfState.NONE:
+        paper.pdf_state = Paper.PdfState.PENDING
+    paper.save()
+
+
+@transaction.atomic
+def arxiv_result_apply(
+    *, papers: list[Paper], result: "arxiv_client.FetchResult", may_ask_again: bool = True
+) -> tuple[list[int], list[int]]:
+    """Fill in what arXiv returned. Returns (ready ids, ids to ask again)."""
+    ready, again = [], []
+    for paper in papers:
+        found = result.papers.get(paper.arxiv_id)
+        if found is not None:
+            _apply(paper, found)
+            ready.append(paper.pk)
+        elif not may_ask_again or paper.metadata_attempts >= MAX_NOT_FOUND_ATTEMPTS:
+            _fail(paper, f"arXiv has no paper with the id {paper.arxiv_id}: not found on arXiv.")
+        else:
+            _wait(paper, "arXiv answered without this paper; asking again shortly.")
+            again.append(paper.pk)
+    return ready, again
+
+
+@transaction.atomic
+def arxiv_fetch_failed(*, papers: list[Paper], reason: str, final: bool) -> None:
+    """Record a failed attempt: wait for a retry, or give up with the reason."""
+    for paper in papers:
+        if final or paper.metadata_attempts >= MAX_ATTEMPTS:
+            _fail(paper, reason)
+        else:
+            _wait(paper, f"{reason} Trying again shortly.")
+
+
+def _fail(paper: Paper, reason: str) -> None:
+    paper.metadata_state = Paper.MetadataState.FAILED
+    paper.metadata_error = reason
+    paper.save(update_fields=["metadata_state", "metadata_error"])
+
+
+def _wait(paper: Paper, reason: str) -> None:
+    paper.metadata_state = Paper.MetadataState.PENDING
+    paper.metadata_error = reason
+    paper.save(update_fields=["metadata_state", "metadata_error"])
+
+
+@transaction.atomic
+def paper_metadata_retry(*, paper: Paper) -> Paper:
+    """The "try again" button: start the attempts afresh."""
+    if paper.arxiv_id is None or paper.metadata_state != Paper.MetadataState.FAILED:
+        return paper
+    paper.metadata_state = Paper.MetadataState.PENDING
+    paper.metadata_attempts = 0
+    paper.metadata_error = ""
+    paper.save(update_fields=["metadata_state", "metadata_attempts", "metadata_error"])
+    from .tasks import fetch_arxiv_metadata
+
+    fetch_arxiv_metadata.delay_on_commit([paper.pk])
+    return paper
+
+
+def stale_fetching_papers(*, older_than: timedelta = timedelta(minutes=15)) -> list[int]:
+    """Papers left "fetching" by a worker that died: the beat sweep re-queues them."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Paper.objects.filter(
+            metadata_state__in=[Paper.MetadataState.FETCHING, Paper.MetadataState.PENDING],
+            arxiv_id__isnull=False,
+        )
+        .filter(metadata_attempted_at__lt=cutoff)
+        .values_list("pk", flat=True)[:500]
+    )
+
+
+# --- PDFs -------------------------------------------------------------------------
+
+
+def paper_pdf_bytes(*, paper: Paper) -> bytes:
+    """The PDF's bytes: the upload, or a download from arXiv (size-capped)."""
+    cap = settings.PAPER_UPLOAD_MAX_BYTES
+    if paper.pdf_file:
+        with paper.pdf_file.open("rb") as handle:
+            return pdf.pdf_bytes_from_file(handle, max_bytes=cap)
+    arxiv_id = arxiv_client.ArxivId(base=paper.arxiv_id, version=paper.arxiv_version)
+    return arxiv_client.download_pdf(
+        arxiv_id, pdf_url=settings.ARXIV_PDF_URL, max_bytes=cap, timeout=30.0
+    )
+
+
+@transaction.atomic
+def paper_pdf_apply(*, paper: Paper, info: "pdf.PdfInfo") -> Paper:
+    paper.page_count = info.page_count
+    paper.pdf_title = info.title
+    paper.pdf_author = info.author
+    paper.first_pages_text = info.first_pages_text
+    if paper.title_is_placeholder and info.title_guess:
+        paper.title = info.title_guess[:500]
+        paper.title_is_placeholder = False
+    paper.pdf_state = Paper.PdfState.READY
+    paper.pdf_error = ""
+    paper.save()
+    return paper
+
+
+@transaction.atomic
+def paper_pdf_failed(*, paper: Paper, reason: str) -> Paper:
+    paper.pdf_state = Paper.PdfState.FAILED
+    paper.pdf_error = reason
+    paper.save(update_fields=["pdf_state", "pdf_error"])
+    return paper

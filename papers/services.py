@@ -1,0 +1,360 @@
+"""Writes for papers, the backlog and votes.
+
+The rules: one Paper row per work (its normalised arXiv id is unique), one
+Nomination per paper per club, one Vote per member per nomination. The
+database guards each; these functions turn a conflict into the outcome a
+person expects (a double click counts once; proposing a paper the club has
+already counts as a vote for it).
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from clubs.models import Club, Membership
+
+from .arxiv_client import ArxivId, InvalidArxivId, parse_arxiv_id, split_id_tokens
+from .models import Nomination, Paper, Tag, Vote
+
+MAX_IDS_PER_BATCH = 50
+PITCH_MAX_LENGTH = 1000
+
+
+class PaperError(Exception):
+    """A change the rules do not allow; str(error) is shown to the person."""
+
+
+class NotAllowed(PaperError):
+    """The person may not do this (views answer 403)."""
+
+
+@dataclass
+class ProposeOutcome:
+    added: list[Nomination] = field(default_factory=list)
+    existing: list[Nomination] = field(default_factory=list)
+    # (token, message) for each malformed token, in the order given.
+    invalid: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def nominations(self) -> list[Nomination]:
+        return self.added + self.existing
+
+
+def _require_active_member(*, club: Club, user: AbstractBaseUser) -> None:
+    if not Membership.objects.filter(club=club, user=user, state=Membership.State.ACTIVE).exists():
+        raise NotAllowed("Only active members of this club can do that.")
+
+
+# --- Proposing ---------------------------------------------------------------------
+
+
+def parse_id_batch(text: str) -> tuple[list[ArxivId], list[tuple[str, str]]]:
+    """Split a textarea into valid ids and one message per malformed token."""
+    tokens = split_id_tokens(text)
+    if len(tokens) > MAX_IDS_PER_BATCH:
+        raise PaperError(f"That is {len(tokens)} ids; add at most {MAX_IDS_PER_BATCH} at once.")
+    ids: dict[str, ArxivId] = {}
+    invalid = []
+    for token in tokens:
+        try:
+            arxiv_id = parse_arxiv_id(token)
+        except InvalidArxivId as error:
+            invalid.append((token, str(error)))
+        else:
+            ids.setdefault(arxiv_id.base, arxiv_id)
+    return list(ids.values()), invalid
+
+
+def paper_for_arxiv_id(*, arxiv_id: ArxivId, created_by: AbstractBaseUser | None) -> Paper:
+    """The one Paper for this work, created pending when new."""
+    paper = Paper.objects.filter(arxiv_id=arxiv_id.base).first()
+    if paper is not None:
+        return paper
+    try:
+        with transaction.atomic():
+            return Paper.objects.create(
+                arxiv_id=arxiv_id.base,
+                arxiv_version=arxiv_id.version,
+                created_by=created_by,
+            )
+    except IntegrityError:
+        # Someone added the same work a moment ago.
+        return Paper.objects.get(arxiv_id=arxiv_id.base)
+
+
+@transaction.atomic
+def papers_propose(
+    *,
+    club: Club,
+    user: AbstractBaseUser,
+    text: str,
+    pitch: str = "",
+    tag_names: list[str] | tuple[str, ...] = (),
+) -> ProposeOutcome:
+    """Add arXiv papers (ids or URLs, up to 50) to a club's backlog.
+
+    Malformed tokens are reported by name; valid ones are still added. A paper
+    the club already has is not added twice: the person's vote is counted.
+    Metadata is fetched by a worker after commit.
+    """
+    _require_active_member(club=club, user=user)
+    ids, invalid = parse_id_batch(text)
+    outcome = ProposeOutcome(invalid=invalid)
+    to_fetch = []
+    for arxiv_id in ids:
+        paper = paper_for_arxiv_id(arxiv_id=arxiv_id, created_by=user)
+        if paper.metadata_state == Paper.MetadataState.PENDING:
+            to_fetch.append(paper.pk)
+        nomination, created = _nomination_get_or_create(
+            club=club, paper=paper, user=user, pitch=pitch, tag_names=tag_names
+        )
+        (outcome.added if created else outcome.existing).append(nomination)
+    if to_fetch:
+        from .tasks import fetch_arxiv_metadata
+
+        fetch_arxiv_metadata.delay_on_commit(to_fetch)
+    return outcome
+
+
+@transaction.atomic
+def paper_propose_by_link(
+    *,
+    club: Club,
+    user: AbstractBaseUser,
+    title: str,
+    url: str,
+    doi: str = "",
+    pitch: str = "",
+    tag_names: list[str] | tuple[str, ...] = (),
+) -> tuple[Nomination, bool]:
+    """Add a paper that is not on arXiv, typed in by hand."""
+    _require_active_member(club=club, user=user)
+    paper = Paper.objects.filter(url=url).exclude(url="").first() if url else None
+    if paper is None:
+        paper = Paper.objects.create(
+            title=title.strip(),
+            url=url,
+            doi=doi.strip(),
+            metadata_state=Paper.MetadataState.READY,
+            created_by=user,
+        )
+    return _nomination_get_or_create(
+        club=club, paper=paper, user=user, pitch=pitch, tag_names=tag_names
+    )
+
+
+@transaction.atomic
+def paper_propose_upload(
+    *,
+    club: Club,
+    user: AbstractBaseUser,
+    upload,
+    title: str = "",
+    pitch: str = "",
+    tag_names: list[str] | tuple[str, ...] = (),
+) -> Nomination:
+    """Add an uploaded PDF; a worker reads it after commit (page count, title)."""
+    _require_active_member(club=club, user=user)
+    paper = Paper(
+        title=title.strip(),
+        metadata_state=Paper.MetadataState.READY,
+        pdf_state=Paper.PdfState.PENDING,
+        created_by=user,
+    )
+    if not paper.title:
+        # A placeholder until the worker reads the title from the PDF.
+        paper.title = (upload.name or "Uploaded PDF").rsplit("/", 1)[-1][:200]
+        paper.title_is_placeholder = True
+    paper.pdf_file.save(upload.name or "paper.pdf", upload, save=False)
+    paper.save()
+    nomination, _ = _nomination_get_or_create(
+        club=club, paper=paper, user=user, pitch=pitch, tag_names=tag_names
+    )
+    from .tasks import read_paper_pdf
+
+    read_paper_pdf.delay_on_commit(paper.pk)
+    return nomination
+
+
+def _nomination_get_or_create(
+    *,
+    club: Club,
+    paper: Paper,
+    user: AbstractBaseUser,
+    pitch: str,
+    tag_names: list[str] | tuple[str, ...],
+) -> tuple[Nomination, bool]:
+    pitch = (pitch or "").strip()
+    if len(pitch) > PITCH_MAX_LENGTH:
+        raise PaperError(f"A pitch is at most {PITCH_MAX_LENGTH} characters.")
+    created = False
+    nomination = Nomination.objects.filter(club=club, paper=paper).first()
+    if nomination is None:
+        try:
+            with transaction.atomic():
+                nomination = Nomination.objects.create(
+                    club=club, paper=paper, proposed_by=user, pitch=pitch
+                )
+                created = True
+        except IntegrityError:
+            nomination = Nomination.objects.get(club=club, paper=paper)
+    if created and tag_names:
+        nomination.tags.set(tags_get_or_create(club=club, names=tag_names))
+    vote_add(nomination=nomination, user=user)
+    nomination.refresh_from_db(fields=["vote_count"])
+    return nomination, created
+
+
+def tags_get_or_create(*, club: Club, names: list[str] | tuple[str, ...]) -> list[Tag]:
+    tags = []
+    for name in dict.fromkeys(n.strip() for n in names if n and n.strip()):
+        slug = slugify(name)[:50]
+        if not slug:
+            continue
+        tag, _ = Tag.objects.get_or_create(club=club, slug=slug, defaults={"name": name[:40]})
+        tags.append(tag)
+    return tags
+
+
+# --- Voting ------------------------------------------------------------------------
+
+
+def vote_add(*, nomination: Nomination, user: AbstractBaseUser) -> bool:
+    """Count the person's vote once; returns whether a vote was added now."""
+    try:
+        with transaction.atomic():
+            Vote.objects.create(nomination=nomination, user=user)
+            Nomination.objects.filter(pk=nomination.pk).update(vote_count=F("vote_count") + 1)
+    except IntegrityError:
+        return False  # already voted (perhaps a double click a moment ago)
+    return True
+
+
+@transaction.atomic
+def nomination_vote_toggle(*, nomination: Nomination, user: AbstractBaseUser) -> tuple[bool, int]:
+    """Vote, or take the vote back. Returns (voted now, vote count)."""
+    _require_active_member(club=nomination.club, user=user)
+    if nomination.state == Nomination.State.ARCHIVED:
+        raise PaperError("This paper is archived; votes are closed.")
+    deleted, _ = Vote.objects.filter(nomination=nomination, user=user).delete()
+    if deleted:
+        Nomination.objects.filter(pk=nomination.pk).update(vote_count=F("vote_count") - 1)
+        voted = False
+    else:
+        vote_add(nomination=nomination, user=user)
+        voted = True
+    count = Nomination.objects.values_list("vote_count", flat=True).get(pk=nomination.pk)
+    return voted, count
+
+
+def nomination_votes_recount(*, nomination: Nomination) -> int:
+    count = Vote.objects.filter(nomination=nomination).count()
+    Nomination.objects.filter(pk=nomination.pk).update(vote_count=count)
+    return count
+
+
+# --- Curation (organizers) and the proposer's own changes ---------------------------
+
+
+@transaction.atomic
+def nomination_pin_set(*, nomination: Nomination, pinned: bool) -> Nomination:
+    nomination.pinned_at = timezone.now() if pinned else None
+    nomination.save(update_fields=["pinned_at"])
+    return nomination
+
+
+@transaction.atomic
+def nomination_archive_set(*, nomination: Nomination, archived: bool) -> Nomination:
+    if archived:
+        if nomination.state == Nomination.State.SCHEDULED:
+            raise PaperError("This paper is scheduled for a session; unschedule it first.")
+        nomination.state = Nomination.State.ARCHIVED
+    elif nomination.state == Nomination.State.ARCHIVED:
+        nomination.state = (
+            Nomination.State.COVERED if nomination.covered_on else Nomination.State.PROPOSED
+        )
+    nomination.save(update_fields=["state"])
+    return nomination
+
+
+@transaction.atomic
+def nomination_tags_set(*, nomination: Nomination, names: list[str]) -> Nomination:
+    nomination.tags.set(tags_get_or_create(club=nomination.club, names=names))
+    return nomination
+
+
+def _others_voted(nomination: Nomination) -> bool:
+    return Vote.objects.filter(nomination=nomination).exclude(user=nomination.proposed_by).exists()
+
+
+@transaction.atomic
+def nomination_edit_by_proposer(
+    *, nomination: Nomination, user: AbstractBaseUser, pitch: str, tag_names: list[str]
+) -> Nomination:
+    nomination = Nomination.objects.select_for_update().get(pk=nomination.pk)
+    if nomination.proposed_by_id != user.pk:
+        raise NotAllowed("Only the person who proposed this paper can edit it.")
+    if _others_voted(nomination):
+        raise PaperError("Others have voted for this paper, so its pitch can no longer change.")
+    if len(pitch.strip()) > PITCH_MAX_LENGTH:
+        raise PaperError(f"A pitch is at most {PITCH_MAX_LENGTH} characters.")
+    nomination.pitch = pitch.strip()
+    nomination.save(update_fields=["pitch"])
+    nomination.tags.set(tags_get_or_create(club=nomination.club, names=tag_names))
+    return nomination
+
+
+@transaction.atomic
+def nomination_withdraw(*, nomination: Nomination, user: AbstractBaseUser) -> None:
+    nomination = Nomination.objects.select_for_update().get(pk=nomination.pk)
+    if nomination.proposed_by_id != user.pk:
+        raise NotAllowed("Only the person who proposed this paper can withdraw it.")
+    if _others_voted(nomination):
+        raise PaperError("Others have voted for this paper, so it can no longer be withdrawn.")
+    if nomination.state != Nomination.State.PROPOSED:
+        raise PaperError("Only a paper that is still proposed can be withdrawn.")
+    nomination.delete()
+
+
+@transaction.atomic
+def nomination_delete(*, nomination: Nomination) -> None:
+    """Organizers remove spam; the shared Paper row stays for other clubs."""
+    if nomination.state == Nomination.State.SCHEDULED:
+        raise PaperError("This paper is scheduled for a session; unschedule it first.")
+    nomination.delete()
+
+
+@transaction.atomic
+def nominations_merge(*, keep: Nomination, duplicate: Nomination) -> Nomination:
+    """Fold a duplicate nomination of the same work into `keep`.
+
+    Each person's vote counts once; tags and the longer pitch survive.
+    """
+    if keep.pk == duplicate.pk:
+        raise PaperError("Choose two different nominations to merge.")
+    if keep.club_id != duplicate.club_id:
+        raise PaperError("Both nominations must be in the same club.")
+    keep = Nomination.objects.select_for_update().get(pk=keep.pk)
+    duplicate = Nomination.objects.select_for_update().get(pk=duplicate.pk)
+    voters = set(Vote.objects.filter(nomination=keep).values_list("user_id", flat=True))
+    Vote.objects.bulk_create(
+        [
+            Vote(nomination=keep, user_id=vote.user_id, created_at=vote.created_at)
+            for vote in Vote.objects.filter(nomination=duplicate)
+            if vote.user_id not in voters
+        ]
+    )
+    keep.tags.add(*duplicate.tags.all())
+    if len(duplicate.pitch) > len(keep.pitch):
+        keep.pitch = duplicate.pitch
+    if duplicate.pinned_at and not keep.pinned_at:
+        keep.pinned_at = duplicate.pinned_at
+    keep.save(update_fields=["pitch", "pinned_at"])
+    duplicate.delete()
+    nomination_votes_recount(nomination=keep)
+    keep.refresh_from_db()
+    return keep

@@ -1,0 +1,257 @@
+"""Backlog pages. Each view declares who may use it with @club_view(needs=...)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
+
+from . import fetching, selectors, services
+from .forms import MergeForm, NominationEditForm, ProposeForm, TagsForm, split_tags
+from .models import Nomination
+
+PAGE_SIZE = 25
+
+
+def _nomination(access: ClubAccess, nomination_id: int, user=None) -> Nomination:
+    try:
+        return selectors.nomination_detail(club=access.club, nomination_id=nomination_id, user=user)
+    except Nomination.DoesNotExist as error:
+        raise Http404("No such paper in this club.") from error
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+@club_view(needs=ANYONE)
+def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
+    options = selectors.BacklogFilter.from_params(request.GET)
+    nominations = selectors.backlog(club=access.club, user=request.user, options=options)
+    page = Paginator(nominations, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "papers/backlog.html",
+        {
+            "club": access.club,
+            "access": access,
+            "page": page,
+            "options": options,
+            "sorts": selectors.SORTS,
+            "states": selectors.STATES,
+            "tags": selectors.club_tags(club=access.club),
+        },
+    )
+
+
+@club_view(needs=MEMBER)
+def propose(request: HttpRequest, access: ClubAccess) -> HttpResponse:
+    form = ProposeForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        common = {
+            "club": access.club,
+            "user": request.user,
+            "pitch": data["pitch"],
+            "tag_names": data["tag_names"],
+        }
+        try:
+            if data.get("pdf"):
+                nomination = services.paper_propose_upload(
+                    upload=data["pdf"], title=data["title"], **common
+                )
+                messages.success(request, "PDF uploaded. We are reading it now.")
+                return redirect("papers:nomination", access.club.slug, nomination.pk)
+            if data.get("url"):
+                nomination, created = services.paper_propose_by_link(
+                    title=data["title"], url=data["url"], doi=data["doi"], **common
+                )
+                added, existing = ([nomination], []) if created else ([], [nomination])
+                return _after_propose(request, access, added, existing)
+            outcome = services.papers_propose(text=data["ids"], **common)
+        except services.PaperError as error:
+            form.add_error(None, str(error))
+        else:
+            if not outcome.invalid:
+                return _after_propose(request, access, outcome.added, outcome.existing)
+            # Keep only what needs fixing in the box; the valid ones are added.
+            if outcome.nominations:
+                _report_added(request, outcome.added, outcome.existing)
+            form = ProposeForm(data={"ids": "\n".join(token for token, _ in outcome.invalid)})
+            form.is_valid()
+            form.add_error("ids", [message for _, message in outcome.invalid])
+    return render(
+        request, "papers/propose.html", {"club": access.club, "access": access, "form": form}
+    )
+
+
+def _report_added(request, added, existing) -> None:
+    if added:
+        messages.success(
+            request,
+            f"Added {len(added)} paper{'s' if len(added) != 1 else ''} to the backlog.",
+        )
+    if existing:
+        messages.info(
+            request,
+            f"{len(existing)} {'was' if len(existing) == 1 else 'were'} already in the backlog: "
+            "your vote is counted.",
+        )
+
+
+def _after_propose(request, access, added, existing) -> HttpResponse:
+    _report_added(request, added, existing)
+    nominations = added + existing
+    if len(nominations) == 1:
+        return redirect("papers:nomination", access.club.slug, nominations[0].pk)
+    return redirect(reverse("papers:backlog", args=[access.club.slug]) + "?sort=new")
+
+
+@club_view(needs=ANYONE)
+def nomination(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpResponse:
+    item = _nomination(access, nomination_id, request.user)
+    context = {"club": access.club, "access": access, "nomination": item, "paper": item.paper}
+    if access.is_member and item.proposed_by_id == request.user.pk:
+        context["can_edit"] = not selectors.others_have_voted(nomination=item)
+        context["edit_form"] = NominationEditForm(
+            initial={"pitch": item.pitch, "tags": ", ".join(t.name for t in item.tags.all())}
+        )
+    if access.is_organizer:
+        context["tags_form"] = TagsForm(
+            initial={"tags": ", ".join(t.name for t in item.tags.all())}
+        )
+        context["merge_form"] = MergeForm()
+    return render(request, "papers/nomination.html", context)
+
+
+@club_view(needs=ANYONE)
+def paper_status(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpResponse:
+    """The paper's summary; htmx polls it while a worker is still busy."""
+    item = _nomination(access, nomination_id)
+    return render(
+        request,
+        "papers/_paper_status.html",
+        {"club": access.club, "nomination": item, "paper": item.paper},
+    )
+
+
+@require_POST
+@club_view(needs=MEMBER)
+def vote(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpResponse:
+    item = _nomination(access, nomination_id)
+    try:
+        voted, count = services.nomination_vote_toggle(nomination=item, user=request.user)
+    except services.NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except services.PaperError as error:
+        if request.htmx:
+            return HttpResponse(str(error), status=409)
+        messages.error(request, str(error))
+        return _back(request, reverse("papers:nomination", args=[access.club.slug, item.pk]))
+    if request.htmx:
+        item.has_voted, item.vote_count = voted, count
+        return render(
+            request, "papers/_vote_button.html", {"club": access.club, "nomination": item}
+        )
+    return _back(request, reverse("papers:backlog", args=[access.club.slug]))
+
+
+@require_POST
+@club_view(needs=MEMBER)
+def retry_fetch(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpResponse:
+    item = _nomination(access, nomination_id)
+    fetching.paper_metadata_retry(paper=item.paper)
+    messages.info(request, "Asking arXiv again…")
+    return redirect("papers:nomination", access.club.slug, item.pk)
+
+
+@require_POST
+@club_view(needs=MEMBER)
+def edit_own(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpResponse:
+    item = _nomination(access, nomination_id)
+    form = NominationEditForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "A pitch is at most 1,000 characters.")
+        return redirect("papers:nomination", access.club.slug, item.pk)
+    try:
+        services.nomination_edit_by_proposer(
+            nomination=item,
+            user=request.user,
+            pitch=form.cleaned_data["pitch"],
+            tag_names=split_tags(form.cleaned_data["tags"]),
+        )
+    except services.NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except services.PaperError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Saved.")
+    return redirect("papers:nomination", access.club.slug, item.pk)
+
+
+@require_POST
+@club_view(needs=MEMBER)
+def withdraw(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpResponse:
+    item = _nomination(access, nomination_id)
+    try:
+        services.nomination_withdraw(nomination=item, user=request.user)
+    except services.NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except services.PaperError as error:
+        messages.error(request, str(error))
+        return redirect("papers:nomination", access.club.slug, item.pk)
+    messages.success(request, "Withdrawn from the backlog.")
+    return redirect("papers:backlog", access.club.slug)
+
+
+@require_POST
+@club_view(needs=ORGANIZER)
+def curate(
+    request: HttpRequest, access: ClubAccess, nomination_id: int, action: str
+) -> HttpResponse:
+    """Organizers: pin, unpin, archive, restore, tags, merge, delete."""
+    item = _nomination(access, nomination_id)
+    here = reverse("papers:nomination", args=[access.club.slug, item.pk])
+    try:
+        if action in ("pin", "unpin"):
+            services.nomination_pin_set(nomination=item, pinned=action == "pin")
+            messages.success(request, "Pinned to the top." if action == "pin" else "Unpinned.")
+        elif action in ("archive", "restore"):
+            services.nomination_archive_set(nomination=item, archived=action == "archive")
+            messages.success(request, "Archived." if action == "archive" else "Restored.")
+        elif action == "tags":
+            form = TagsForm(request.POST)
+            if form.is_valid():
+                services.nomination_tags_set(
+                    nomination=item, names=split_tags(form.cleaned_data["tags"])
+                )
+                messages.success(request, "Topics saved.")
+        elif action == "merge":
+            form = MergeForm(request.POST)
+            duplicate = (
+                Nomination.objects.filter(
+                    club=access.club, pk=form.cleaned_data["duplicate"]
+                ).first()
+                if form.is_valid()
+                else None
+            )
+            if duplicate is None:
+                messages.error(request, "There is no such nomination in this club.")
+            else:
+                services.nominations_merge(keep=item, duplicate=duplicate)
+                messages.success(request, "Merged: each person's vote counts once.")
+        elif action == "delete":
+            services.nomination_delete(nomination=item)
+            messages.success(request, "Deleted from the backlog.")
+            return redirect("papers:backlog", access.club.slug)
+    except services.PaperError as error:
+        messages.error(request, str(error))
+    return redirect(here)

@@ -1,0 +1,243 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from clubs.models import Club, Invitation, Membership
+from tests.factories import ClubFactory, InvitationFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _create_form(**overrides):
+    data = {
+        "name": "Robots Reading",
+        "slug": "robots",
+        "description": "We read <script>alert(1)</script> **robots**",
+        "visibility": "public",
+        "join_policy": "open",
+        "time_zone": "Europe/London",
+    }
+    return data | overrides
+
+
+def test_create_club_page_creates_club_and_renders_sanitised_description(client):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(reverse("clubs:create"), _create_form())
+    assert response.status_code == 302
+    assert response["Location"] == reverse("clubs:home", args=["robots"])
+    home = client.get(response["Location"]).content.decode()
+    assert "<strong>robots</strong>" in home
+    assert "<script>alert(1)</script>" not in home
+
+
+def test_create_club_with_taken_slug_shows_error_and_changes_nothing(client):
+    ClubFactory(slug="robots")
+    client.force_login(UserFactory())
+    response = client.post(reverse("clubs:create"), _create_form())
+    assert response.status_code == 200
+    assert response.context["form"].errors["slug"] == [
+        "The address “robots” is already taken: choose another."
+    ]
+    assert Club.objects.count() == 1
+
+
+def test_create_club_with_unknown_time_zone_shows_error(client):
+    client.force_login(UserFactory())
+    response = client.post(reverse("clubs:create"), _create_form(time_zone="Mars/Olympus"))
+    assert response.status_code == 200
+    assert response.context["form"].errors["time_zone"] == [
+        "“Mars/Olympus” is not a time zone we know. Pick one such as Europe/London."
+    ]
+    assert Club.objects.count() == 0
+
+
+def test_create_club_requires_sign_in(client):
+    response = client.post(reverse("clubs:create"), _create_form())
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+    assert Club.objects.count() == 0
+
+
+def test_join_private_club_without_invitation_is_404(client):
+    club = ClubFactory(visibility="private", join_policy="invite")
+    user = UserFactory()
+    client.force_login(user)
+    assert client.post(reverse("clubs:join", args=[club.slug])).status_code == 404
+    assert not Membership.objects.filter(user=user).exists()
+
+
+def test_join_invitation_only_public_club_says_why(client):
+    club = ClubFactory(join_policy="invite")
+    client.force_login(UserFactory())
+    response = client.post(reverse("clubs:join", args=[club.slug]), follow=True)
+    assert "by invitation only" in response.content.decode()
+
+
+def test_last_organizer_leaving_gets_a_message_and_stays(client, club, organizer):
+    client.force_login(organizer)
+    response = client.post(reverse("clubs:leave", args=[club.slug]), follow=True)
+    assert "last organizer" in response.content.decode()
+    assert Membership.objects.get(club=club, user=organizer).is_organizer
+
+
+def test_last_organizer_demoting_themself_gets_a_message(client, club, organizer):
+    client.force_login(organizer)
+    membership = Membership.objects.get(club=club, user=organizer)
+    url = reverse("clubs:membership_action", args=[club.slug, membership.pk, "demote"])
+    response = client.post(url, follow=True)
+    assert "last organizer" in response.content.decode()
+    membership.refresh_from_db()
+    assert membership.role == "organizer"
+
+
+def test_organizer_approves_request(client, club, organizer):
+    request = MembershipFactory(club=club, state="pending")
+    client.force_login(organizer)
+    url = reverse("clubs:membership_action", args=[club.slug, request.pk, "approve"])
+    client.post(url)
+    request.refresh_from_db()
+    assert request.state == "active"
+
+
+def test_invitation_accept_page_and_join(client):
+    club = ClubFactory(visibility="private", join_policy="invite", name="Hidden Reading")
+    invitation = InvitationFactory(club=club)
+    url = reverse("clubs:invitation_accept", args=[invitation.token])
+    anonymous = client.get(url)
+    assert anonymous.status_code == 200
+    assert "Hidden Reading" in anonymous.content.decode()
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(url)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("clubs:home", args=[club.slug])
+    assert Membership.objects.get(club=club, user=user).state == "active"
+
+
+@pytest.mark.parametrize(
+    "change,status,text",
+    [
+        ({"revoked_at": timezone.now()}, 410, "withdrawn"),
+        ({"expires_at": timezone.now() - timedelta(minutes=1)}, 410, "expired"),
+    ],
+)
+def test_unusable_invitation_page_says_why_and_joins_nobody(client, change, status, text):
+    club = ClubFactory(visibility="private", join_policy="invite")
+    invitation = InvitationFactory(club=club, created_at=timezone.now() - timedelta(days=8))
+    Invitation.objects.filter(pk=invitation.pk).update(**change)
+    user = UserFactory()
+    client.force_login(user)
+    url = reverse("clubs:invitation_accept", args=[invitation.token])
+    response = client.post(url, follow=True)
+    assert response.status_code == status
+    assert text in response.content.decode()
+    assert not Membership.objects.filter(user=user).exists()
+
+
+def test_unknown_invitation_is_404(client):
+    response = client.get(reverse("clubs:invitation_accept", args=["nope"]))
+    assert response.status_code == 404
+
+
+def test_organizer_revokes_invitation(client, club, organizer):
+    invitation = InvitationFactory(club=club)
+    client.force_login(organizer)
+    client.post(reverse("clubs:invitation_revoke", args=[club.slug, invitation.pk]))
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+
+
+def test_forged_post_without_csrf_token_is_refused(club):
+    from django.test import Client
+
+    user = UserFactory()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post(reverse("clubs:join", args=[club.slug]))
+    assert response.status_code == 403
+    assert not Membership.objects.filter(club=club, user=user).exists()
+
+
+def test_profile_sets_time_zone_and_times_follow_it(client):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(reverse("profile"), {"display_name": "Ada", "time_zone": "Asia/Kolkata"})
+    assert response.status_code == 302
+    user.profile.refresh_from_db()
+    assert (user.profile.display_name, user.profile.time_zone) == ("Ada", "Asia/Kolkata")
+
+
+def test_club_page_renders_in_club_zone_for_anonymous_and_own_zone_for_member(client):
+    from django.utils import timezone as tz
+
+    seen = {}
+
+    def capture(sender, **kwargs):
+        seen["zone"] = tz.get_current_timezone_name()
+
+    from django.test.signals import template_rendered
+
+    club = ClubFactory(time_zone="Asia/Kolkata")
+    template_rendered.connect(capture)
+    try:
+        client.get(reverse("clubs:home", args=[club.slug]))
+        assert seen["zone"] == "Asia/Kolkata"
+        member = MembershipFactory(club=club, user=UserFactory(profile__time_zone="Europe/Paris"))
+        client.force_login(member.user)
+        client.get(reverse("clubs:home", args=[club.slug]))
+        assert seen["zone"] == "Europe/Paris"
+    finally:
+        template_rendered.disconnect(capture)
+
+
+# --- Query budgets: the number of queries does not grow with the rows -------------
+
+
+def _count_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def _add_clubs(count):
+    for _ in range(count):
+        MembershipFactory.create_batch(2, club=ClubFactory())
+
+
+def test_directory_queries_do_not_grow_with_clubs(client):
+    _add_clubs(1)
+    one = _count_queries(client, reverse("clubs:directory"))
+    _add_clubs(23)
+    many = _count_queries(client, reverse("clubs:directory"))
+    assert one == many
+    assert many <= 15
+
+
+def test_member_list_queries_do_not_grow_with_members(client, club, organizer):
+    client.force_login(organizer)
+    url = reverse("clubs:members", args=[club.slug])
+    MembershipFactory(club=club)
+    MembershipFactory(club=club, state="pending")
+    one = _count_queries(client, url)
+    MembershipFactory.create_batch(24, club=club)
+    MembershipFactory.create_batch(5, club=club, state="pending")
+    many = _count_queries(client, url)
+    assert one == many
+    assert many <= 15
+
+
+def test_home_queries_do_not_grow_with_my_clubs(client):
+    user = UserFactory()
+    client.force_login(user)
+    MembershipFactory(user=user)
+    one = _count_queries(client, reverse("home"))
+    MembershipFactory.create_batch(24, user=user)
+    many = _count_queries(client, reverse("home"))
+    assert one == many

@@ -1,0 +1,200 @@
+import pytest
+
+from papers import services
+from papers.models import Nomination, Paper, Vote
+from tests.factories import ClubFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def club_member(club, member):
+    return club, member
+
+
+def _propose(club, user, text, **kwargs):
+    return services.papers_propose(club=club, user=user, text=text, **kwargs)
+
+
+def test_propose_batch_adds_valid_ids_and_names_the_malformed(club_member):
+    club, member = club_member
+    outcome = _propose(club, member, "2106.09685, not-an-id\nhep-th/9901001v2 2113.00001")
+    assert [n.paper.arxiv_id for n in outcome.added] == ["2106.09685", "hep-th/9901001"]
+    assert [token for token, _ in outcome.invalid] == ["not-an-id", "2113.00001"]
+    assert all(token in message for token, message in outcome.invalid)
+    assert Paper.objects.get(arxiv_id="hep-th/9901001").arxiv_version == 2
+    assert Paper.objects.get(arxiv_id="2106.09685").metadata_state in {"pending", "failed", "ready"}
+
+
+@pytest.mark.parametrize(
+    "again",
+    [
+        "2106.09685v2",
+        "arXiv:2106.09685",
+        "https://arxiv.org/abs/2106.09685v1",
+        "https://arxiv.org/pdf/2106.09685.pdf",
+        "http://arxiv.org/pdf/2106.09685v3",
+    ],
+)
+def test_propose_same_work_in_another_form_counts_a_vote(club, member, again):
+    first = _propose(club, member, "2106.09685").added[0]
+    other = MembershipFactory(club=club).user
+    outcome = _propose(club, other, again)
+    assert outcome.added == []
+    assert [n.pk for n in outcome.existing] == [first.pk]
+    assert Nomination.objects.filter(club=club).count() == 1
+    assert Paper.objects.count() == 1
+    first.refresh_from_db()
+    assert first.vote_count == 2
+
+
+def test_propose_same_paper_twice_by_same_person_counts_once(club, member):
+    _propose(club, member, "1706.03762")
+    outcome = _propose(club, member, "1706.03762v7")
+    assert outcome.existing[0].vote_count == 1
+
+
+def test_same_paper_in_two_clubs_shares_one_paper_row(club, member):
+    other_club = ClubFactory()
+    other_member = MembershipFactory(club=other_club).user
+    _propose(club, member, "1706.03762")
+    _propose(other_club, other_member, "1706.03762")
+    assert Paper.objects.count() == 1
+    assert Nomination.objects.count() == 2
+
+
+def test_propose_more_than_fifty_ids_is_refused(club, member):
+    text = "\n".join(f"2106.{n:05d}" for n in range(51))
+    with pytest.raises(services.PaperError, match="at most 50"):
+        _propose(club, member, text)
+    assert Paper.objects.count() == 0
+
+
+def test_propose_pitch_too_long_is_refused(club, member):
+    with pytest.raises(services.PaperError, match="at most 1000"):
+        _propose(club, member, "1706.03762", pitch="x" * 1001)
+    assert Nomination.objects.count() == 0
+
+
+@pytest.mark.parametrize("state", ["pending", "removed", "left"])
+def test_non_active_members_cannot_propose_or_vote(club, member, state):
+    nomination = _propose(club, member, "1706.03762").added[0]
+    person = MembershipFactory(club=club, state=state).user
+    with pytest.raises(services.NotAllowed):
+        _propose(club, person, "2106.09685")
+    with pytest.raises(services.NotAllowed):
+        services.nomination_vote_toggle(nomination=nomination, user=person)
+    assert Vote.objects.filter(user=person).count() == 0
+
+
+def test_outsider_cannot_vote(club, member, outsider):
+    nomination = _propose(club, member, "1706.03762").added[0]
+    with pytest.raises(services.NotAllowed):
+        services.nomination_vote_toggle(nomination=nomination, user=outsider)
+
+
+def test_vote_toggle_on_and_off(club, member):
+    nomination = _propose(club, member, "1706.03762").added[0]
+    voter = MembershipFactory(club=club).user
+    assert services.nomination_vote_toggle(nomination=nomination, user=voter) == (True, 2)
+    assert services.nomination_vote_toggle(nomination=nomination, user=voter) == (False, 1)
+    assert services.nomination_vote_toggle(nomination=nomination, user=voter) == (True, 2)
+    assert Vote.objects.filter(nomination=nomination).count() == 2
+
+
+def test_database_refuses_a_second_vote(club, member):
+    from django.db import IntegrityError
+
+    nomination = _propose(club, member, "1706.03762").added[0]
+    with pytest.raises(IntegrityError):
+        Vote.objects.create(nomination=nomination, user=member)
+
+
+def test_propose_by_link_and_tags(club, member):
+    nomination, created = services.paper_propose_by_link(
+        club=club,
+        user=member,
+        title="A Paper Not On arXiv",
+        url="https://example.org/paper",
+        doi="10.1000/xyz",
+        tag_names=["Agents", "agents", "Evals"],
+    )
+    assert created is True
+    assert sorted(t.name for t in nomination.tags.all()) == ["Agents", "Evals"]
+    assert nomination.paper.metadata_state == "ready"
+
+
+def test_pin_archive_restore(club, member):
+    nomination = _propose(club, member, "1706.03762").added[0]
+    services.nomination_pin_set(nomination=nomination, pinned=True)
+    assert nomination.is_pinned
+    services.nomination_archive_set(nomination=nomination, archived=True)
+    assert nomination.state == "archived"
+    with pytest.raises(services.PaperError, match="archived"):
+        services.nomination_vote_toggle(nomination=nomination, user=member)
+    services.nomination_archive_set(nomination=nomination, archived=False)
+    assert nomination.state == "proposed"
+
+
+def test_merge_counts_each_persons_vote_once(club, member):
+    keep, _ = services.paper_propose_by_link(
+        club=club, user=member, title="Paper (journal)", url="https://example.org/a"
+    )
+    duplicate = _propose(club, member, "1706.03762").added[0]
+    both, only_dup = MembershipFactory(club=club).user, MembershipFactory(club=club).user
+    for user in (both,):
+        services.nomination_vote_toggle(nomination=keep, user=user)
+        services.nomination_vote_toggle(nomination=duplicate, user=user)
+    services.nomination_vote_toggle(nomination=duplicate, user=only_dup)
+    merged = services.nominations_merge(keep=keep, duplicate=duplicate)
+    assert merged.vote_count == 3  # member, both, only_dup
+    assert set(Vote.objects.filter(nomination=keep).values_list("user", flat=True)) == {
+        member.pk,
+        both.pk,
+        only_dup.pk,
+    }
+    assert not Nomination.objects.filter(pk=duplicate.pk).exists()
+
+
+def test_proposer_may_edit_and_withdraw_until_someone_else_votes(club, member):
+    nomination = _propose(club, member, "1706.03762", pitch="old").added[0]
+    services.nomination_edit_by_proposer(
+        nomination=nomination, user=member, pitch="new", tag_names=["x"]
+    )
+    nomination.refresh_from_db()
+    assert nomination.pitch == "new"
+    services.nomination_vote_toggle(nomination=nomination, user=MembershipFactory(club=club).user)
+    with pytest.raises(services.PaperError, match="Others have voted"):
+        services.nomination_edit_by_proposer(
+            nomination=nomination, user=member, pitch="newer", tag_names=[]
+        )
+    with pytest.raises(services.PaperError, match="Others have voted"):
+        services.nomination_withdraw(nomination=nomination, user=member)
+    assert Nomination.objects.filter(pk=nomination.pk).exists()
+
+
+def test_someone_else_cannot_withdraw(club, member):
+    nomination = _propose(club, member, "1706.03762").added[0]
+    with pytest.raises(services.NotAllowed):
+        services.nomination_withdraw(nomination=nomination, user=MembershipFactory(club=club).user)
+
+
+def test_withdraw_own_unvoted_nomination(club, member):
+    nomination = _propose(club, member, "1706.03762").added[0]
+    services.nomination_withdraw(nomination=nomination, user=member)
+    assert not Nomination.objects.filter(pk=nomination.pk).exists()
+    assert Paper.objects.filter(arxiv_id="1706.03762").exists()
+
+
+def test_proposing_enqueues_one_fetch_after_commit(club, member, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    with mock.patch("papers.tasks.fetch_arxiv_metadata.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            _propose(club, member, "1706.03762 2106.09685")
+        delay.assert_not_called()
+        for callback in callbacks:
+            callback()
+    ids = sorted(Paper.objects.values_list("pk", flat=True))
+    delay.assert_called_once_with(ids)
+
