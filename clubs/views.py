@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import home_sections, selectors, services
 from .forms import (
     ClubForm,
     ClubSettingsForm,
@@ -48,7 +48,10 @@ def club_directory(request: HttpRequest) -> HttpResponse:
 def club_create(request: HttpRequest) -> HttpResponse:
     """Anyone signed in; they become the club's first organizer."""
     profile = services.profile_ensure(user=request.user)
-    form = ClubForm(request.POST or None, initial={"time_zone": profile.time_zone})
+    form = ClubForm(
+        request.POST or None,
+        initial={"time_zone": profile.time_zone, "visibility": "public", "join_policy": "open"},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             club = services.club_create(creator=request.user, **form.cleaned_data)
@@ -87,7 +90,8 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 @club_view(needs=ANYONE)
 def club_home(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     club = selectors.club_with_organizers(slug=access.club.slug)
-    return render(request, "clubs/club_home.html", {"club": club, "access": access})
+    context = {"club": club, "access": access, **home_sections.context_for(request, access)}
+    return render(request, "clubs/club_home.html", context)
 
 
 @club_view(needs=ORGANIZER)

@@ -30,8 +30,10 @@ ARXIV_SLOT_KEY = "papers:arxiv-request-slot"
 
 
 def retry_delay(attempt: int, *, retry_after: float | None = None) -> float:
-    """Exponential backoff with full jitter: 5 s, 10 s, 20 s… capped at 5 minutes."""
-    base = min(300.0, 5.0 * (2 ** max(0, attempt - 1)))
+    """Exponential backoff with jitter: 5 s, 10 s, 20 s… (ARXIV_RETRY_BASE_SECONDS
+    doubling), each drawn from its upper half, capped at 5 minutes."""
+    first = settings.ARXIV_RETRY_BASE_SECONDS
+    base = min(300.0, first * (2 ** max(0, attempt - 1)))
     delay = random.uniform(base / 2, base)  # noqa: S311 - jitter, not security
     return max(delay, retry_after or 0.0)
 

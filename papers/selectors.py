@@ -152,3 +152,8 @@ def nomination_detail(
 
 def others_have_voted(*, nomination: Nomination) -> bool:
     return Vote.objects.filter(nomination=nomination).exclude(user=nomination.proposed_by).exists()
+
+
+def club_home_backlog_section(request, access) -> dict:
+    """The club home's "top of the backlog" (registered in PapersConfig.ready)."""
+    return {"backlog_top": backlog_top(club=access.club, user=request.user)}

@@ -136,11 +136,15 @@ def nomination(request: HttpRequest, access: ClubAccess, nomination_id: int) -> 
 def paper_status(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpResponse:
     """The paper's summary; htmx polls it while a worker is still busy."""
     item = _nomination(access, nomination_id)
-    return render(
-        request,
-        "papers/_paper_status.html",
-        {"club": access.club, "nomination": item, "paper": item.paper},
-    )
+    context = {
+        "club": access.club,
+        "nomination": item,
+        "paper": item.paper,
+        "heading": "h1" if request.GET.get("heading") == "h1" else "h3",
+        "link": bool(request.GET.get("link")),
+        "can_retry": access.is_member,
+    }
+    return render(request, "papers/_paper_status.html", context)
 
 
 @require_POST
@@ -159,7 +163,9 @@ def vote(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpRe
     if request.htmx:
         item.has_voted, item.vote_count = voted, count
         return render(
-            request, "papers/_vote_button.html", {"club": access.club, "nomination": item}
+            request,
+            "papers/_vote_button.html",
+            {"club": access.club, "nomination": item, "can_vote": True},
         )
     return _back(request, reverse("papers:backlog", args=[access.club.slug]))
 

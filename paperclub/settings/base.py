@@ -288,6 +288,7 @@ ARXIV_API_URL = env.str("ARXIV_API_URL", default="https://export.arxiv.org/api/q
 ARXIV_PDF_URL = env.str("ARXIV_PDF_URL", default="https://arxiv.org/pdf")
 # arXiv asks clients for at most one request every 3 seconds.
 ARXIV_MIN_INTERVAL_SECONDS = env.int("ARXIV_MIN_INTERVAL_SECONDS", default=3)
+ARXIV_RETRY_BASE_SECONDS = env.float("ARXIV_RETRY_BASE_SECONDS", default=5.0)
 ARXIV_TIMEOUT_SECONDS = env.float("ARXIV_TIMEOUT_SECONDS", default=15.0)
 PAPER_UPLOAD_MAX_BYTES = env.int("PAPER_UPLOAD_MAX_BYTES", default=30 * 1024 * 1024)
 INVITATION_DEFAULT_DAYS = 7

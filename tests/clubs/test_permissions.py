@@ -8,25 +8,38 @@ import pytest
 from django.urls import reverse
 
 from clubs.models import Club, Membership
+from papers import services as papers_services
 from tests.factories import InvitationFactory, MembershipFactory, UserFactory
 
 SECRET_NAME = "Zebra Secret Society"
 SECRET_MEMBER = "Quentin Hidden-Member"
 SECRET_TOKEN = "leaky-token-0123456789abcdefghij"
+SECRET_PITCH = "Read this before the rival club does"
+NO_NOMINATION = {"papers:backlog", "papers:propose"}
 
 ROLES = ["anonymous", "outsider", "pending", "member", "organizer"]
 
 # url name -> (method, expected outcome per role) for a PUBLIC club.
 # "login": redirect to sign in; "redirect": handled, sent back to a club page.
 PUBLIC = {
-    "home": ("get", [200, 200, 200, 200, 200]),
-    "settings": ("get", ["login", 403, 403, 403, 200]),
-    "members": ("get", ["login", 403, 403, 200, 200]),
-    "invitations": ("get", ["login", 403, 403, 403, 200]),
-    "join": ("post", ["login", "redirect", "redirect", "redirect", "redirect"]),
-    "leave": ("post", ["login", 403, "redirect", "redirect", "redirect"]),
-    "membership_action": ("post", ["login", 403, 403, 403, "redirect"]),
-    "invitation_revoke": ("post", ["login", 403, 403, 403, "redirect"]),
+    "clubs:home": ("get", [200, 200, 200, 200, 200]),
+    "clubs:settings": ("get", ["login", 403, 403, 403, 200]),
+    "clubs:members": ("get", ["login", 403, 403, 200, 200]),
+    "clubs:invitations": ("get", ["login", 403, 403, 403, 200]),
+    "clubs:join": ("post", ["login", "redirect", "redirect", "redirect", "redirect"]),
+    "clubs:leave": ("post", ["login", 403, "redirect", "redirect", "redirect"]),
+    "clubs:membership_action": ("post", ["login", 403, 403, 403, "redirect"]),
+    "clubs:invitation_revoke": ("post", ["login", 403, 403, 403, "redirect"]),
+    "papers:backlog": ("get", [200, 200, 200, 200, 200]),
+    "papers:propose": ("get", ["login", 403, 403, 200, 200]),
+    "papers:nomination": ("get", [200, 200, 200, 200, 200]),
+    "papers:status": ("get", [200, 200, 200, 200, 200]),
+    "papers:vote": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    "papers:retry": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    # Only the proposer (someone else here) may edit or withdraw.
+    "papers:edit": ("post", ["login", 403, 403, 403, 403]),
+    "papers:withdraw": ("post", ["login", 403, 403, 403, 403]),
+    "papers:curate": ("post", ["login", 403, 403, 403, "redirect"]),
 }
 
 
@@ -61,15 +74,21 @@ def scene(db):
     hidden = MembershipFactory(club=club, user=UserFactory(profile__display_name=SECRET_MEMBER))
     requester = MembershipFactory(club=club, state="pending")
     invitation = InvitationFactory(club=club, token=SECRET_TOKEN)
-    return club, people, hidden, requester, invitation
+    nomination = papers_services.papers_propose(
+        club=club, user=hidden.user, text="1706.03762", pitch=SECRET_PITCH
+    ).added[0]
+    return club, people, hidden, requester, invitation, nomination
 
 
-def _url(name, club, requester, invitation):
+def _url(name, club, requester, invitation, nomination):
     args = {
-        "membership_action": [club.slug, requester.pk, "approve"],
-        "invitation_revoke": [club.slug, invitation.pk],
-    }.get(name, [club.slug])
-    return reverse(f"clubs:{name}", args=args)
+        "clubs:membership_action": [club.slug, requester.pk, "approve"],
+        "clubs:invitation_revoke": [club.slug, invitation.pk],
+        "papers:curate": [club.slug, nomination.pk, "pin"],
+    }.get(name)
+    if args is None and name.startswith("papers:") and name not in NO_NOMINATION:
+        args = [club.slug, nomination.pk]
+    return reverse(name, args=args or [club.slug])
 
 
 def _check(client, people, role, method, url, expected):
@@ -90,9 +109,9 @@ def _check(client, people, role, method, url, expected):
 @pytest.mark.parametrize("role_index,role", list(enumerate(ROLES)))
 @pytest.mark.parametrize("name", sorted(PUBLIC))
 def test_public_club_url_outcome_for_role(client, scene, name, role_index, role):
-    club, people, hidden, requester, invitation = scene
+    club, people, hidden, requester, invitation, nomination = scene
     method, outcomes = PUBLIC[name]
-    url = _url(name, club, requester, invitation)
+    url = _url(name, club, requester, invitation, nomination)
     response = _check(client, people, role, method, url, outcomes[role_index])
     if outcomes[role_index] in (403, 404):
         body = response.content.decode()
@@ -103,39 +122,44 @@ def test_public_club_url_outcome_for_role(client, scene, name, role_index, role)
 @pytest.mark.parametrize("role_index,role", list(enumerate(ROLES)))
 @pytest.mark.parametrize("name", sorted(PRIVATE))
 def test_private_club_url_outcome_for_role(client, scene, name, role_index, role):
-    club, people, hidden, requester, invitation = scene
+    club, people, hidden, requester, invitation, nomination = scene
     Club.objects.filter(pk=club.pk).update(visibility="private", join_policy="invite")
     method, outcomes = PRIVATE[name]
-    url = _url(name, club, requester, invitation)
+    url = _url(name, club, requester, invitation, nomination)
     response = _check(client, people, role, method, url, outcomes[role_index])
-    if outcomes[role_index] in (403, 404):
-        body = response.content.decode()
-        assert SECRET_NAME not in body if outcomes[role_index] == 404 else True
-        assert SECRET_MEMBER not in body
-        assert SECRET_TOKEN not in body
+    body = response.content.decode()
+    if outcomes[role_index] == 404:
+        for secret in (SECRET_NAME, SECRET_MEMBER, SECRET_TOKEN, SECRET_PITCH):
+            assert secret not in body
+    elif outcomes[role_index] == 403:
+        for secret in (SECRET_MEMBER, SECRET_TOKEN, SECRET_PITCH):
+            assert secret not in body
 
 
 def test_matrix_covers_every_club_url():
-    from clubs.urls import urlpatterns
+    import clubs.urls
+    import papers.urls
 
-    club_urls = {p.name for p in urlpatterns if "<slug:slug>" in str(p.pattern)}
+    club_urls = {
+        f"{module.app_name}:{p.name}"
+        for module in (clubs.urls, papers.urls)
+        for p in module.urlpatterns
+        if "<slug:slug>" in str(p.pattern)
+    }
     assert club_urls == set(PUBLIC)
 
 
 def test_every_club_view_declares_who_may_use_it():
-    from clubs import views
+    import clubs.urls
+    import papers.urls
 
-    club_views = [
-        views.club_home,
-        views.club_settings,
-        views.club_join,
-        views.club_leave,
-        views.club_members,
-        views.membership_action,
-        views.invitations,
-        views.invitation_revoke,
+    undeclared = [
+        p.name
+        for module in (clubs.urls, papers.urls)
+        for p in module.urlpatterns
+        if "<slug:slug>" in str(p.pattern) and not hasattr(p.callback, "club_needs")
     ]
-    assert all(hasattr(view, "club_needs") for view in club_views)
+    assert undeclared == []
 
 
 def test_directory_hides_private_clubs(client, scene):
@@ -154,7 +178,7 @@ def test_members_page_shows_members_to_members_only(client, scene):
 
 
 def test_pending_member_cannot_approve_others(client, scene):
-    club, people, hidden, requester, invitation = scene
+    club, people, hidden, requester, *_ = scene
     client.force_login(people["pending"])
     url = reverse("clubs:membership_action", args=[club.slug, requester.pk, "approve"])
     assert client.post(url).status_code == 403

@@ -1,0 +1,37 @@
+"""A real Celery worker on real Redis, in this process, for integration tests."""
+
+import contextlib
+from collections.abc import Iterator
+
+from django.test import override_settings
+
+from paperclub.celery_app import app
+from tests.services import need_redis
+
+
+@contextlib.contextmanager
+def running_worker(**settings_overrides) -> Iterator[None]:
+    """Point Celery at Redis (db 15, emptied first), run a solo worker on every queue."""
+    from celery.contrib.testing.worker import start_worker
+    from redis import Redis
+
+    url = need_redis()
+    Redis.from_url(url).flushdb()
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    app.conf.update(broker_url=url, task_always_eager=False)
+    app._pool = None  # a producer pool made for the old broker must not be reused
+    try:
+        with (
+            override_settings(CELERY_TASK_ALWAYS_EAGER=False, **settings_overrides),
+            start_worker(
+                app,
+                pool="solo",
+                perform_ping_check=False,
+                queues=["celery", "arxiv"],
+                shutdown_timeout=10,
+            ),
+        ):
+            yield
+    finally:
+        app.conf.update(saved)
+        app._pool = None

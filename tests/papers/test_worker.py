@@ -1,0 +1,81 @@
+"""A real Celery worker on real Redis fills papers in from a local fake arXiv."""
+
+import time
+
+import pytest
+
+from papers import services
+from papers.models import Paper
+from tests.celery_worker import running_worker
+from tests.factories import ClubFactory, MembershipFactory
+from tests.papers.fake_arxiv import atom_entry
+from tests.papers.pdf_factory import make_pdf
+
+
+def _wait_until(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return predicate()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_fetches_a_batch_and_reads_the_pdf(fake_arxiv, django_capture_on_commit_callbacks):
+    fake_arxiv.add_entry(
+        "2106.09685",
+        atom_entry(
+            "2106.09685v2",
+            title="LoRA: Low-Rank Adaptation of Large Language Models",
+            authors=["Edward J. Hu", "Yelong Shen"],
+            summary="We propose LoRA. Code: https://github.com/microsoft/LoRA.",
+        ),
+    )
+    fake_arxiv.add_entry(
+        "1706.03762", atom_entry("1706.03762v7", title="Attention Is All You Need")
+    )
+    fake_arxiv.add_pdf(
+        "2106.09685v2", make_pdf(["LoRA: Low-Rank Adaptation", "Page two"], title="LoRA")
+    )
+    club = ClubFactory()
+    member = MembershipFactory(club=club).user
+    with running_worker(
+        ARXIV_API_URL=fake_arxiv.api_url,
+        ARXIV_PDF_URL=fake_arxiv.pdf_url,
+        ARXIV_RETRY_BASE_SECONDS=0.1,
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.papers_propose(
+                club=club, user=member, text="2106.09685\n1706.03762\n2412.99999"
+            )
+
+        def settled():
+            return all(p.is_settled for p in Paper.objects.all()) and Paper.objects.count() == 3
+
+        assert _wait_until(settled), list(
+            Paper.objects.values_list("arxiv_id", "metadata_state", "pdf_state", "metadata_error")
+        )
+
+    lora = Paper.objects.get(arxiv_id="2106.09685")
+    assert (lora.title, lora.authors, lora.arxiv_version) == (
+        "LoRA: Low-Rank Adaptation of Large Language Models",
+        ["Edward J. Hu", "Yelong Shen"],
+        2,
+    )
+    assert lora.code_links == ["https://github.com/microsoft/LoRA"]
+    assert (lora.pdf_state, lora.page_count) == ("ready", 2)
+    assert "Page two" in lora.first_pages_text
+    attention = Paper.objects.get(arxiv_id="1706.03762")
+    assert attention.metadata_state == "ready"
+    assert attention.pdf_state == "failed"  # the fake arXiv has no PDF for it
+    missing = Paper.objects.get(arxiv_id="2412.99999")
+    assert missing.metadata_state == "failed"
+    assert (
+        missing.metadata_error == "arXiv has no paper with the id 2412.99999: not found on arXiv."
+    )
+    assert missing.metadata_attempts == 3
+    # One id_list request per batch, then only the missing id was asked again.
+    api_calls = [r.id_list for r in fake_arxiv.requests if r.path == "/api/query"]
+    assert api_calls[0] == ["2106.09685", "1706.03762", "2412.99999"]
+    assert api_calls[1:] == [["2412.99999"], ["2412.99999"]]
