@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.papers.conftest import fake_arxiv  # noqa: F401 - a shared fixture
 from tests.services import CHROMIUM_ARGS, need_chromium
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"

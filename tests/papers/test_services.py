@@ -2,7 +2,7 @@ import pytest
 
 from papers import services
 from papers.models import Nomination, Paper, Vote
-from tests.factories import ClubFactory, MembershipFactory, UserFactory
+from tests.factories import ClubFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -186,7 +186,9 @@ def test_withdraw_own_unvoted_nomination(club, member):
     assert Paper.objects.filter(arxiv_id="1706.03762").exists()
 
 
-def test_proposing_enqueues_one_fetch_after_commit(club, member, django_capture_on_commit_callbacks):
+def test_proposing_enqueues_one_fetch_after_commit(
+    club, member, django_capture_on_commit_callbacks
+):
     from unittest import mock
 
     with mock.patch("papers.tasks.fetch_arxiv_metadata.delay") as delay:
@@ -197,4 +199,3 @@ def test_proposing_enqueues_one_fetch_after_commit(club, member, django_capture_
             callback()
     ids = sorted(Paper.objects.values_list("pk", flat=True))
     delay.assert_called_once_with(ids)
-

@@ -1,0 +1,89 @@
+"""A member adds a paper by arXiv id, watches it fill in, and votes without a reload."""
+
+import re
+
+import pytest
+
+from papers.models import Nomination, Vote
+from tests.browser.conftest import screenshot
+from tests.celery_worker import running_worker
+from tests.factories import PASSWORD, ClubFactory, MembershipFactory
+from tests.papers.fake_arxiv import atom_entry, catalogue_feed
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _sign_in(page, email: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("Sign in", re.I)).click()
+    page.wait_for_url(re.compile("/$"))
+
+
+def test_add_paper_watch_it_fetch_and_vote_without_reload(new_page, fake_arxiv):
+    club = ClubFactory(slug="llm-club", name="LLM Club")
+    member = MembershipFactory(club=club).user
+    fake_arxiv.add_entry(
+        "2106.09685",
+        atom_entry(
+            "2106.09685v2",
+            title="LoRA: Low-Rank Adaptation of Large Language Models",
+            authors=["Edward J. Hu", "Yelong Shen", "Phillip Wallis"],
+            summary="We propose Low-Rank Adaptation, or LoRA.",
+        ),
+    )
+    # arXiv answers slowly, so the page shows "fetching" before the title.
+    fake_arxiv.queue(body=catalogue_feed(fake_arxiv.catalogue, ["2106.09685"]), delay=2.5)
+    with running_worker(
+        ARXIV_API_URL=fake_arxiv.api_url,
+        ARXIV_PDF_URL=fake_arxiv.pdf_url,
+        ARXIV_RETRY_BASE_SECONDS=0.1,
+    ):
+        page = new_page()
+        _sign_in(page, member.email)
+        page.goto("/c/llm-club/backlog/add/")
+        page.get_by_label("arXiv ids or links").fill("https://arxiv.org/abs/2106.09685v1")
+        page.get_by_role("button", name="Add to the backlog").click()
+        page.wait_for_url(re.compile(r"/c/llm-club/papers/\d+/$"))
+        assert page.get_by_text("Fetching from arXiv…").is_visible()
+        screenshot(page, "nomination-fetching")
+        page.get_by_role("heading", name=re.compile("LoRA: Low-Rank Adaptation")).wait_for(
+            timeout=20_000
+        )
+        assert page.get_by_text("Edward J. Hu, Yelong Shen, Phillip Wallis").is_visible()
+        screenshot(page, "nomination-after-fetch")
+
+    nomination = Nomination.objects.get(club=club)
+    other = MembershipFactory(club=club).user
+    page = new_page()
+    _sign_in(page, other.email)
+    page.goto("/c/llm-club/backlog/")
+    url_before = page.url
+    vote = page.get_by_role("button", name=re.compile("Vote for LoRA"))
+    assert vote.get_attribute("aria-pressed") == "false"
+    assert vote.inner_text().split() == ["▲", "1"]
+    page.evaluate("window.__notReloaded = true")
+    vote.click()
+    page.locator('button.vote[aria-pressed="true"]').wait_for()
+    assert page.get_by_role("button", name=re.compile("Vote for LoRA")).inner_text().split() == [
+        "▲",
+        "2",
+    ]
+    assert page.evaluate("window.__notReloaded") is True  # htmx swapped it in place
+    assert page.url == url_before
+    assert Vote.objects.filter(nomination=nomination, user=other).exists()
+    screenshot(page, "backlog-after-vote")
+    assert page.csp_violations == []
+
+    # Without JavaScript the same button is a plain form POST.
+    no_js = new_page(javascript=False, width=375, height=800)
+    third = MembershipFactory(club=club).user
+    _sign_in(no_js, third.email)
+    no_js.goto("/c/llm-club/backlog/")
+    no_js.get_by_role("button", name=re.compile("Vote for LoRA")).click()
+    no_js.wait_for_load_state()
+    button = no_js.get_by_role("button", name=re.compile("Vote for LoRA"))
+    assert button.get_attribute("aria-pressed") == "true"
+    assert button.inner_text().split() == ["▲", "3"]
+    screenshot(no_js, "backlog-no-js-phone")
