@@ -35,7 +35,7 @@ class ClubForm(forms.Form):
     slug = forms.SlugField(
         max_length=60,
         label="Address",
-        help_text="Letters, digits and hyphens; the club lives at /c/<address>/.",
+        help_text="Letters, digits and hyphens; the club lives at /c/your-address/.",
     )
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}),

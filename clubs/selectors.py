@@ -1,7 +1,8 @@
 """Reads for clubs: each returns a query shaped so templates never query again."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Lower, NullIf
 
 from .models import Club, Invitation, Membership
 
@@ -34,10 +35,12 @@ def memberships_of_user(*, user: AbstractBaseUser) -> QuerySet[Membership]:
 
 
 def club_members(*, club: Club) -> QuerySet[Membership]:
+    """Organizers first, then everyone by the name they show."""
+    shown_name = Lower(Coalesce(NullIf("user__profile__display_name", Value("")), "user__email"))
     return (
         Membership.objects.filter(club=club, state=Membership.State.ACTIVE)
         .select_related("user__profile")
-        .order_by("role", "user__profile__display_name", "user__email")
+        .order_by("-role", shown_name, "pk")  # "organizer" sorts after "member"
     )
 
 

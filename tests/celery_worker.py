@@ -19,7 +19,7 @@ def running_worker(**settings_overrides) -> Iterator[None]:
     Redis.from_url(url).flushdb()
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=url, task_always_eager=False)
-    app._pool = None  # a producer pool made for the old broker must not be reused
+    _forget_connections()
     try:
         with (
             override_settings(CELERY_TASK_ALWAYS_EAGER=False, **settings_overrides),
@@ -34,4 +34,11 @@ def running_worker(**settings_overrides) -> Iterator[None]:
             yield
     finally:
         app.conf.update(saved)
-        app._pool = None
+        _forget_connections()
+
+
+def _forget_connections() -> None:
+    # Eager tasks still open a producer on the configured broker (memory://);
+    # pools made for it would send this test's tasks into memory, not Redis.
+    app._pool = None
+    app.amqp._producer_pool = None

@@ -1,0 +1,68 @@
+"""Production settings: `check --deploy` is clean, and a missing SECRET_KEY stops the app.
+
+Each case runs manage.py in a subprocess with only the environment given here, so
+the settings are read exactly as a production process reads them. A developer's
+.env is not read (see MANAGE_WITHOUT_DOTENV): it would change what is checked.
+"""
+
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# manage.py with django-environ's read_env() turned off, so a local .env file
+# cannot leak settings into the run.
+MANAGE_WITHOUT_DOTENV = (
+    "import runpy, sys, environ\n"
+    "environ.Env.read_env = lambda *args, **kwargs: None\n"
+    "sys.argv[0] = 'manage.py'\n"
+    "runpy.run_path('manage.py', run_name='__main__')\n"
+)
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", MANAGE_WITHOUT_DOTENV, *args],
+        cwd=BASE_DIR,
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def production_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(60)[:60],
+        "ALLOWED_HOSTS": "paperclub.example.org",
+        "SITE_URL": "https://paperclub.example.org",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+
+
+def test_check_deploy_production_env_has_no_warnings(production_env):
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=production_env)
+
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == "System check identified no issues (0 silenced).\n"
+
+
+@pytest.mark.parametrize("secret_key", [None, ""], ids=["unset", "empty"])
+def test_settings_without_secret_key_refuse_to_load(production_env, secret_key):
+    del production_env["SECRET_KEY"]
+    if secret_key is not None:
+        production_env["SECRET_KEY"] = secret_key
+
+    result = _manage("check", env=production_env)
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: SECRET_KEY must be set when DEBUG is off."
+    )

@@ -1,0 +1,147 @@
+"""The embedded mode: what `./scripts/serve` gives a newcomer with nothing configured.
+
+An SQLite file, tasks in-process, mail on the console, DEBUG on, and the demo club.
+Everything runs through manage.py in subprocesses with the production settings
+module (manage.py's default, not the test settings) and a clean environment: no
+DATABASE_URL but the SQLite file, no REDIS_URL, no EMAIL_HOST. A developer's .env
+is not read (see MANAGE_WITHOUT_DOTENV), so it cannot turn the embedded mode off.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clubs.demo import DEMO_CLUB_SLUG, DEMO_PEOPLE
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEMO_CLUB_NAME = "Latent Space Paper Club"
+
+MANAGE_WITHOUT_DOTENV = (
+    "import runpy, sys, environ\n"
+    "environ.Env.read_env = lambda *args, **kwargs: None\n"
+    "sys.argv[0] = 'manage.py'\n"
+    "runpy.run_path('manage.py', run_name='__main__')\n"
+)
+
+COUNTS_SCRIPT = f"""
+import json
+from django.contrib.auth import get_user_model
+from clubs.models import Club, Membership
+from papers.models import Nomination
+print(json.dumps({{
+    "clubs": Club.objects.count(),
+    "demo_clubs": Club.objects.filter(slug="{DEMO_CLUB_SLUG}").count(),
+    "users": get_user_model().objects.count(),
+    "demo_memberships": Membership.objects.filter(club__slug="{DEMO_CLUB_SLUG}").count(),
+    "demo_nominations": Nomination.objects.filter(club__slug="{DEMO_CLUB_SLUG}").count(),
+}}))
+"""
+
+PAGES = ["/", "/clubs/", f"/c/{DEMO_CLUB_SLUG}/", "/accounts/login/", "/healthz"]
+
+# Django's test client inside the embedded site, as a browser on runserver sees it.
+PAGES_SCRIPT = f"""
+import json
+from django.test import Client
+client = Client(HTTP_HOST="127.0.0.1:8000")
+pages = {{}}
+for path in {PAGES!r}:
+    response = client.get(path)
+    pages[path] = {{
+        "status": response.status_code,
+        "content_type": response["Content-Type"],
+        "shows_demo_club": "{DEMO_CLUB_NAME}" in response.content.decode(),
+    }}
+pages["healthz_body"] = client.get("/healthz").json()
+print(json.dumps(pages))
+"""
+
+
+def _manage(*args: str, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", MANAGE_WITHOUT_DOTENV, *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stderr}"
+    return result.stdout
+
+
+def _shell(script: str, *, env: dict[str, str]) -> dict:
+    """Run a script in `manage.py shell`; its last line of output is JSON."""
+    output = _manage("shell", "--no-imports", "-c", script, env=env)
+    return json.loads(output.splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def embedded_env(tmp_path_factory) -> dict[str, str]:
+    """A clean environment for the embedded mode, with its database migrated."""
+    home = tmp_path_factory.mktemp("embedded")
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{home / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(home / "media"),
+        "CELERY_BEAT_SCHEDULE_FILENAME": str(home / "celerybeat-schedule"),
+    }
+    _manage("migrate", "--noinput", env=env)
+    return env
+
+
+@pytest.fixture(scope="module")
+def seeded_twice(embedded_env) -> tuple[dict, dict]:
+    """Row counts after the first and after the second `seed_demo`."""
+    counts = []
+    for _ in range(2):
+        _manage("seed_demo", env=embedded_env)
+        counts.append(_shell(COUNTS_SCRIPT, env=embedded_env))
+    return counts[0], counts[1]
+
+
+@pytest.fixture(scope="module")
+def embedded_pages(embedded_env, seeded_twice) -> dict:
+    return _shell(PAGES_SCRIPT, env=embedded_env)
+
+
+def test_embedded_mode_seed_demo_creates_the_demo_club(seeded_twice):
+    first, _ = seeded_twice
+
+    assert first["clubs"] == 1
+    assert first["demo_clubs"] == 1
+    assert first["users"] == len(DEMO_PEOPLE)
+    assert first["demo_memberships"] == len(DEMO_PEOPLE)
+    assert first["demo_nominations"] > 0
+
+
+def test_embedded_mode_seed_demo_twice_duplicates_nothing(seeded_twice):
+    first, second = seeded_twice
+
+    assert second == first
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_embedded_mode_page_renders(embedded_pages, path):
+    assert embedded_pages[path]["status"] == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/clubs/", f"/c/{DEMO_CLUB_SLUG}/"])
+def test_embedded_mode_page_shows_demo_club(embedded_pages, path):
+    assert embedded_pages[path]["content_type"] == "text/html; charset=utf-8"
+    assert embedded_pages[path]["shows_demo_club"] is True
+
+
+def test_embedded_mode_healthz_reports_sqlite_and_eager_tasks(embedded_pages):
+    assert embedded_pages["healthz_body"] == {
+        "status": "ok",
+        "database": {"ok": True, "detail": "sqlite"},
+        "broker": {"ok": True, "detail": "embedded (tasks run in-process)"},
+    }
