@@ -2,10 +2,11 @@
 
 import json
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from clubs.models import Club
 
@@ -33,7 +34,9 @@ def demo_backlog_seed(*, club: Club, users: list) -> list[Nomination]:
     """Papers (metadata from the bundled file), nominations, tags and votes. Idempotent."""
     rng = random.Random(20240101)  # noqa: S311 - demo data, deterministic
     nominations = []
-    for index, item in enumerate(reading_list()):
+    now = timezone.now()
+    items = reading_list()
+    for index, item in enumerate(items):
         paper, _ = Paper.objects.get_or_create(
             arxiv_id=item["arxiv_id"],
             defaults={
@@ -48,16 +51,32 @@ def demo_backlog_seed(*, club: Club, users: list) -> list[Nomination]:
             },
         )
         proposer = users[index % len(users)]
+        # Proposals spread over the past year, so "new" and "trending" differ.
+        proposed_at = now - timedelta(days=7 * (len(items) - index), hours=rng.randint(0, 96))
         nomination, created = Nomination.objects.get_or_create(
             club=club,
             paper=paper,
-            defaults={"proposed_by": proposer, "pitch": PITCHES.get(item["topic"], "")},
+            defaults={
+                "proposed_by": proposer,
+                "pitch": PITCHES.get(item["topic"], ""),
+                "created_at": proposed_at,
+            },
         )
         if created:
             nomination.tags.set(tags_get_or_create(club=club, names=[item["topic"]]))
-            voters = {proposer, *rng.sample(users, rng.randint(0, len(users) - 1))}
+            # Most papers get a few votes, a handful get many.
+            extra = int(rng.triangular(0, len(users) - 1, 1))
+            voters = {proposer, *rng.sample(users, extra)}
+            span = max(1, int((now - proposed_at).total_seconds()))
             Vote.objects.bulk_create(
-                [Vote(nomination=nomination, user=voter) for voter in voters],
+                [
+                    Vote(
+                        nomination=nomination,
+                        user=voter,
+                        created_at=proposed_at + timedelta(seconds=rng.randint(0, span)),
+                    )
+                    for voter in voters
+                ],
                 ignore_conflicts=True,
             )
             nomination_votes_recount(nomination=nomination)

@@ -66,3 +66,53 @@ def test_settings_without_secret_key_refuse_to_load(production_env, secret_key):
     assert result.stderr.strip().splitlines()[-1] == (
         "django.core.exceptions.ImproperlyConfigured: SECRET_KEY must be set when DEBUG is off."
     )
+
+
+SIGN_IN_PAGE_PROVIDERS = (
+    "import django; django.setup()\n"
+    "from django.test import Client\n"
+    "from django.core.management import call_command\n"
+    "call_command('migrate', verbosity=0)\n"
+    "page = Client().get('/accounts/login/').content.decode()\n"
+    "print(sorted(name for name in ('GitHub', 'Google') if name in page))\n"
+)
+
+
+@pytest.mark.parametrize(
+    "keys,expected",
+    [
+        ({}, "[]"),
+        ({"GITHUB_CLIENT_ID": "id", "GITHUB_CLIENT_SECRET": "s"}, "['GitHub']"),
+        (
+            {
+                "GITHUB_CLIENT_ID": "id",
+                "GITHUB_CLIENT_SECRET": "s",
+                "GOOGLE_CLIENT_ID": "id",
+                "GOOGLE_CLIENT_SECRET": "s",
+            },
+            "['GitHub', 'Google']",
+        ),
+    ],
+    ids=["none", "github", "both"],
+)
+def test_social_sign_in_appears_only_with_its_keys(tmp_path, keys, expected):
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "DEBUG": "1",
+        "ALLOWED_HOSTS": "testserver",
+        "DJANGO_SETTINGS_MODULE": "paperclub.settings.base",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        **keys,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", SIGN_IN_PAGE_PROVIDERS],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected

@@ -81,9 +81,10 @@ class FakeArxiv:
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> FakeArxiv:
+    def start(self, port: int = 0) -> FakeArxiv:
+        """Serve on 127.0.0.1:`port` (0: any free port)."""
         self._stopping.clear()
-        server = _Server(("127.0.0.1", 0), _Handler)
+        server = _Server(("127.0.0.1", port), _Handler)
         server.fake = self
         self._server = server
         self._thread = threading.Thread(

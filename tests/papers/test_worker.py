@@ -79,3 +79,39 @@ def test_worker_fetches_a_batch_and_reads_the_pdf(fake_arxiv, django_capture_on_
     api_calls = [r.id_list for r in fake_arxiv.requests if r.path == "/api/query"]
     assert api_calls[0] == ["2106.09685", "1706.03762", "2412.99999"]
     assert api_calls[1:] == [["2412.99999"], ["2412.99999"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_retries_busy_arxiv_then_succeeds(fake_arxiv, django_capture_on_commit_callbacks):
+    fake_arxiv.add_entry("1706.03762", atom_entry("1706.03762v7", title="Attention"))
+    fake_arxiv.queue(status=503, body="<html>busy</html>")
+    fake_arxiv.queue(status=429, body="slow down", headers={"Retry-After": "0"})
+    club = ClubFactory()
+    member = MembershipFactory(club=club).user
+    with running_worker(ARXIV_API_URL=fake_arxiv.api_url, ARXIV_RETRY_BASE_SECONDS=0.1):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.papers_propose(club=club, user=member, text="1706.03762")
+        assert _wait_until(lambda: Paper.objects.get().metadata_state == "ready")
+    paper = Paper.objects.get()
+    assert (paper.title, paper.metadata_attempts, paper.metadata_error) == ("Attention", 3, "")
+    assert len([r for r in fake_arxiv.requests if r.path == "/api/query"]) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_gives_up_after_the_cap_with_the_reason(
+    fake_arxiv, django_capture_on_commit_callbacks
+):
+    from papers.fetching import MAX_ATTEMPTS
+
+    for _ in range(MAX_ATTEMPTS + 2):
+        fake_arxiv.queue(status=503, body="<html>down</html>")
+    club = ClubFactory()
+    member = MembershipFactory(club=club).user
+    with running_worker(ARXIV_API_URL=fake_arxiv.api_url, ARXIV_RETRY_BASE_SECONDS=0.05):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.papers_propose(club=club, user=member, text="1706.03762")
+        assert _wait_until(lambda: Paper.objects.get().metadata_state == "failed", timeout=60)
+    paper = Paper.objects.get()
+    assert paper.metadata_attempts == MAX_ATTEMPTS
+    assert paper.metadata_error == "arXiv is busy (HTTP 503)"
+    assert len([r for r in fake_arxiv.requests if r.path == "/api/query"]) == MAX_ATTEMPTS
