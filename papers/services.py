@@ -358,3 +358,14 @@ def nominations_merge(*, keep: Nomination, duplicate: Nomination) -> Nomination:
     nomination_votes_recount(nomination=keep)
     keep.refresh_from_db()
     return keep
+
+
+def nominations_set_state(*, nominations: list[Nomination], state: str, covered_on=None) -> int:
+    """Called by the sessions app as papers are scheduled, released or covered
+    (papers knows nothing of sessions; it only records what they decide)."""
+    if not nominations:
+        return 0
+    fields = {"state": state}
+    if state == Nomination.State.COVERED:
+        fields["covered_on"] = covered_on
+    return Nomination.objects.filter(pk__in=[n.pk for n in nominations]).update(**fields)

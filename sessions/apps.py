@@ -8,3 +8,10 @@ class SessionsConfig(AppConfig):
     label = "meetings"
     verbose_name = "Weekly sessions"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from clubs import home_sections
+
+        from .selectors import club_home_sessions_section
+
+        home_sections.register(club_home_sessions_section)

@@ -1,1 +1,227 @@
-# Models arrive with the sessions issue.
+"""A club's weekly schedule, its sessions, what each session reads, and RSVPs."""
+
+import uuid
+import zoneinfo
+from datetime import time
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class ClubSchedule(models.Model):
+    """The cadence a club meets on. Times are wall-clock in the club's time zone."""
+
+    club = models.OneToOneField("clubs.Club", on_delete=models.CASCADE, related_name="schedule")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, default=Weekday.WEDNESDAY)
+    start_time = models.TimeField(default=time(12, 0))
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(15), MaxValueValidator(600)]
+    )
+    meeting_link = models.URLField(max_length=500, blank=True)
+    weeks_ahead = models.PositiveSmallIntegerField(
+        default=8, validators=[MinValueValidator(1), MaxValueValidator(52)]
+    )
+    first_date = models.DateField()
+    last_date = models.DateField(null=True, blank=True)
+    # Rises on every save; an edit based on an older version is refused, so two
+    # organizers editing at once cannot silently overwrite each other.
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_date__isnull=True) | Q(last_date__gte=F("first_date")),
+                name="schedule_last_date_after_first",
+            ),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="schedule_weekday_valid"),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=15, duration_minutes__lte=600),
+                name="schedule_duration_sane",
+            ),
+            models.CheckConstraint(
+                condition=Q(weeks_ahead__gte=1, weeks_ahead__lte=52),
+                name="schedule_weeks_ahead_sane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.club}: {self.get_weekday_display()}s at {self.start_time:%H:%M}"
+
+
+class Session(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", "Needs a facilitator"
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+        DONE = "done", "Done"
+
+    class Format(models.TextChoices):
+        SINGLE = "single", "One paper"
+        SURVEY = "survey", "Several papers (survey or quick hits)"
+        GUEST = "guest", "A guest author's talk"
+
+    club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="sessions")
+    # A stable identity for calendars: the same UID for the session's whole life.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The schedule date this session was planned for (club's zone); null for one-offs.
+    series_date = models.DateField(null=True, blank=True)
+    # Set when an organizer moved this week by hand: re-planning leaves it alone.
+    moved = models.BooleanField(default=False)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    format = models.CharField(max_length=10, choices=Format.choices, default=Format.SINGLE)
+    title = models.CharField(max_length=200, blank=True)
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="facilitated_sessions",
+    )
+    co_facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="co_facilitated_sessions",
+    )
+    meeting_link = models.URLField(max_length=500, blank=True)
+    location = models.CharField(max_length=300, blank=True, help_text="For in-person weeks.")
+    slides_url = models.URLField(max_length=500, blank=True)
+    recording_url = models.URLField(max_length=500, blank=True)
+    notes = models.TextField(blank=True, help_text="Markdown: the facilitation outline.")
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    # Rises on every material change (time, length, papers, facilitator, link,
+    # cancellation): calendars use it as the event's SEQUENCE.
+    change_count = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["club", "series_date"],
+                condition=Q(series_date__isnull=False),
+                name="session_one_per_series_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["open", "scheduled", "cancelled", "done"]),
+                name="session_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(format__in=["single", "survey", "guest"]),
+                name="session_format_valid",
+            ),
+            # "Open" means nobody facilitates yet; "scheduled" means somebody does.
+            models.CheckConstraint(
+                condition=~Q(state="open", facilitator__isnull=False)
+                & ~Q(state="scheduled", facilitator__isnull=True),
+                name="session_state_matches_facilitator",
+            ),
+            models.CheckConstraint(
+                condition=Q(co_facilitator__isnull=True) | ~Q(co_facilitator=F("facilitator")),
+                name="session_co_facilitator_differs",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["club", "starts_at"]),
+            models.Index(fields=["state", "ends_at"]),
+            models.Index(fields=["facilitator", "starts_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.club} on {self.local_start:%a %d %b %Y %H:%M}"
+
+    @property
+    def club_tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.club.time_zone)
+
+    @property
+    def local_start(self):
+        return self.starts_at.astimezone(self.club_tz)
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    @property
+    def is_past(self) -> bool:
+        return self.starts_at <= timezone.now()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.state == self.State.CANCELLED
+
+    @property
+    def display_title(self) -> str:
+        if self.title:
+            return self.title
+        papers = getattr(self, "ordered_papers", None)
+        if papers:
+            first = papers[0].nomination.paper.display_title
+            return first if len(papers) == 1 else f"{first} and {len(papers) - 1} more"
+        return ""
+
+
+class SessionPaper(models.Model):
+    """A paper a session reads, in order, with minutes for survey weeks."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="papers")
+    nomination = models.ForeignKey(
+        "papers.Nomination", on_delete=models.CASCADE, related_name="session_links"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "nomination"], name="session_paper_once_per_session"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nomination.paper} in {self.session}"
+
+
+class Rsvp(models.Model):
+    class Answer(models.TextChoices):
+        GOING = "going", "Going"
+        MAYBE = "maybe", "Maybe"
+        NOT_GOING = "not_going", "Not going"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="rsvps")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    answer = models.CharField(max_length=10, choices=Answer.choices)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="rsvp_one_per_person"),
+            models.CheckConstraint(
+                condition=Q(answer__in=["going", "maybe", "not_going"]), name="rsvp_answer_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.answer} {self.session}"

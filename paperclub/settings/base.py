@@ -156,6 +156,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 )
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "papers-sweep-stale-fetches": {"task": "papers.sweep_stale_fetches", "schedule": 600.0},
+    # Keep every club's rolling horizon of weeks full (idempotent).
+    "sessions-plan": {"task": "sessions.plan_all", "schedule": 6 * 3600.0},
+    # Mark finished weeks done (their papers become covered).
+    "sessions-close-finished": {"task": "sessions.close_finished", "schedule": 900.0},
 }
 # arXiv calls go to their own queue, served by one worker with concurrency 1.
 CELERY_TASK_ROUTES = {"papers.fetch_arxiv_metadata": {"queue": "arxiv"}}
