@@ -39,6 +39,10 @@ class ProposeForm(forms.Form):
     tags = forms.CharField(
         label="Topics", required=False, max_length=300, help_text="Comma-separated."
     )
+    confirm_covered = forms.BooleanField(
+        required=False,
+        label="Yes, propose these again even though the club has read them",
+    )
 
     def clean_pdf(self):
         upload = self.cleaned_data.get("pdf")

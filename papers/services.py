@@ -38,6 +38,8 @@ class ProposeOutcome:
     existing: list[Nomination] = field(default_factory=list)
     # (token, message) for each malformed token, in the order given.
     invalid: list[tuple[str, str]] = field(default_factory=list)
+    # Papers the club has already read: proposed again only once confirmed.
+    covered: list[Nomination] = field(default_factory=list)
 
     @property
     def nominations(self) -> list[Nomination]:
@@ -94,11 +96,14 @@ def papers_propose(
     text: str,
     pitch: str = "",
     tag_names: list[str] | tuple[str, ...] = (),
+    confirm_covered: bool = False,
 ) -> ProposeOutcome:
     """Add arXiv papers (ids or URLs, up to 50) to a club's backlog.
 
     Malformed tokens are reported by name; valid ones are still added. A paper
-    the club already has is not added twice: the person's vote is counted.
+    the club already has is not added twice: the person's vote is counted. A
+    paper the club has already covered comes back only with confirm_covered
+    (the club's memory); until then it is listed in outcome.covered.
     Metadata is fetched by a worker after commit.
     """
     _require_active_member(club=club, user=user)
@@ -109,6 +114,15 @@ def papers_propose(
         paper = paper_for_arxiv_id(arxiv_id=arxiv_id, created_by=user)
         if paper.metadata_state == Paper.MetadataState.PENDING:
             to_fetch.append(paper.pk)
+        covered = Nomination.objects.filter(
+            club=club, paper=paper, state=Nomination.State.COVERED
+        ).first()
+        if covered is not None:
+            if not confirm_covered:
+                outcome.covered.append(covered)
+                continue
+            covered.state = Nomination.State.PROPOSED
+            covered.save(update_fields=["state"])
         nomination, created = _nomination_get_or_create(
             club=club, paper=paper, user=user, pitch=pitch, tag_names=tag_names
         )

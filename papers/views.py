@@ -76,10 +76,32 @@ def propose(request: HttpRequest, access: ClubAccess) -> HttpResponse:
                 )
                 added, existing = ([nomination], []) if created else ([], [nomination])
                 return _after_propose(request, access, added, existing)
-            outcome = services.papers_propose(text=data["ids"], **common)
+            outcome = services.papers_propose(
+                text=data["ids"], confirm_covered=data["confirm_covered"], **common
+            )
         except services.PaperError as error:
             form.add_error(None, str(error))
         else:
+            if outcome.covered and not outcome.invalid:
+                if outcome.nominations:
+                    _report_added(request, outcome.added, outcome.existing)
+                form = ProposeForm(
+                    initial={
+                        "ids": "\n".join(n.paper.arxiv_id for n in outcome.covered),
+                        "pitch": data["pitch"],
+                        "tags": data["tags"],
+                    }
+                )
+                return render(
+                    request,
+                    "papers/propose.html",
+                    {
+                        "club": access.club,
+                        "access": access,
+                        "form": form,
+                        "covered": outcome.covered,
+                    },
+                )
             if not outcome.invalid:
                 return _after_propose(request, access, outcome.added, outcome.existing)
             # Keep only what needs fixing in the box; the valid ones are added.

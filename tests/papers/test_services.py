@@ -199,3 +199,21 @@ def test_proposing_enqueues_one_fetch_after_commit(
             callback()
     ids = sorted(Paper.objects.values_list("pk", flat=True))
     delay.assert_called_once_with(ids)
+
+
+def test_proposing_a_covered_paper_asks_first(club, member):
+    nomination = _propose(club, member, "1706.03762").added[0]
+    services.nominations_set_state(nominations=[nomination], state="covered", covered_on=None)
+    other = MembershipFactory(club=club).user
+    outcome = _propose(club, other, "arXiv:1706.03762v5")
+    assert ([n.pk for n in outcome.covered], outcome.added, outcome.existing) == (
+        [nomination.pk],
+        [],
+        [],
+    )
+    nomination.refresh_from_db()
+    assert (nomination.state, nomination.vote_count) == ("covered", 1)
+    confirmed = _propose(club, other, "1706.03762", confirm_covered=True)
+    assert [n.pk for n in confirmed.existing] == [nomination.pk]
+    nomination.refresh_from_db()
+    assert (nomination.state, nomination.vote_count) == ("proposed", 2)

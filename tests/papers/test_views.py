@@ -230,3 +230,24 @@ def test_club_home_queries_do_not_grow_with_backlog(client, club, member):
     _add_nominations(club, member, 29, 1)
     many = _count_queries(client, url)
     assert one == many
+
+
+def test_propose_covered_paper_shows_confirmation_then_adds(client, club, member):
+    import datetime
+
+    nomination = services.papers_propose(club=club, user=member, text="1706.03762").added[0]
+    services.nominations_set_state(
+        nominations=[nomination], state="covered", covered_on=datetime.date(2025, 3, 12)
+    )
+    client.force_login(member)
+    response = client.post(_propose_url(club), {"ids": "1706.03762"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "covered on 12 Mar 2025" in body
+    assert response.context["form"]["ids"].value() == "1706.03762"
+    nomination.refresh_from_db()
+    assert nomination.state == "covered"
+    response = client.post(_propose_url(club), {"ids": "1706.03762", "confirm_covered": "on"})
+    assert response.status_code == 302
+    nomination.refresh_from_db()
+    assert nomination.state == "proposed"
