@@ -40,6 +40,8 @@ class Profile(models.Model):
     )
     display_name = models.CharField(max_length=80, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # Facilitators and organizers see who pre-read what, unless a member hides it.
+    hide_reading_from_facilitators = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.name

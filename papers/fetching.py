@@ -16,8 +16,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from . import arxiv_client, pdf
-from .models import Paper
+from . import arxiv_client, guide, pdf
+from .models import Paper, ReadingGuide
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,27 @@ def paper_pdf_apply(*, paper: Paper, info: "pdf.PdfInfo") -> Paper:
     paper.pdf_state = Paper.PdfState.READY
     paper.pdf_error = ""
     paper.save()
+    reading_guide_build(paper=paper)
     return paper
+
+
+@transaction.atomic
+def reading_guide_build(*, paper: Paper) -> ReadingGuide:
+    """Find the first-pass landmarks in the stored text of the first pages."""
+    found = guide.extract_guide(paper.first_pages_text)
+    reading_guide, _ = ReadingGuide.objects.update_or_create(
+        paper=paper,
+        defaults={
+            "abstract": found.abstract,
+            "intro_end": found.intro_end,
+            "headings": found.headings,
+            "figure_captions": found.figure_captions,
+            "related_work_heading": found.related_work_heading,
+            "related_work_page": found.related_work_page,
+            "extracted_at": timezone.now(),
+        },
+    )
+    return reading_guide
 
 
 @transaction.atomic

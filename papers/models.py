@@ -184,3 +184,66 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.nomination}"
+
+
+class ReadingGuide(models.Model):
+    """What the worker could find in a paper's first pages to guide a first pass.
+
+    Every field may be empty: the extractor records nothing rather than nonsense.
+    """
+
+    paper = models.OneToOneField(Paper, on_delete=models.CASCADE, related_name="guide")
+    abstract = models.TextField(blank=True)
+    intro_end = models.TextField(blank=True, help_text="The introduction's final paragraphs.")
+    headings = models.JSONField(default=list, blank=True)
+    figure_captions = models.JSONField(default=list, blank=True)
+    related_work_heading = models.CharField(max_length=200, blank=True)
+    related_work_page = models.PositiveSmallIntegerField(null=True, blank=True)
+    extracted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Reading guide for {self.paper}"
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.abstract
+            or self.intro_end
+            or self.headings
+            or self.figure_captions
+            or self.related_work_heading
+        )
+
+
+class PaperNote(models.Model):
+    """A member's private notes on a paper: only they ever see them."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField(blank=True, max_length=20000)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "user"], name="paper_note_one_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"Notes of {self.user_id} on {self.paper_id}"
+
+
+class GuideTick(models.Model):
+    """One reading-method checklist item a member has done for a paper."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    item = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "user", "item"], name="guide_tick_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} by {self.user_id} on {self.paper_id}"

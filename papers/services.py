@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from clubs.models import Club, Membership
 
 from .arxiv_client import ArxivId, InvalidArxivId, parse_arxiv_id, split_id_tokens
-from .models import Nomination, Paper, Tag, Vote
+from .models import GuideTick, Nomination, Paper, PaperNote, Tag, Vote
 
 MAX_IDS_PER_BATCH = 50
 PITCH_MAX_LENGTH = 1000
@@ -383,3 +383,30 @@ def nominations_set_state(*, nominations: list[Nomination], state: str, covered_
     if state == Nomination.State.COVERED:
         fields["covered_on"] = covered_on
     return Nomination.objects.filter(pk__in=[n.pk for n in nominations]).update(**fields)
+
+
+# --- A member's own reading: private notes and the method's checklist ---------------
+
+
+@transaction.atomic
+def paper_note_save(*, paper: Paper, user: AbstractBaseUser, text: str) -> PaperNote:
+    """Private notes: stored as written (Markdown), only ever shown to their author."""
+    if len(text) > 20000:
+        raise PaperError("Notes are at most 20,000 characters.")
+    note, _ = PaperNote.objects.update_or_create(
+        paper=paper, user=user, defaults={"text": text, "updated_at": timezone.now()}
+    )
+    return note
+
+
+@transaction.atomic
+def guide_tick_set(*, paper: Paper, user: AbstractBaseUser, item: str, done: bool) -> bool:
+    from .guide import CHECKLIST_KEYS
+
+    if item not in CHECKLIST_KEYS:
+        raise PaperError("There is no such step in the reading method.")
+    if done:
+        GuideTick.objects.get_or_create(paper=paper, user=user, item=item)
+    else:
+        GuideTick.objects.filter(paper=paper, user=user, item=item).delete()
+    return done

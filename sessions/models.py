@@ -225,3 +225,65 @@ class Rsvp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.answer} {self.session}"
+
+
+class PreRead(models.Model):
+    """How far one member has pre-read for one session (the three-pass method)."""
+
+    class Level(models.IntegerChoices):
+        NONE = 0, "Not started"
+        SKIMMED = 1, "Skimmed (first pass)"
+        READ = 2, "Read (second pass)"
+        DEEP = 3, "Deep-read (third pass)"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="prereads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="preread_one_per_person"),
+            models.CheckConstraint(condition=Q(level__lte=3), name="preread_level_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_level_display()} for {self.session_id}"
+
+
+class Question(models.Model):
+    """A question for the facilitator, asked before the session."""
+
+    MAX_LENGTH = 1000
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="questions")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField(max_length=MAX_LENGTH)
+    # Hidden from other members; organizers still see who asked (abuse handling).
+    anonymous = models.BooleanField(default=False)
+    vote_count = models.PositiveIntegerField(default=0)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="question_not_empty"),
+        ]
+        indexes = [models.Index(fields=["session", "-vote_count"])]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class QuestionVote(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "user"], name="question_vote_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → question {self.question_id}"
