@@ -287,3 +287,130 @@ class QuestionVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} → question {self.question_id}"
+
+
+class FeedToken(models.Model):
+    """The secret in a private calendar feed's URL: a club's, or one person's.
+
+    Regenerating replaces the row, so the old URL stops working (404)."""
+
+    club = models.OneToOneField(
+        "clubs.Club", null=True, blank=True, on_delete=models.CASCADE, related_name="feed_token"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="feed_token",
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(club__isnull=True, user__isnull=False)
+                | Q(club__isnull=False, user__isnull=True),
+                name="feed_token_for_club_or_person",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Feed token for {self.club or self.user}"
+
+
+class MailPreferences(models.Model):
+    """What mail a person wants from Paper Club (every club)."""
+
+    class FeedScope(models.TextChoices):
+        ALL = "all", "Every session of my clubs"
+        MINE = "mine", "Only sessions I am going to or facilitating"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mail_preferences"
+    )
+    invites = models.BooleanField(
+        default=False, help_text="Calendar invites by email for scheduled sessions."
+    )
+    no_email = models.BooleanField(default=False, help_text="No email at all.")
+    muted_kinds = models.JSONField(default=list, blank=True)
+    feed_scope = models.CharField(max_length=4, choices=FeedScope.choices, default=FeedScope.ALL)
+
+    def __str__(self) -> str:
+        return f"Mail preferences of {self.user_id}"
+
+    def wants(self, kind: str) -> bool:
+        return not self.no_email and kind not in self.muted_kinds
+
+
+class ClubReminders(models.Model):
+    """Which reminders a club sends, and when. Zero turns one off."""
+
+    club = models.OneToOneField("clubs.Club", on_delete=models.CASCADE, related_name="reminders")
+    volunteer_needed_days = models.PositiveSmallIntegerField(
+        default=3, validators=[MaxValueValidator(14)]
+    )
+    facilitator_prep_days = models.PositiveSmallIntegerField(
+        default=5, validators=[MaxValueValidator(14)]
+    )
+    preread_nudge_hours = models.PositiveSmallIntegerField(
+        default=48, validators=[MaxValueValidator(168)]
+    )
+    starting_soon_minutes = models.PositiveSmallIntegerField(
+        default=60, validators=[MaxValueValidator(24 * 60)]
+    )
+    follow_up = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"Reminders of {self.club}"
+
+
+class Delivery(models.Model):
+    """The send log: one row per message kind, session, person and sequence.
+
+    The row is claimed (inserted) before the message goes out; its unique key
+    is what makes a retried task, a redelivered message or a restarted beat
+    send nothing twice."""
+
+    class Kind(models.TextChoices):
+        INVITE = "invite", "Calendar invite"
+        CANCEL = "cancel", "Cancellation"
+        VOLUNTEER = "volunteer", "Volunteer needed"
+        PREP = "prep", "Facilitator preparation"
+        NUDGE = "nudge", "Pre-read nudge"
+        SOON = "soon", "Starting soon"
+        FOLLOW_UP = "follow_up", "Follow-up"
+
+    class State(models.TextChoices):
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Not sent"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="deliveries")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sequence = models.PositiveIntegerField(default=0)
+    email = models.EmailField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.SENDING)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    message_id = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "session", "user", "sequence"], name="delivery_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["sending", "sent", "failed", "skipped"]),
+                name="delivery_state_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["session", "kind", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.sequence} of {self.session_id} to {self.email}: {self.state}"

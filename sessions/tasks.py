@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import services
+from . import mailing, services
 
 
 @shared_task(name="sessions.plan_all")
@@ -13,3 +13,60 @@ def plan_all() -> int:
 @shared_task(name="sessions.close_finished")
 def close_finished() -> int:
     return services.sessions_close_finished()
+
+
+@shared_task(
+    name="sessions.send_invites",
+    bind=True,
+    max_retries=6,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def send_invites(self, session_id: int) -> None:
+    try:
+        mailing.invites_send(session_id=session_id)
+    except mailing.FanOutBusy as busy:
+        # Another fan-out for this session is running: go after it, in order.
+        raise self.retry(countdown=5, max_retries=None) from busy
+    except mailing.TransientMailError as error:
+        if self.request.retries >= self.max_retries:
+            mailing.give_up(session_id=session_id, kind="invite", reason=str(error))
+            mailing.give_up(session_id=session_id, kind="cancel", reason=str(error))
+            return
+        raise self.retry(countdown=_backoff(self.request.retries)) from error
+
+
+@shared_task(name="sessions.scan_reminders")
+def scan_reminders() -> int:
+    """Beat, every few minutes: enqueue the reminders that are due."""
+    due = mailing.reminders_due()
+    for session_id, kind in due:
+        send_reminder.delay(session_id, kind)
+    return len(due)
+
+
+@shared_task(
+    name="sessions.send_reminder",
+    bind=True,
+    max_retries=6,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def send_reminder(self, session_id: int, kind: str) -> None:
+    try:
+        mailing.reminder_send(session_id=session_id, kind=kind)
+    except mailing.FanOutBusy as busy:
+        raise self.retry(countdown=5, max_retries=None) from busy
+    except mailing.TransientMailError as error:
+        if self.request.retries >= self.max_retries:
+            mailing.give_up(session_id=session_id, kind=kind, reason=str(error))
+            return
+        raise self.retry(countdown=_backoff(self.request.retries)) from error
+
+
+def _backoff(retries: int) -> float:
+    """30 s, 60 s, 120 s… with jitter, capped at 30 minutes."""
+    import random
+
+    base = min(1800.0, 30.0 * (2**retries))
+    return random.uniform(base / 2, base)  # noqa: S311 - jitter

@@ -150,6 +150,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task a dead worker held is delivered again after this long (Redis). Every
+# task is idempotent; nothing is scheduled further ahead than this.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
+# One mail fan-out per session at a time; the lock lapses this many seconds
+# after its holder last made progress (a crashed worker frees it quickly).
+MAIL_FANOUT_LOCK_SECONDS = env.int("MAIL_FANOUT_LOCK_SECONDS", default=60)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")
@@ -160,6 +168,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "sessions-plan": {"task": "sessions.plan_all", "schedule": 6 * 3600.0},
     # Mark finished weeks done (their papers become covered).
     "sessions-close-finished": {"task": "sessions.close_finished", "schedule": 900.0},
+    # Reminders come from a frequent scan of what is due, never a far-future eta.
+    "sessions-scan-reminders": {
+        "task": "sessions.scan_reminders",
+        "schedule": env.float("REMINDER_SCAN_SECONDS", default=300.0),
+    },
 }
 # arXiv calls go to their own queue, served by one worker with concurrency 1.
 CELERY_TASK_ROUTES = {"papers.fetch_arxiv_metadata": {"queue": "arxiv"}}

@@ -1,0 +1,67 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+
+import contextlib
+import email
+import email.message
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Received:
+    recipients: list[str]
+    message: email.message.Message
+
+    @property
+    def message_id(self) -> str:
+        return self.message["Message-ID"]
+
+
+class SinkHandler:
+    def __init__(self):
+        self.messages: list[Received] = []
+        self.refuse: dict[str, str] = {}  # address -> SMTP reply, e.g. "550 No such user"
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self.refuse.get(address.lower())
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = email.message_from_bytes(envelope.content)
+        with self.lock:
+            self.messages.append(Received(list(envelope.rcpt_tos), parsed))
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[Received]:
+        with self.lock:
+            return [m for m in self.messages if address in m.recipients]
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.messages)
+
+
+@contextlib.contextmanager
+def smtp_sink() -> Iterator[tuple[SinkHandler, int]]:
+    handler = SinkHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        yield handler, controller.port
+    finally:
+        controller.stop()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
