@@ -89,7 +89,10 @@ def candidate_papers(*, session: Session, user: AbstractBaseUser | None) -> list
     proposed = list(
         backlog(club=session.club, user=user, options=BacklogFilter(sort="top", state="open"))[:100]
     )
-    chosen_ids = {link.nomination_id for link in getattr(session, "ordered_papers", [])}
+    links = getattr(session, "ordered_papers", None)
+    if links is None:
+        links = list(session.papers.all())
+    chosen_ids = {link.nomination_id for link in links}
     missing = chosen_ids - {n.pk for n in proposed}
     if missing:
         chosen = list(Nomination.objects.filter(pk__in=missing).select_related("paper"))

@@ -9,9 +9,10 @@ schedule row, and schedule edits carry the version they were based on.
 
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -40,6 +41,12 @@ class NotAllowed(SessionError):
 def local_datetime(day: date, at: time, zone: zoneinfo.ZoneInfo) -> datetime:
     """The aware moment `at` o'clock on `day` in `zone` (wall-clock, DST-safe)."""
     return datetime.combine(day, at).replace(tzinfo=zone)
+
+
+def ends_after(starts: datetime, minutes: int) -> datetime:
+    """The moment `minutes` of real time after `starts`. Arithmetic on a datetime in
+    a zone is wall-clock arithmetic, an hour off across a DST change: add in UTC."""
+    return starts.astimezone(UTC) + timedelta(minutes=minutes)
 
 
 def occurrence_dates(schedule: ClubSchedule, *, start: date, end: date) -> list[date]:
@@ -106,14 +113,13 @@ def sessions_plan(*, club: Club, now: datetime | None = None) -> PlanResult:
         return result
     zone = zoneinfo.ZoneInfo(club.time_zone)
     today = now.astimezone(zone).date()
-    length = timedelta(minutes=schedule.duration_minutes)
     wanted = {}
     for day in occurrence_dates(
         schedule, start=today, end=today + timedelta(weeks=schedule.weeks_ahead)
     ):
         starts = local_datetime(day, schedule.start_time, zone)
         if starts > now:
-            wanted[day] = (starts, starts + length)
+            wanted[day] = (starts, ends_after(starts, schedule.duration_minutes))
 
     future = list(
         Session.objects.select_for_update().filter(
@@ -123,7 +129,13 @@ def sessions_plan(*, club: Club, now: datetime | None = None) -> PlanResult:
     with_papers = set(
         SessionPaper.objects.filter(session__in=future).values_list("session_id", flat=True)
     )
-    seen = set()
+    # A week that has already started keeps its date, even if the schedule now puts
+    # that date's slot later today: planning it again would only hit the constraint.
+    seen = set(
+        Session.objects.filter(
+            club=club, series_date__in=list(wanted), starts_at__lte=now
+        ).values_list("series_date", flat=True)
+    )
     for session in future:
         seen.add(session.series_date)
         untouched = (
@@ -144,6 +156,7 @@ def sessions_plan(*, club: Club, now: datetime | None = None) -> PlanResult:
             session.starts_at, session.ends_at = slot
             session.change_count += 1
             session.save(update_fields=["starts_at", "ends_at", "change_count"])
+            _calendar_changed(session.pk)
             result.updated += 1
         elif changed_time and session.state != Session.State.CANCELLED and not session.moved:
             result.misfits.append(session)
@@ -163,6 +176,12 @@ def sessions_plan(*, club: Club, now: datetime | None = None) -> PlanResult:
     Session.objects.bulk_create(new, ignore_conflicts=True)
     result.created = len(new)
     return result
+
+
+SCHEDULE_CHANGED = (
+    "Another organizer changed the schedule while you were editing it. "
+    "Here it is as they left it: make your change again."
+)
 
 
 @dataclass
@@ -193,24 +212,30 @@ def schedule_save(
         old_link = None
     else:
         if based_on_version != schedule.version:
-            raise SessionError(
-                "Another organizer changed the schedule while you were editing it. "
-                "Here it is as they left it: make your change again."
-            )
+            raise SessionError(SCHEDULE_CHANGED)
         schedule.version += 1
         old_link = schedule.meeting_link
     for name, value in vars(data).items():
         setattr(schedule, name, value)
     schedule.updated_at = timezone.now()
-    schedule.full_clean(exclude=["club"])
-    schedule.save()
+    try:
+        schedule.full_clean(exclude=["club"])
+    except ValidationError as error:
+        raise SessionError(" ".join(error.messages)) from error
+    try:
+        with transaction.atomic():
+            schedule.save()
+    except IntegrityError:
+        # Two organizers creating the first schedule at once: one per club.
+        raise SessionError(SCHEDULE_CHANGED) from None
     if old_link is not None and old_link != schedule.meeting_link:
         # Weeks that used the club's link follow it; a link set for one week stays.
-        Session.objects.filter(
+        following = Session.objects.filter(
             club=club, starts_at__gt=timezone.now(), meeting_link=old_link
-        ).exclude(state=Session.State.CANCELLED).update(
-            meeting_link=schedule.meeting_link, change_count=F("change_count") + 1
-        )
+        ).exclude(state=Session.State.CANCELLED)
+        changed = list(following.values_list("pk", flat=True))
+        following.update(meeting_link=schedule.meeting_link, change_count=F("change_count") + 1)
+        _calendar_changed(*changed)
     return schedule, sessions_plan(club=club)
 
 
@@ -220,6 +245,22 @@ def sessions_plan_all(*, now: datetime | None = None) -> int:
     for club in Club.objects.filter(schedule__isnull=False):
         created += sessions_plan(club=club, now=now).created
     return created
+
+
+# --- Calendars follow every material change ------------------------------------------
+
+
+def _calendar_changed(*session_ids: int) -> None:
+    """After commit, send the changed week(s) to the calendars of those invited."""
+
+    def send() -> None:
+        from .tasks import send_invites
+
+        for session_id in session_ids:
+            send_invites.delay(session_id)
+
+    if session_ids:
+        transaction.on_commit(send)
 
 
 # --- Organizer changes to one week --------------------------------------------------
@@ -255,6 +296,7 @@ def session_skip(*, session: Session, by: AbstractBaseUser, reason: str) -> Sess
     session.cancel_reason = reason.strip()[:200]
     session.change_count += 1
     session.save(update_fields=["state", "cancel_reason", "change_count"])
+    _calendar_changed(session.pk)
     return session
 
 
@@ -270,10 +312,16 @@ def session_restore(*, session: Session, by: AbstractBaseUser) -> Session:
     session.cancel_reason = ""
     session.change_count += 1
     session.save(update_fields=["state", "cancel_reason", "change_count"])
+    # Papers picked by another week (or covered) while this one was cancelled
+    # stay where they are; the rest come back to this week.
+    links = list(session.papers.select_related("nomination"))
+    taken = [link for link in links if link.nomination.state != Nomination.State.PROPOSED]
+    SessionPaper.objects.filter(pk__in=[link.pk for link in taken]).delete()
     nominations_set_state(
-        nominations=[link.nomination for link in session.papers.select_related("nomination")],
+        nominations=[link.nomination for link in links if link not in taken],
         state=Nomination.State.SCHEDULED,
     )
+    _calendar_changed(session.pk)
     return session
 
 
@@ -289,10 +337,11 @@ def session_move(
     if not 15 <= duration_minutes <= 600:
         raise SessionError("A session lasts between 15 minutes and 10 hours.")
     session.starts_at = starts_at
-    session.ends_at = starts_at + timedelta(minutes=duration_minutes)
+    session.ends_at = ends_after(starts_at, duration_minutes)
     session.moved = True
     session.change_count += 1
     session.save(update_fields=["starts_at", "ends_at", "moved", "change_count"])
+    _calendar_changed(session.pk)
     return session
 
 
@@ -318,7 +367,7 @@ def session_add_one_off(
     return Session.objects.create(
         club=club,
         starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=duration_minutes),
+        ends_at=ends_after(starts_at, duration_minutes),
         title=title.strip(),
         format=format,
         location=location.strip(),
@@ -342,6 +391,7 @@ def session_claim(*, session: Session, user: AbstractBaseUser) -> Session:
     ).update(facilitator=user, state=Session.State.SCHEDULED, change_count=F("change_count") + 1)
     session = Session.objects.select_related("club").get(pk=session.pk)
     if claimed:
+        _calendar_changed(session.pk)
         return session
     if session.facilitator_id == user.pk:
         raise SessionError("You are already facilitating this week.")
@@ -363,6 +413,7 @@ def session_withdraw(*, session: Session, user: AbstractBaseUser) -> Session:
     ).update(facilitator=None, state=Session.State.OPEN, change_count=F("change_count") + 1)
     if not withdrawn:
         raise SessionError("You are not facilitating an upcoming week here.")
+    _calendar_changed(session.pk)
     return Session.objects.select_related("club").get(pk=session.pk)
 
 
@@ -386,6 +437,7 @@ def session_assign(
     session.state = Session.State.SCHEDULED if facilitator else Session.State.OPEN
     session.change_count += 1
     session.save(update_fields=["facilitator", "co_facilitator", "state", "change_count"])
+    _calendar_changed(session.pk)
     return session
 
 
@@ -443,6 +495,7 @@ def session_papers_set(
     nominations_set_state(nominations=list(nominations.values()), state=Nomination.State.SCHEDULED)
     session.change_count += 1
     session.save(update_fields=["change_count"])
+    _calendar_changed(session.pk)
     return session
 
 
@@ -488,8 +541,13 @@ def session_details_update(
     session.co_facilitator_id = details.co_facilitator_id
     if material:
         session.change_count += 1
-    session.full_clean(exclude=["club", "facilitator", "co_facilitator"])
+    try:
+        session.full_clean(exclude=["club", "facilitator", "co_facilitator"])
+    except ValidationError as error:
+        raise SessionError(" ".join(error.messages)) from error
     session.save()
+    if material:
+        _calendar_changed(session.pk)
     return session
 
 

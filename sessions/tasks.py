@@ -29,7 +29,8 @@ def send_invites(self, session_id: int) -> None:
         # Another fan-out for this session is running: go after it, in order.
         raise self.retry(countdown=5, max_retries=None) from busy
     except mailing.TransientMailError as error:
-        if self.request.retries >= self.max_retries:
+        # In-process (the embedded mode) there is no later: record and stop.
+        if self.request.is_eager or self.request.retries >= self.max_retries:
             mailing.give_up(session_id=session_id, kind="invite", reason=str(error))
             mailing.give_up(session_id=session_id, kind="cancel", reason=str(error))
             return
@@ -58,7 +59,7 @@ def send_reminder(self, session_id: int, kind: str) -> None:
     except mailing.FanOutBusy as busy:
         raise self.retry(countdown=5, max_retries=None) from busy
     except mailing.TransientMailError as error:
-        if self.request.retries >= self.max_retries:
+        if self.request.is_eager or self.request.retries >= self.max_retries:
             mailing.give_up(session_id=session_id, kind=kind, reason=str(error))
             return
         raise self.retry(countdown=_backoff(self.request.retries)) from error

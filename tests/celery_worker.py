@@ -42,3 +42,16 @@ def _forget_connections() -> None:
     # pools made for it would send this test's tasks into memory, not Redis.
     app._pool = None
     app.amqp._producer_pool = None
+
+
+@contextlib.contextmanager
+def sending_to(url: str) -> Iterator[None]:
+    """Make .delay() in this process publish to the broker at `url`."""
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    app.conf.update(broker_url=url, task_always_eager=False)
+    _forget_connections()
+    try:
+        yield
+    finally:
+        app.conf.update(saved)
+        _forget_connections()

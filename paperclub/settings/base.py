@@ -153,7 +153,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A task a dead worker held is delivered again after this long (Redis). Every
 # task is idempotent; nothing is scheduled further ahead than this.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # Extra kombu Redis options as JSON, e.g. {"unacked_restore_interval": 1}.
+    **env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={}),
 }
 # One mail fan-out per session at a time; the lock lapses this many seconds
 # after its holder last made progress (a crashed worker frees it quickly).
