@@ -4,7 +4,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -45,39 +55,45 @@ class LevelCount:
     count: int
 
 
+def preread_summary(
+    *, session: Session, user: AbstractBaseUser | None = None
+) -> tuple[list[LevelCount], int]:
+    """How many are at each level, and the viewer's own level, in one query.
+
+    "Not started" counts people going who have not begun (level 0 or no row)."""
+    going = Rsvp.objects.filter(session=session, answer=Rsvp.Answer.GOING).values("user")
+    mine = Q(user=user) if user is not None and user.is_authenticated else Q(pk__in=[])
+    totals = PreRead.objects.filter(session=session).aggregate(
+        skimmed=Count("pk", filter=Q(level=PreRead.Level.SKIMMED)),
+        read=Count("pk", filter=Q(level=PreRead.Level.READ)),
+        deep=Count("pk", filter=Q(level=PreRead.Level.DEEP)),
+        going_started=Count("pk", filter=Q(level__gt=PreRead.Level.NONE, user__in=going)),
+        mine=Max("level", filter=mine),
+    )
+    going_count = getattr(session, "going_count", None)
+    if going_count is None:
+        going_count = Rsvp.objects.filter(session=session, answer=Rsvp.Answer.GOING).count()
+    by_level = {
+        PreRead.Level.NONE: max(0, going_count - totals["going_started"]),
+        PreRead.Level.SKIMMED: totals["skimmed"],
+        PreRead.Level.READ: totals["read"],
+        PreRead.Level.DEEP: totals["deep"],
+    }
+    counts = [
+        LevelCount(level=level, label=label, count=by_level[level])
+        for level, label in PreRead.Level.choices
+    ]
+    return counts, totals["mine"] or PreRead.Level.NONE
+
+
 def preread_counts(*, session: Session) -> list[LevelCount]:
-    """How many are at each level; "not started" counts people going who have not."""
-    counts = dict(
-        PreRead.objects.filter(session=session)
-        .values_list("level")
-        .annotate(n=Count("pk"))
-        .values_list("level", "n")
-    )
-    going_not_started = (
-        Rsvp.objects.filter(session=session, answer=Rsvp.Answer.GOING)
-        .exclude(
-            Exists(
-                PreRead.objects.filter(
-                    session=session, user=OuterRef("user"), level__gt=PreRead.Level.NONE
-                )
-            )
-        )
-        .count()
-    )
-    result = []
-    for level, label in PreRead.Level.choices:
-        count = going_not_started if level == PreRead.Level.NONE else counts.get(level, 0)
-        result.append(LevelCount(level=level, label=label, count=count))
-    return result
+    return preread_summary(session=session)[0]
 
 
 def my_preread_level(*, session: Session, user: AbstractBaseUser | None) -> int:
     if user is None or not user.is_authenticated:
         return PreRead.Level.NONE
-    level = (
-        PreRead.objects.filter(session=session, user=user).values_list("level", flat=True).first()
-    )
-    return level or PreRead.Level.NONE
+    return preread_summary(session=session, user=user)[1]
 
 
 def preread_roster(*, session: Session) -> QuerySet[PreRead]:

@@ -4,18 +4,32 @@ Private data that could leak is created first; responses that refuse must not
 contain it, and the matrix must cover every URL the clubs app routes.
 """
 
+from datetime import time, timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from clubs.models import Club, Membership
 from papers import services as papers_services
+from sessions import services as sessions_services
+from sessions.models import Session
 from tests.factories import InvitationFactory, MembershipFactory, UserFactory
 
 SECRET_NAME = "Zebra Secret Society"
 SECRET_MEMBER = "Quentin Hidden-Member"
 SECRET_TOKEN = "leaky-token-0123456789abcdefghij"
 SECRET_PITCH = "Read this before the rival club does"
+SECRET_LINK = "https://meet.example.com/zebra-secret-room"
 NO_NOMINATION = {"papers:backlog", "papers:propose"}
+NO_SESSION = {
+    "sessions:schedule",
+    "sessions:rota",
+    "sessions:new",
+    "sessions:archive",
+    "sessions:archive_csv",
+    "sessions:archive_bib",
+}
 
 ROLES = ["anonymous", "outsider", "pending", "member", "organizer"]
 
@@ -40,6 +54,26 @@ PUBLIC = {
     "papers:edit": ("post", ["login", 403, 403, 403, 403]),
     "papers:withdraw": ("post", ["login", 403, 403, 403, 403]),
     "papers:curate": ("post", ["login", 403, 403, 403, "redirect"]),
+    "sessions:schedule": ("get", ["login", 403, 403, 403, 200]),
+    "sessions:rota": ("get", [200, 200, 200, 200, 200]),
+    "sessions:new": ("get", ["login", 403, 403, 403, 200]),
+    "sessions:session": ("get", [200, 200, 200, 200, 200]),
+    "sessions:claim": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    # Nobody in the scene facilitates, so withdrawing is refused with a message.
+    "sessions:withdraw": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    "sessions:assign": ("post", ["login", 403, 403, 403, "redirect"]),
+    # Only the facilitators or an organizer: the service says no to a member (403).
+    "sessions:papers": ("post", ["login", 403, 403, 403, "redirect"]),
+    # An organizer's empty form comes back with its errors.
+    "sessions:details": ("post", ["login", 403, 403, 403, 200]),
+    "sessions:done": ("post", ["login", 403, 403, 403, "redirect"]),
+    "sessions:rsvp": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    "sessions:skip": ("post", ["login", 403, 403, 403, "redirect"]),
+    "sessions:restore": ("post", ["login", 403, 403, 403, "redirect"]),
+    "sessions:move": ("post", ["login", 403, 403, 403, "redirect"]),
+    "sessions:archive": ("get", [200, 200, 200, 200, 200]),
+    "sessions:archive_csv": ("get", [200, 200, 200, 200, 200]),
+    "sessions:archive_bib": ("get", [200, 200, 200, 200, 200]),
 }
 
 
@@ -77,10 +111,28 @@ def scene(db):
     nomination = papers_services.papers_propose(
         club=club, user=hidden.user, text="1706.03762", pitch=SECRET_PITCH
     ).added[0]
-    return club, people, hidden, requester, invitation, nomination
+    # Weekly from tomorrow, with the members-only meeting link; the hidden member is going.
+    first = timezone.localtime(timezone.now(), club.tzinfo).date() + timedelta(days=1)
+    sessions_services.schedule_save(
+        club=club,
+        by=people["organizer"],
+        data=sessions_services.ScheduleInput(
+            weekday=first.weekday(),
+            start_time=time(12, 0),
+            duration_minutes=60,
+            meeting_link=SECRET_LINK,
+            weeks_ahead=4,
+            first_date=first,
+            last_date=None,
+        ),
+        based_on_version=None,
+    )
+    session = Session.objects.filter(club=club).order_by("starts_at").first()
+    sessions_services.rsvp_set(session=session, user=hidden.user, answer="going")
+    return club, people, hidden, requester, invitation, nomination, session
 
 
-def _url(name, club, requester, invitation, nomination):
+def _url(name, club, requester, invitation, nomination, session):
     args = {
         "clubs:membership_action": [club.slug, requester.pk, "approve"],
         "clubs:invitation_revoke": [club.slug, invitation.pk],
@@ -88,6 +140,8 @@ def _url(name, club, requester, invitation, nomination):
     }.get(name)
     if args is None and name.startswith("papers:") and name not in NO_NOMINATION:
         args = [club.slug, nomination.pk]
+    if args is None and name.startswith("sessions:") and name not in NO_SESSION:
+        args = [club.slug, session.pk]
     return reverse(name, args=args or [club.slug])
 
 
@@ -109,40 +163,46 @@ def _check(client, people, role, method, url, expected):
 @pytest.mark.parametrize("role_index,role", list(enumerate(ROLES)))
 @pytest.mark.parametrize("name", sorted(PUBLIC))
 def test_public_club_url_outcome_for_role(client, scene, name, role_index, role):
-    club, people, hidden, requester, invitation, nomination = scene
+    club, people, hidden, requester, invitation, nomination, session = scene
     method, outcomes = PUBLIC[name]
-    url = _url(name, club, requester, invitation, nomination)
+    url = _url(name, club, requester, invitation, nomination, session)
     response = _check(client, people, role, method, url, outcomes[role_index])
+    body = response.content.decode()
     if outcomes[role_index] in (403, 404):
-        body = response.content.decode()
         assert SECRET_MEMBER not in body
         assert SECRET_TOKEN not in body
+        assert SECRET_LINK not in body
+    if name.startswith("sessions:") and role in ("anonymous", "outsider", "pending"):
+        # The meeting link and who is going are for members only.
+        assert SECRET_LINK not in body
+        assert SECRET_MEMBER not in body
 
 
 @pytest.mark.parametrize("role_index,role", list(enumerate(ROLES)))
 @pytest.mark.parametrize("name", sorted(PRIVATE))
 def test_private_club_url_outcome_for_role(client, scene, name, role_index, role):
-    club, people, hidden, requester, invitation, nomination = scene
+    club, people, hidden, requester, invitation, nomination, session = scene
     Club.objects.filter(pk=club.pk).update(visibility="private", join_policy="invite")
     method, outcomes = PRIVATE[name]
-    url = _url(name, club, requester, invitation, nomination)
+    url = _url(name, club, requester, invitation, nomination, session)
     response = _check(client, people, role, method, url, outcomes[role_index])
     body = response.content.decode()
     if outcomes[role_index] == 404:
-        for secret in (SECRET_NAME, SECRET_MEMBER, SECRET_TOKEN, SECRET_PITCH):
+        for secret in (SECRET_NAME, SECRET_MEMBER, SECRET_TOKEN, SECRET_PITCH, SECRET_LINK):
             assert secret not in body
     elif outcomes[role_index] == 403:
-        for secret in (SECRET_MEMBER, SECRET_TOKEN, SECRET_PITCH):
+        for secret in (SECRET_MEMBER, SECRET_TOKEN, SECRET_PITCH, SECRET_LINK):
             assert secret not in body
 
 
 def test_matrix_covers_every_club_url():
     import clubs.urls
     import papers.urls
+    import sessions.urls
 
     club_urls = {
         f"{module.app_name}:{p.name}"
-        for module in (clubs.urls, papers.urls)
+        for module in (clubs.urls, papers.urls, sessions.urls)
         for p in module.urlpatterns
         if "<slug:slug>" in str(p.pattern)
     }
@@ -152,10 +212,11 @@ def test_matrix_covers_every_club_url():
 def test_every_club_view_declares_who_may_use_it():
     import clubs.urls
     import papers.urls
+    import sessions.urls
 
     undeclared = [
         p.name
-        for module in (clubs.urls, papers.urls)
+        for module in (clubs.urls, papers.urls, sessions.urls)
         for p in module.urlpatterns
         if "<slug:slug>" in str(p.pattern) and not hasattr(p.callback, "club_needs")
     ]
