@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from clubs.models import Club, Membership
 from papers import services as papers_services
+from papers.services import paper_note_save
 from sessions import services as sessions_services
 from sessions.models import Session
+from sessions.reading import question_ask
 from tests.factories import InvitationFactory, MembershipFactory, UserFactory
 
 SECRET_NAME = "Zebra Secret Society"
@@ -74,7 +76,35 @@ PUBLIC = {
     "sessions:archive": ("get", [200, 200, 200, 200, 200]),
     "sessions:archive_csv": ("get", [200, 200, 200, 200, 200]),
     "sessions:archive_bib": ("get", [200, 200, 200, 200, 200]),
+    "calendars:club": ("get", [200, 200, 200, 200, 200]),
+    "calendars:club_public": ("get", [200, 200, 200, 200, 200]),
+    "calendars:club_regenerate": ("post", ["login", 403, 403, 403, "redirect"]),
+    "calendars:session_ics": ("get", [200, 200, 200, 200, 200]),
+    "calendars:outbox": ("get", ["login", 403, 403, 403, 200]),
+    "reading:preread": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    "reading:ask": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    "reading:question_vote": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    # Marking answered: the facilitators or an organizer (nobody facilitates here).
+    "reading:question_answered": ("post", ["login", 403, 403, 403, "redirect"]),
+    # Removing a question: its asker (the hidden member) or an organizer.
+    "reading:question_delete": ("post", ["login", 403, 403, 403, "redirect"]),
+    "reading:dashboard": ("get", ["login", 403, 403, 403, 200]),
+    "reading:guide": ("get", ["login", 403, 403, 200, 200]),
+    "reading:tick": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    "reading:notes": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    "reading:stats": ("get", ["login", 403, 403, 200, 200]),
 }
+# Views about a paper's nomination, a session, or a question in it.
+NOMINATION_ARGS = {"reading:guide", "reading:tick", "reading:notes"}
+QUESTION_ARGS = {"reading:question_vote", "reading:question_answered", "reading:question_delete"}
+SESSION_ARGS = {
+    "calendars:session_ics",
+    "calendars:outbox",
+    "reading:preread",
+    "reading:ask",
+    "reading:dashboard",
+}
+SECRET_NOTE = "my private take: the baselines are weak"
 
 
 def _private_expectations():
@@ -82,6 +112,8 @@ def _private_expectations():
     for name, (method, outcomes) in PUBLIC.items():
         # Anonymous people and outsiders cannot know a private club exists.
         expected[name] = (method, [404, 404, *outcomes[2:]])
+    # A private club's feed lives only behind its secret token.
+    expected["calendars:club_public"] = ("get", [404, 404, 404, 404, 404])
     return expected
 
 
@@ -129,6 +161,9 @@ def scene(db):
     )
     session = Session.objects.filter(club=club).order_by("starts_at").first()
     sessions_services.rsvp_set(session=session, user=hidden.user, answer="going")
+    question = question_ask(session=session, user=hidden.user, text="Why?", anonymous=True)
+    paper_note_save(paper=nomination.paper, user=hidden.user, text=SECRET_NOTE)
+    session.question = question
     return club, people, hidden, requester, invitation, nomination, session
 
 
@@ -138,6 +173,12 @@ def _url(name, club, requester, invitation, nomination, session):
         "clubs:invitation_revoke": [club.slug, invitation.pk],
         "papers:curate": [club.slug, nomination.pk, "pin"],
     }.get(name)
+    if name in NOMINATION_ARGS:
+        args = [club.slug, nomination.pk]
+    elif name in QUESTION_ARGS:
+        args = [club.slug, session.pk, session.question.pk]
+    elif name in SESSION_ARGS:
+        args = [club.slug, session.pk]
     if args is None and name.startswith("papers:") and name not in NO_NOMINATION:
         args = [club.slug, nomination.pk]
     if args is None and name.startswith("sessions:") and name not in NO_SESSION:
@@ -168,11 +209,16 @@ def test_public_club_url_outcome_for_role(client, scene, name, role_index, role)
     url = _url(name, club, requester, invitation, nomination, session)
     response = _check(client, people, role, method, url, outcomes[role_index])
     body = response.content.decode()
+    assert SECRET_NOTE not in body  # private notes are only ever shown to their author
     if outcomes[role_index] in (403, 404):
         assert SECRET_MEMBER not in body
         assert SECRET_TOKEN not in body
         assert SECRET_LINK not in body
-    if name.startswith("sessions:") and role in ("anonymous", "outsider", "pending"):
+    if name.split(":")[0] in ("sessions", "calendars") and role in (
+        "anonymous",
+        "outsider",
+        "pending",
+    ):
         # The meeting link and who is going are for members only.
         assert SECRET_LINK not in body
         assert SECRET_MEMBER not in body
@@ -187,6 +233,7 @@ def test_private_club_url_outcome_for_role(client, scene, name, role_index, role
     url = _url(name, club, requester, invitation, nomination, session)
     response = _check(client, people, role, method, url, outcomes[role_index])
     body = response.content.decode()
+    assert SECRET_NOTE not in body
     if outcomes[role_index] == 404:
         for secret in (SECRET_NAME, SECRET_MEMBER, SECRET_TOKEN, SECRET_PITCH, SECRET_LINK):
             assert secret not in body
@@ -195,14 +242,20 @@ def test_private_club_url_outcome_for_role(client, scene, name, role_index, role
             assert secret not in body
 
 
-def test_matrix_covers_every_club_url():
+def _url_modules():
     import clubs.urls
     import papers.urls
+    import sessions.calendar_urls
+    import sessions.reading_urls
     import sessions.urls
 
+    return (clubs.urls, papers.urls, sessions.urls, sessions.calendar_urls, sessions.reading_urls)
+
+
+def test_matrix_covers_every_club_url():
     club_urls = {
         f"{module.app_name}:{p.name}"
-        for module in (clubs.urls, papers.urls, sessions.urls)
+        for module in _url_modules()
         for p in module.urlpatterns
         if "<slug:slug>" in str(p.pattern)
     }
@@ -210,13 +263,9 @@ def test_matrix_covers_every_club_url():
 
 
 def test_every_club_view_declares_who_may_use_it():
-    import clubs.urls
-    import papers.urls
-    import sessions.urls
-
     undeclared = [
         p.name
-        for module in (clubs.urls, papers.urls, sessions.urls)
+        for module in _url_modules()
         for p in module.urlpatterns
         if "<slug:slug>" in str(p.pattern) and not hasattr(p.callback, "club_needs")
     ]
