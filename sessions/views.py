@@ -22,6 +22,7 @@ from clubs.selectors import club_members
 from clubs.templatetags.paperclub import display_name
 
 from . import exports, selectors, services
+from .feeds import google_event
 from .forms import (
     AssignForm,
     DetailsForm,
@@ -388,6 +389,7 @@ def _render_session_page(
         "can_mark_done": can_run and session.is_past and session.state == Session.State.SCHEDULED,
         "next": request.get_full_path(),
         **reading_context(request, access, session),
+        "google_event_url": google_event(session),
     }
     if access.is_member:
         context["going"] = list(selectors.people_going(session=session))
