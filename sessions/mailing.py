@@ -177,8 +177,9 @@ def _copy(kind: str, session: Session) -> tuple[str, list[str]]:
     club = session.club.name
     topic = session.title or "; ".join(p.display_title for p in _papers(session))
     about = f": {topic}" if topic else ""
+    day = f"{session.local_start:%a %-d %b}"
     copy = {
-        Kind.INVITE: (f"{club}{about}", ["You are invited to this week's session."]),
+        Kind.INVITE: (f"{club}, {day}{about}", ["You are invited to this session."]),
         Kind.CANCEL: (
             f"Cancelled: {club}{about}",
             [f"This session is cancelled{_reason(session)}."],
