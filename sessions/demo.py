@@ -19,7 +19,17 @@ from papers.models import Nomination
 from papers.selectors import BacklogFilter, backlog
 from papers.services import nominations_set_state
 
-from .models import ClubSchedule, Rsvp, Session, SessionPaper, Weekday
+from .models import (
+    ClubSchedule,
+    PreRead,
+    Question,
+    QuestionVote,
+    Rsvp,
+    Session,
+    SessionPaper,
+    Weekday,
+)
+from .reading import preread_set, question_ask, question_vote
 from .services import (
     AUTO_DONE_AFTER,
     ScheduleInput,
@@ -136,6 +146,76 @@ TOPIC_NOTES = {
         "What would it take to adopt this on our team?",
     ),
 }
+
+
+# Pre-reading, past weeks: how likely each level is for someone going, a year ago
+# and last week (the facilitator always deep-reads). The club's habit grows, so
+# the statistics page has a trend: many skims, fewer reads, a few deep reads.
+LEVEL_WEIGHTS_THEN = {
+    PreRead.Level.NONE: 40,
+    PreRead.Level.SKIMMED: 42,
+    PreRead.Level.READ: 16,
+    PreRead.Level.DEEP: 2,
+}
+LEVEL_WEIGHTS_NOW = {
+    PreRead.Level.NONE: 15,
+    PreRead.Level.SKIMMED: 50,
+    PreRead.Level.READ: 29,
+    PreRead.Level.DEEP: 6,
+}
+# The coming weeks with a paper, soonest first: how far people who answered have
+# got so far.
+LEVEL_WEIGHTS_COMING = [
+    {PreRead.Level.NONE: 25, PreRead.Level.SKIMMED: 45, PreRead.Level.READ: 25},
+    {PreRead.Level.NONE: 60, PreRead.Level.SKIMMED: 35, PreRead.Level.READ: 5},
+]
+
+# Questions members bring, by the reading list's topic; any topic may also get a
+# generic one.
+TOPIC_QUESTIONS = {
+    "Key components": [
+        "Which of the paper's assumptions still hold at today's model sizes?",
+        "Could someone walk through the main equation step by step?",
+        "Why does this beat the simpler alternative they compare against?",
+    ],
+    "Models": [
+        "Which change mattered most: the data, the architecture or the training recipe?",
+        "How much of the gain is just more compute?",
+        "Are the benchmark numbers comparable with the models that came before?",
+    ],
+    "Training": [
+        "What does the model lose while it learns to follow preferences?",
+        "How noisy were the human labels, and does it matter?",
+        "Could we reproduce this with a 7B model on one GPU?",
+    ],
+    "Inference": [
+        "When does spending more compute at answer time stop paying off?",
+        "What would this do to our latency at work?",
+        "Does the speed-up hold with batching?",
+    ],
+    "Trends": [
+        "Which of these trends has already bent since the paper came out?",
+        "How would you extrapolate this to next year's models?",
+        "Is the fit convincing outside the range they measured?",
+    ],
+    "Practice": [
+        "What would it take to adopt this on a small team?",
+        "How did they evaluate it, and would that catch our failure cases?",
+        "Which part would you build first?",
+    ],
+}
+GENERIC_QUESTIONS = [
+    "Is the baseline comparison fair: same data, same compute?",
+    "Which figure should we look at together first?",
+    "Where does this approach break down?",
+    "How sensitive are the results to the hyperparameters they chose?",
+]
+# The next week with a paper: a few questions already, one anonymous, with votes.
+COMING_QUESTIONS = [
+    ("member@example.com", "Which result would you try to reproduce first?", False),
+    ("tomas@example.com", "Is the baseline comparison fair: same data, same compute?", True),
+    ("aiko@example.com", "How does this compare with what came out since?", False),
+]
 
 
 @dataclass
@@ -356,6 +436,125 @@ def _coming_weeks(*, club: Club, users: list, rng: random.Random) -> None:
             rsvp_set(session=session, user=user, answer=rng.choice(["going", "going", "maybe"]))
 
 
+def _level(rng: random.Random, weights: dict[int, int]) -> int:
+    levels = list(weights)
+    return rng.choices(levels, weights=[weights[level] for level in levels])[0]
+
+
+def _blend(then: dict[int, int], now: dict[int, int], progress: float) -> dict[int, int]:
+    return {level: round(then[level] + (now[level] - then[level]) * progress) for level in then}
+
+
+def _past_reading(*, club: Club, nominations: list[Nomination], rng: random.Random) -> None:
+    """Pre-read levels and questions on the weeks held with a paper (rows written
+    directly, as the history is)."""
+    topic_of = {
+        nomination.pk: item["topic"]
+        for nomination, item in zip(nominations, reading_list(), strict=False)
+    }
+    weeks = list(
+        Session.objects.filter(club=club, state=Session.State.DONE, papers__isnull=False)
+        .distinct()
+        .prefetch_related("papers", "rsvps")
+        .order_by("starts_at")
+    )
+    prereads, questions, voters = [], [], []
+    for number, week in enumerate(weeks):
+        weights = _blend(LEVEL_WEIGHTS_THEN, LEVEL_WEIGHTS_NOW, number / max(len(weeks) - 1, 1))
+        going = sorted(r.user_id for r in week.rsvps.all() if r.answer == Rsvp.Answer.GOING)
+        for user_id in going:
+            # The facilitator presented it: a deep read.
+            level = PreRead.Level.DEEP if user_id == week.facilitator_id else _level(rng, weights)
+            if level != PreRead.Level.NONE:
+                changed = week.starts_at - timedelta(hours=rng.randint(1, 120))
+                prereads.append(
+                    PreRead(session=week, user_id=user_id, level=level, changed_at=changed)
+                )
+        askers = [user_id for user_id in going if user_id != week.facilitator_id]
+        topic = topic_of.get(week.papers.all()[0].nomination_id, "Practice")
+        texts = rng.sample(TOPIC_QUESTIONS[topic], 2) + rng.sample(GENERIC_QUESTIONS, 1)
+        count = min(rng.choice([0, 1, 1, 2, 2, 3]), len(askers))
+        for text, author in zip(texts, rng.sample(askers, count), strict=False):
+            asked = week.starts_at - timedelta(hours=rng.randint(2, 96))
+            others = [user_id for user_id in going if user_id != author]
+            votes = rng.sample(others, rng.randint(0, min(4, len(others))))
+            # The facilitator got to most of them in the hour.
+            answered = rng.random() < 0.75
+            question = Question(
+                session=week,
+                author_id=author,
+                text=text,
+                anonymous=rng.random() < 0.25,
+                vote_count=len(votes),
+                created_at=asked,
+                answered_at=week.starts_at + timedelta(minutes=rng.randint(10, 55))
+                if answered
+                else None,
+            )
+            questions.append(question)
+            voters.append((question, votes, asked))
+    PreRead.objects.bulk_create(prereads)
+    Question.objects.bulk_create(questions)
+    QuestionVote.objects.bulk_create(
+        [
+            QuestionVote(
+                question=question,
+                user_id=user_id,
+                created_at=asked + timedelta(hours=rng.randint(1, 24)),
+            )
+            for question, votes, asked in voters
+            for user_id in votes
+        ]
+    )
+
+
+def _coming_reading(*, club: Club, users: list, rng: random.Random) -> None:
+    """The coming weeks with a paper: levels so far (through the service, as members
+    set them), the facilitator's deep read, and the next one's first questions."""
+    people = {user.email: user for user in users}
+    coming = list(
+        Session.objects.filter(club=club, starts_at__gt=timezone.now(), papers__isnull=False)
+        .exclude(state=Session.State.CANCELLED)
+        .distinct()
+        .select_related("club", "facilitator")
+        .prefetch_related("rsvps")
+        .order_by("starts_at")
+    )
+    for week, weights in zip(coming, LEVEL_WEIGHTS_COMING, strict=False):
+        if week.facilitator:
+            preread_set(session=week, user=week.facilitator, level=PreRead.Level.DEEP)
+        answered = {r.user_id for r in week.rsvps.all() if r.answer != Rsvp.Answer.NOT_GOING}
+        for user in users:
+            if user.pk in answered and user.pk != week.facilitator_id:
+                level = _level(rng, weights)
+                if level != PreRead.Level.NONE:
+                    preread_set(session=week, user=user, level=level)
+    if not coming:
+        return
+    week = coming[0]
+    asked = [
+        question_ask(session=week, user=people[email], text=text, anonymous=anonymous)
+        for email, text, anonymous in COMING_QUESTIONS
+    ]
+    for question, votes in zip(asked, [3, 5, 1], strict=True):
+        others = [user for user in users if user.pk != question.author_id]
+        for voter in rng.sample(others, votes):
+            question_vote(question=question, user=voter)
+
+
+def demo_reading_seed(*, club: Club, users: list, nominations: list[Nomination]) -> None:
+    """Pre-read levels and questions on the past and the coming weeks, once: a club
+    that has any already (seeded before, or used) is left as it is."""
+    if (
+        PreRead.objects.filter(session__club=club).exists()
+        or Question.objects.filter(session__club=club).exists()
+    ):
+        return
+    rng = random.Random(20250305)  # noqa: S311 - demo data, deterministic
+    _past_reading(club=club, nominations=nominations, rng=rng)
+    _coming_reading(club=club, users=users, rng=rng)
+
+
 @transaction.atomic
 def demo_sessions_seed(*, club: Club, users: list, nominations: list[Nomination]) -> DemoSessions:
     """Give the demo club its schedule, a year of sessions and the coming weeks.
@@ -385,6 +584,7 @@ def demo_sessions_seed(*, club: Club, users: list, nominations: list[Nomination]
             based_on_version=None,
         )
         _coming_weeks(club=club, users=users, rng=rng)
+    demo_reading_seed(club=club, users=users, nominations=nominations)
     return demo_sessions_summary(club=club)
 
 

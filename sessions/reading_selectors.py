@@ -108,13 +108,15 @@ def preread_roster(*, session: Session) -> QuerySet[PreRead]:
 
 
 def going_not_started(*, session: Session) -> QuerySet[Rsvp]:
-    """For organizers: people going who have not started the pre-read."""
+    """For organizers: people going who have not started the pre-read. Not having
+    started is reading too: people who hide theirs are counted, not named."""
     started = PreRead.objects.filter(
         session=session, user=OuterRef("user"), level__gt=PreRead.Level.NONE
     )
     return (
         Rsvp.objects.filter(session=session, answer=Rsvp.Answer.GOING)
         .exclude(Exists(started))
+        .exclude(user__profile__hide_reading_from_facilitators=True)
         .select_related("user__profile")
         .order_by("updated_at")
     )
@@ -164,7 +166,9 @@ def my_reading(*, user: AbstractBaseUser) -> list[Session]:
     attended = Q(rsvps__user=user, rsvps__answer=Rsvp.Answer.GOING) | Q(
         prereads__user=user, prereads__level__gt=0
     )
-    active_clubs = Membership.objects.filter(user=user).values("club")
+    active_clubs = Membership.objects.filter(user=user, state=Membership.State.ACTIVE).values(
+        "club"
+    )
     qs = (
         Session.objects.filter(attended, club__in=active_clubs, starts_at__lte=timezone.now())
         .exclude(state=Session.State.CANCELLED)

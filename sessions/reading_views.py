@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -200,7 +200,12 @@ def question_delete(
 def dashboard(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResponse:
     """The facilitator, the co-facilitator and organizers: who is coming, how
     far they have read, and what they want to ask."""
-    session = selectors.session_detail(club=access.club, session_id=session_id, user=request.user)
+    try:
+        session = selectors.session_detail(
+            club=access.club, session_id=session_id, user=request.user
+        )
+    except Session.DoesNotExist as error:
+        raise Http404("No such session in this club.") from error
     if not _is_runner(access, session, request.user):
         raise PermissionDenied("Only the facilitator and the organizers see this dashboard.")
     questions = list(reading_selectors.session_questions(session=session, viewer=request.user))
