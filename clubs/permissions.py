@@ -75,10 +75,16 @@ class ClubAccess:
 
 
 def club_access_for(request: HttpRequest, slug: str) -> ClubAccess:
-    club = get_object_or_404(Club, slug=slug)
     membership = None
     if request.user.is_authenticated:
-        membership = Membership.objects.filter(club=club, user=request.user).first()
+        # One query for anyone who has a membership row (with its club)...
+        membership = (
+            Membership.objects.select_related("club")
+            .filter(club__slug=slug, user=request.user)
+            .first()
+        )
+    # ...and the club alone for everyone else.
+    club = membership.club if membership is not None else get_object_or_404(Club, slug=slug)
     role = role_for(membership, is_authenticated=request.user.is_authenticated)
     return ClubAccess(club=club, role=role, membership=membership)
 

@@ -23,6 +23,11 @@ handler403 = "paperclub.views.error_403"
 handler404 = "paperclub.views.error_404"
 handler500 = "paperclub.views.error_500"
 
+if settings.PAPERCLUB_BENCH:
+    from . import bench_views
+
+    urlpatterns.append(path("bench/floor/", bench_views.floor, name="bench_floor"))
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

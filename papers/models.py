@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 
@@ -159,7 +159,25 @@ class Nomination(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["club", "state", "-vote_count"]),
+            # The backlog's two stored orders (pinned first, then top or new): a
+            # page of a big backlog is read off the index instead of sorting it all.
+            models.Index(
+                F("club"),
+                F("state"),
+                F("pinned_at").desc(nulls_last=True),
+                F("vote_count").desc(),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="nomination_backlog_top",
+            ),
+            models.Index(
+                F("club"),
+                F("state"),
+                F("pinned_at").desc(nulls_last=True),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="nomination_backlog_new",
+            ),
             models.Index(fields=["club", "-created_at"]),
         ]
 
@@ -180,7 +198,11 @@ class Vote(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["nomination", "user"], name="vote_one_per_member")
         ]
-        indexes = [models.Index(fields=["user", "nomination"])]
+        indexes = [
+            models.Index(fields=["user", "nomination"]),
+            # "Trending" reads only the last month's votes.
+            models.Index(fields=["created_at"], name="vote_created_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.nomination}"

@@ -10,7 +10,7 @@ already counts as a vote for it).
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
@@ -248,6 +248,16 @@ def vote_add(*, nomination: Nomination, user: AbstractBaseUser) -> bool:
     return True
 
 
+def _vote_count_add(*, nomination_id: int, delta: int) -> int:
+    """Change the counter and read it back in one statement (UPDATE … RETURNING):
+    the row stays locked until commit, so this is the count the vote made."""
+    table = connection.ops.quote_name(Nomination._meta.db_table)  # from the model, not input
+    sql = f"UPDATE {table} SET vote_count = vote_count + %s WHERE id = %s RETURNING vote_count"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [delta, nomination_id])
+        return cursor.fetchone()[0]
+
+
 @transaction.atomic
 def nomination_vote_toggle(*, nomination: Nomination, user: AbstractBaseUser) -> tuple[bool, int]:
     """Vote, or take the vote back. Returns (voted now, vote count)."""
@@ -256,13 +266,14 @@ def nomination_vote_toggle(*, nomination: Nomination, user: AbstractBaseUser) ->
         raise PaperError("This paper is archived; votes are closed.")
     deleted, _ = Vote.objects.filter(nomination=nomination, user=user).delete()
     if deleted:
-        Nomination.objects.filter(pk=nomination.pk).update(vote_count=F("vote_count") - 1)
-        voted = False
-    else:
-        vote_add(nomination=nomination, user=user)
-        voted = True
-    count = Nomination.objects.values_list("vote_count", flat=True).get(pk=nomination.pk)
-    return voted, count
+        return False, _vote_count_add(nomination_id=nomination.pk, delta=-1)
+    try:
+        with transaction.atomic():
+            Vote.objects.create(nomination=nomination, user=user)
+    except IntegrityError:
+        # The same person's other click voted a moment ago: it counts once.
+        return True, Nomination.objects.values_list("vote_count", flat=True).get(pk=nomination.pk)
+    return True, _vote_count_add(nomination_id=nomination.pk, delta=1)
 
 
 def nomination_votes_recount(*, nomination: Nomination) -> int:

@@ -62,16 +62,22 @@ def _event(data: EventData, *, attendee: str = "", organizer: str = ""):
     if organizer:
         event.add("ORGANIZER", vCalAddress(f"mailto:{organizer}"), parameters={"CN": "Paper Club"})
     if attendee:
-        event.add(
-            "ATTENDEE",
-            vCalAddress(f"mailto:{attendee}"),
-            parameters={
-                "ROLE": "REQ-PARTICIPANT",
-                "PARTSTAT": "NEEDS-ACTION",
-                "RSVP": "TRUE",
-            },
-        )
+        _add_attendee(event, attendee)
     return event
+
+
+def _add_attendee(event, attendee: str) -> None:
+    from icalendar import vCalAddress
+
+    event.add(
+        "ATTENDEE",
+        vCalAddress(f"mailto:{attendee}"),
+        parameters={
+            "ROLE": "REQ-PARTICIPANT",
+            "PARTSTAT": "NEEDS-ACTION",
+            "RSVP": "TRUE",
+        },
+    )
 
 
 def _calendar(events: list, *, method: str, name: str, span, uid: str):
@@ -103,11 +109,43 @@ def feed(items: list[EventData], *, name: str, uid: str) -> bytes:
     return calendar.to_ical()
 
 
+_PLACEHOLDER_ATTENDEE = "attendee@placeholder.invalid"
+
+
+class Invites:
+    """One session's emailed invite, for each of many people: REQUEST, or CANCEL
+    for a cancelled session.
+
+    The calendar (event, VTIMEZONE) is built and written once, for a placeholder
+    attendee; each person's copy replaces that one ATTENDEE line with theirs, as
+    the library writes it. A fan-out of thousands then writes one calendar."""
+
+    def __init__(self, item: EventData, *, organizer: str):
+        self.method = "CANCEL" if item.cancelled else "REQUEST"
+        event = _event(item, attendee=_PLACEHOLDER_ATTENDEE, organizer=organizer)
+        calendar = _calendar([event], method=self.method, name="", span=_span([item]), uid=item.uid)
+        text = calendar.to_ical()
+        line = _attendee_line(_PLACEHOLDER_ATTENDEE)
+        if text.count(line) != 1:
+            raise ValueError("The invite's ATTENDEE line was not found once.")
+        self._head, self._tail = text.split(line)
+
+    def for_attendee(self, attendee: str) -> bytes:
+        return self._head + _attendee_line(attendee) + self._tail
+
+
+def _attendee_line(attendee: str) -> bytes:
+    """The ATTENDEE content line (folded, with its CRLF) exactly as to_ical writes it."""
+    from icalendar import Event
+
+    event = Event()
+    _add_attendee(event, attendee)
+    return event.to_ical().removeprefix(b"BEGIN:VEVENT\r\n").removesuffix(b"END:VEVENT\r\n")
+
+
 def invite(item: EventData, *, attendee: str, organizer: str) -> tuple[bytes, str]:
     """An emailed invite for one person: REQUEST, or CANCEL for a cancelled session.
 
     Returns (the calendar, its METHOD) so the MIME part can say the same method."""
-    method = "CANCEL" if item.cancelled else "REQUEST"
-    event = _event(item, attendee=attendee, organizer=organizer)
-    calendar = _calendar([event], method=method, name="", span=_span([item]), uid=item.uid)
-    return calendar.to_ical(), method
+    invites = Invites(item, organizer=organizer)
+    return invites.for_attendee(attendee), invites.method

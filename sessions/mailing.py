@@ -19,6 +19,7 @@ down) is not sent late; see LATE_WINDOWS.
 
 import logging
 import smtplib
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -124,7 +125,12 @@ def unsubscribe_apply(*, token: str) -> tuple[MailPreferences, str]:
 
 
 def session_url(session: Session) -> str:
-    return settings.SITE_URL + reverse("sessions:session", args=[session.club.slug, session.pk])
+    # Kept on the instance: a fan-out asks for it in every message.
+    url = session.__dict__.get("_absolute_url")
+    if url is None:
+        url = settings.SITE_URL + reverse("sessions:session", args=[session.club.slug, session.pk])
+        session.__dict__["_absolute_url"] = url
+    return url
 
 
 def _papers(session: Session) -> list:
@@ -210,8 +216,16 @@ def _copy(kind: str, session: Session) -> tuple[str, list[str]]:
 
 
 def build_message(
-    *, kind: str, session: Session, user: AbstractBaseUser, sequence: int, message_id: str
+    *,
+    kind: str,
+    session: Session,
+    user: AbstractBaseUser,
+    sequence: int,
+    message_id: str,
+    invites: ical.Invites | None = None,
 ) -> EmailMultiAlternatives:
+    """One person's message. A fan-out passes `invites`, the session's calendar
+    written once for everyone (see ical.Invites)."""
     profile = getattr(user, "profile", None)
     zone = profile.time_zone if profile else session.club.time_zone
     subject, paragraphs = _copy(kind, session)
@@ -246,16 +260,17 @@ def build_message(
         render_to_string("sessions/email/message.html", context), "text/html"
     )
     if kind in (Kind.INVITE, Kind.CANCEL):
-        calendar, method = ical.invite(
-            event_data(session, with_link=True),
-            attendee=user.email,
-            organizer=_sender_address(),
-        )
+        invites = invites or _invites(session)
+        calendar, method = invites.for_attendee(user.email), invites.method
         # The same calendar twice: as the text/calendar part Gmail and Outlook
         # act on (its method= must equal the body's METHOD), and as a file.
         message.attach_alternative(calendar.decode(), f"text/calendar; method={method}")
         message.attach("invite.ics", calendar, f"application/ics; method={method}")
     return message
+
+
+def _invites(session: Session) -> ical.Invites:
+    return ical.Invites(event_data(session, with_link=True), organizer=_sender_address())
 
 
 def _sender_address() -> str:
@@ -270,6 +285,10 @@ def _message_id(kind: str, session: Session, user: AbstractBaseUser, sequence: i
 
 
 # --- Sending ---------------------------------------------------------------------------
+
+
+# Rows are claimed for this many messages at a time (see _claim_many).
+CLAIM_BATCH = 50
 
 
 def _claim(
@@ -290,12 +309,62 @@ def _claim(
     except IntegrityError:
         pass
     delivery = Delivery.objects.get(kind=kind, session=session, user=user, sequence=sequence)
+    return _claim_again(delivery)
+
+
+def _claim_again(delivery: Delivery) -> Delivery | None:
     if delivery.state != Delivery.State.SENDING:
         return None
     # Left "sending" by a run that died or hit a transient error: send it again,
     # with the same Message-ID.
     Delivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1)
+    delivery.attempts += 1
     return delivery
+
+
+def _claim_many(
+    *, kind: str, session: Session, users: list, sequence: int
+) -> list[tuple[AbstractBaseUser, Delivery | None]]:
+    """_claim for several messages: each person with the row to send now, or None.
+
+    The new rows go in with one insert rather than one each (a fan-out of
+    thousands spends its time sending, not committing). A row claimed here whose
+    message has not gone out when a worker dies, or when a transient error stops
+    the fan-out, waits "sending" like the row that was on the wire: the next run
+    sends it (nobody gets two, it never went out), or give_up fails it after the
+    last retry."""
+    found = {
+        delivery.user_id: delivery
+        for delivery in Delivery.objects.filter(
+            kind=kind, session=session, sequence=sequence, user__in=[user.pk for user in users]
+        )
+    }
+    new = [
+        Delivery(
+            kind=kind,
+            session=session,
+            user=user,
+            sequence=sequence,
+            email=user.email,
+            attempts=1,
+            message_id=_message_id(kind, session, user, sequence),
+        )
+        for user in users
+        if user.pk not in found
+    ]
+    try:
+        with transaction.atomic():
+            Delivery.objects.bulk_create(new)
+    except IntegrityError:
+        # Another run claimed some of them a moment ago: one at a time, then.
+        return [
+            (user, _claim(kind=kind, session=session, user=user, sequence=sequence))
+            for user in users
+        ]
+    made = {delivery.user_id: delivery for delivery in new}
+    return [
+        (user, made[user.pk] if user.pk in made else _claim_again(found[user.pk])) for user in users
+    ]
 
 
 def _is_permanent(error: Exception) -> bool:
@@ -333,12 +402,24 @@ def deliver_all(*, kind: str, session: Session, recipients: list, sequence: int)
     """Send one kind of message to each recipient over one SMTP connection.
 
     Permanent refusals fail that person only; a transient error stops the
-    fan-out with TransientMailError (the task retries; sent rows are skipped)."""
+    fan-out with TransientMailError (the task retries; sent rows are skipped).
+    Rows are claimed a batch at a time; each is marked sent right after its
+    message is handed over, so a crash leaves at most that one unmarked."""
     result = FanOutResult()
     connection = None
+    invites = _invites(session) if kind in (Kind.INVITE, Kind.CANCEL) else None
+    claims = (
+        claim
+        for start in range(0, len(recipients), CLAIM_BATCH)
+        for claim in _claim_many(
+            kind=kind,
+            session=session,
+            users=recipients[start : start + CLAIM_BATCH],
+            sequence=sequence,
+        )
+    )
     try:
-        for user in recipients:
-            delivery = _claim(kind=kind, session=session, user=user, sequence=sequence)
+        for user, delivery in claims:
             if delivery is None:
                 result.skipped += 1
                 continue
@@ -351,6 +432,7 @@ def deliver_all(*, kind: str, session: Session, recipients: list, sequence: int)
                 user=user,
                 sequence=sequence,
                 message_id=delivery.message_id,
+                invites=invites,
             )
             message.connection = connection
             try:
@@ -364,9 +446,7 @@ def deliver_all(*, kind: str, session: Session, recipients: list, sequence: int)
                     continue
                 Delivery.objects.filter(pk=delivery.pk).update(error=_describe(error))
                 raise TransientMailError(_describe(error)) from error
-            Delivery.objects.filter(pk=delivery.pk).update(
-                state=Delivery.State.SENT, sent_at=timezone.now(), error=""
-            )
+            _mark_sent(delivery)
             result.sent += 1
             _progress()
     finally:
@@ -376,6 +456,12 @@ def deliver_all(*, kind: str, session: Session, recipients: list, sequence: int)
             except (smtplib.SMTPException, OSError):
                 log.warning("could not close the SMTP connection cleanly")
     return result
+
+
+def _mark_sent(delivery: Delivery) -> None:
+    Delivery.objects.filter(pk=delivery.pk).update(
+        state=Delivery.State.SENT, sent_at=timezone.now(), error=""
+    )
 
 
 def give_up(*, session_id: int, kind: str, reason: str) -> int:
@@ -392,15 +478,23 @@ class _SessionLock:
     def __init__(self, session_id: int):
         self.key = f"sessions:fanout:{session_id}"
         self.ttl = settings.MAIL_FANOUT_LOCK_SECONDS
+        # Progress comes with every message; telling the cache a few times per
+        # lock lifetime (at most once a second) keeps the lock just as alive.
+        self.refresh_every = min(1.0, self.ttl / 4)
+        self.refreshed = 0.0
 
     def __enter__(self):
         if not cache.add(self.key, "1", timeout=self.ttl):
             raise FanOutBusy(self.key)
+        self.refreshed = time.monotonic()
         _current_lock.append(self)
         return self
 
     def refresh(self) -> None:
-        cache.touch(self.key, self.ttl)
+        now = time.monotonic()
+        if now - self.refreshed >= self.refresh_every:
+            cache.touch(self.key, self.ttl)
+            self.refreshed = now
 
     def __exit__(self, *exc):
         _current_lock.remove(self)

@@ -87,6 +87,13 @@ MIDDLEWARE = [
     "clubs.middleware.ViewerTimeZoneMiddleware",
 ]
 
+# Benchmarks only (bench/run): an X-Query-Count header on every response (first
+# in the chain, so it counts every middleware's queries too) and a /bench/floor/
+# page (paperclub/urls.py). Never set in production.
+PAPERCLUB_BENCH = env.bool("PAPERCLUB_BENCH", default=False)
+if PAPERCLUB_BENCH:
+    MIDDLEWARE.insert(0, "paperclub.middleware.QueryCountHeaderMiddleware")
+
 ROOT_URLCONF = "paperclub.urls"
 WSGI_APPLICATION = "paperclub.wsgi.application"
 
