@@ -124,24 +124,25 @@ def _key(page: tuple, pk: int, has_voted: bool, digest: str) -> str:
 
 
 def nomination_cards(
-    *, request: HttpRequest, access: ClubAccess, page: QuerySet, nominations: QuerySet
+    *, request: HttpRequest, access: ClubAccess, rows, nominations: QuerySet
 ) -> list[SafeString]:
     """The rendered cards of one page of the backlog, in its order.
 
-    `page` is the page's slice of `nominations`, a queryset shaped by
-    papers.selectors.backlog (paper, tags, proposer's profile, `has_voted`)."""
+    `rows` are the page's (pk, has_voted) pairs in order (a queryset's
+    values_list or a list); `nominations` is the queryset they come from, shaped
+    by papers.selectors.backlog (paper, tags, proposer's profile, `has_voted`),
+    read only for cards not cached yet."""
     facts = _page_facts(request, access)
+    rows = list(rows)
+    if not rows:
+        return []
     loaded: dict[int, Nomination] = {}
     if connection.vendor == "postgresql":
-        rows = list(page.values_list("pk", "has_voted"))
-        if not rows:
-            return []
         with connection.cursor() as cursor:
             cursor.execute(_digest_sql(), [[pk for pk, _ in rows]])
             digests = dict(cursor.fetchall())
     else:
-        loaded = {n.pk: n for n in page}
-        rows = [(pk, n.has_voted) for pk, n in loaded.items()]
+        loaded = {n.pk: n for n in nominations.filter(pk__in=[pk for pk, _ in rows])}
         digests = {pk: _python_digest(n) for pk, n in loaded.items()}
     keys = {pk: _key(facts, pk, has_voted, digests[pk]) for pk, has_voted in rows if pk in digests}
     found = cache.get_many(list(keys.values()))

@@ -199,8 +199,13 @@ def nomination_detail(
 
 
 def nomination_with_paper(*, club: Club, nomination_id: int) -> Nomination:
-    """A nomination and its paper, nothing else (a vote and its button)."""
-    return Nomination.objects.select_related("paper").get(club=club, pk=nomination_id)
+    """A nomination with what a vote and its button use: its state and count, and
+    the paper's title (papers/_vote_button.html). Nothing else is read."""
+    return (
+        Nomination.objects.select_related("paper")
+        .only("club_id", "state", "vote_count", "paper__title", "paper__arxiv_id")
+        .get(club=club, pk=nomination_id)
+    )
 
 
 def others_have_voted(*, nomination: Nomination) -> bool:

@@ -258,19 +258,48 @@ def _vote_count_add(*, nomination_id: int, delta: int) -> int:
         return cursor.fetchone()[0]
 
 
+def _vote_insert(*, nomination_id: int, user_id: int) -> bool:
+    """Insert the vote unless the person has one (INSERT … ON CONFLICT DO NOTHING):
+    one statement, where a savepoint, an insert and a release would be three.
+    Returns whether it was inserted."""
+    quote = connection.ops.quote_name
+    table = quote(Vote._meta.db_table)  # names from the model, values bound
+    nomination, user, created = (
+        quote(Vote._meta.get_field(name).column) for name in ("nomination", "user", "created_at")
+    )
+    sql = (
+        f"INSERT INTO {table} ({nomination}, {user}, {created}) VALUES (%s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT ({nomination}, {user}) DO NOTHING RETURNING {quote(Vote._meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [nomination_id, user_id, timezone.now()])
+        return cursor.fetchone() is not None
+
+
+def _is_active_member(membership: Membership | None, *, club_id: int, user_id: int) -> bool:
+    return (
+        membership is not None
+        and (membership.club_id, membership.user_id) == (club_id, user_id)
+        and membership.state == Membership.State.ACTIVE
+    )
+
+
 @transaction.atomic
-def nomination_vote_toggle(*, nomination: Nomination, user: AbstractBaseUser) -> tuple[bool, int]:
-    """Vote, or take the vote back. Returns (voted now, vote count)."""
-    _require_active_member(club=nomination.club, user=user)
+def nomination_vote_toggle(
+    *, nomination: Nomination, user: AbstractBaseUser, membership: Membership | None = None
+) -> tuple[bool, int]:
+    """Vote, or take the vote back. Returns (voted now, vote count).
+
+    `membership` is the person's row in the club when the caller has just read it
+    (a view does, to check access): then it is not read a second time."""
+    if not _is_active_member(membership, club_id=nomination.club_id, user_id=user.pk):
+        _require_active_member(club=nomination.club, user=user)
     if nomination.state == Nomination.State.ARCHIVED:
         raise PaperError("This paper is archived; votes are closed.")
     deleted, _ = Vote.objects.filter(nomination=nomination, user=user).delete()
     if deleted:
         return False, _vote_count_add(nomination_id=nomination.pk, delta=-1)
-    try:
-        with transaction.atomic():
-            Vote.objects.create(nomination=nomination, user=user)
-    except IntegrityError:
+    if not _vote_insert(nomination_id=nomination.pk, user_id=user.pk):
         # The same person's other click voted a moment ago: it counts once.
         return True, Nomination.objects.values_list("vote_count", flat=True).get(pk=nomination.pk)
     return True, _vote_count_add(nomination_id=nomination.pk, delta=1)

@@ -58,8 +58,13 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             "club": access.club,
             "access": access,
             "page": page,
+            # The page's ids (and the viewer's votes) are read; the nominations
+            # themselves only for cards not cached yet.
             "cards": cards.nomination_cards(
-                request=request, access=access, page=page.object_list, nominations=nominations
+                request=request,
+                access=access,
+                rows=page.object_list.values_list("pk", "has_voted"),
+                nominations=nominations,
             ),
             "options": options,
             "sorts": selectors.SORTS,
@@ -197,7 +202,9 @@ def vote(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpRe
         raise Http404("No such paper in this club.") from error
     item.club = access.club
     try:
-        voted, count = services.nomination_vote_toggle(nomination=item, user=request.user)
+        voted, count = services.nomination_vote_toggle(
+            nomination=item, user=request.user, membership=access.membership
+        )
     except services.NotAllowed as error:
         raise PermissionDenied(str(error)) from error
     except services.PaperError as error:

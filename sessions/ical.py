@@ -140,7 +140,7 @@ def _attendee_line(attendee: str) -> bytes:
 
     event = Event()
     _add_attendee(event, attendee)
-    return event.to_ical().removeprefix(b"BEGIN:VEVENT\r\n").removesuffix(b"END:VEVENT\r\n")
+    return event.content_line("ATTENDEE", event["ATTENDEE"]).to_ical() + b"\r\n"
 
 
 def invite(item: EventData, *, attendee: str, organizer: str) -> tuple[bytes, str]:

@@ -680,6 +680,8 @@ def scale_seed(spec: ScaleSpec, *, now: datetime | None = None) -> ScaleSummary:
     summary.clubs.append(big.summary)
     summary.users = len(members)
     summary.papers = len(papers)
+    # The member a benchmark signs in as: never an organizer.
+    bench_index = max(ORGANIZERS, min(FIRST_BENCH_MEMBER, spec.members) - 1)
 
     for n in range(1, spec.other_clubs + 1):
         size = min(spec.members, rng.randint(20, 60))
@@ -691,7 +693,7 @@ def scale_seed(spec: ScaleSpec, *, now: datetime | None = None) -> ScaleSummary:
         )
         # A few people of the big club are in this one too (the benchmark's member
         # among them, so their "my clubs" lists several).
-        shared = members[FIRST_BENCH_MEMBER - 1 : FIRST_BENCH_MEMBER + 4]
+        shared = members[bench_index : bench_index + 5]
         small = _club(
             slug=f"small-club-{n}",
             name=f"Small Club {n}",
@@ -713,7 +715,7 @@ def scale_seed(spec: ScaleSpec, *, now: datetime | None = None) -> ScaleSummary:
         summary.users += len(own)
         summary.papers += len(fresh)
 
-    summary.member_email = member_email(FIRST_BENCH_MEMBER)
+    summary.member_email = members[bench_index].email
     summary.organizer_email = member_email(1)
     return summary
 

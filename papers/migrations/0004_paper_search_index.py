@@ -2,7 +2,7 @@
 
 The expression must stay exactly the one papers.selectors._search builds
 (title A, authors B, abstract C): PostgreSQL uses an expression index only for
-the same expression. tests/papers/test_search_index.py checks that it does.
+the same expression. tests/papers/test_backlog_scale.py checks that it does.
 SQLite (the embedded mode) has no full-text search of this kind: nothing to do.
 """
 

@@ -1,0 +1,233 @@
+"""The backlog's work at scale: cached cards, the trending score, search, one vote.
+
+Each change here keeps the page exactly as it was: the cached cards are the
+cards the templates render, trending ranks as trending_score defines it, and
+search finds what it found.
+"""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import F
+from django.template.loader import get_template
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from clubs.models import Profile
+from clubs.permissions import club_access_for
+from papers import cards, selectors, services
+from papers.models import Nomination, Paper, Tag, Vote
+from tests.factories import MembershipFactory
+from tests.services import need_postgres
+
+pytestmark = pytest.mark.django_db
+
+_CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def _without_tokens(html: str) -> str:
+    return _CSRF.sub('name="csrfmiddlewaretoken" value=""', html)
+
+
+def _propose(club, member, *ids: str, tags=("Agents",)) -> list[Nomination]:
+    return services.papers_propose(
+        club=club, user=member, text=" ".join(ids), tag_names=list(tags)
+    ).added
+
+
+def _ready(nominations: list[Nomination]) -> None:
+    """Give the papers the metadata a worker would fetch."""
+    for number, nomination in enumerate(nominations):
+        Paper.objects.filter(pk=nomination.paper_id).update(
+            title=f"Paper number {number}",
+            authors=["Ada Lovelace", "Alan Turing"],
+            metadata_state=Paper.MetadataState.READY,
+            abs_url=f"https://arxiv.org/abs/{nomination.paper.arxiv_id}",
+        )
+
+
+def _cards_on_page(client, club) -> list[str]:
+    body = client.get(reverse("papers:backlog", args=[club.slug])).content.decode()
+    return [
+        _without_tokens(c) for c in re.findall(r"<li>\s*<article.*?</article>\s*</li>", body, re.S)
+    ]
+
+
+def _rendered_by_templates(club, user, nominations) -> list[str]:
+    """The cards as the backlog rendered them before they were cached."""
+    request = RequestFactory().get(reverse("papers:backlog", args=[club.slug]))
+    request.user = user
+    access = club_access_for(request, club.slug)
+    template = get_template(cards.CARD_TEMPLATE)
+    return [
+        "<li>"
+        + _without_tokens(
+            template.render({"club": club, "access": access, "nomination": n}, request)
+        )
+        + "</li>"
+        for n in nominations
+    ]
+
+
+@pytest.fixture
+def backlog(club, member):
+    cache.clear()
+    nominations = _propose(club, member, "2301.00001", "2301.00002", "2301.00003")
+    _ready(nominations)
+    return nominations
+
+
+def test_cached_cards_are_the_cards_the_templates_render(client, club, member, backlog):
+    client.force_login(member)
+    first = _cards_on_page(client, club)  # rendered and cached
+    again = _cards_on_page(client, club)  # from the cache
+    options = selectors.BacklogFilter()
+    expected = _rendered_by_templates(
+        club, member, selectors.backlog(club=club, user=member, options=options)
+    )
+    normalise = lambda html: re.sub(r"\s+", " ", html).strip()  # noqa: E731
+    assert [normalise(c) for c in first] == [normalise(c) for c in expected]
+    assert again == first
+
+
+def test_cached_cards_carry_the_requests_csrf_token(client, club, member, backlog):
+    client.force_login(member)
+    client.get(reverse("papers:backlog", args=[club.slug]))
+    body = client.get(reverse("papers:backlog", args=[club.slug])).content.decode()
+    assert cards._CSRF_PLACEHOLDER not in body
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+    response = client.post(
+        reverse("papers:vote", args=[club.slug, backlog[0].pk]),
+        {"csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["vote", "title", "display name", "tag", "pin"],
+)
+def test_a_card_changes_with_anything_it_shows(client, club, member, backlog, change):
+    client.force_login(member)
+    before = _cards_on_page(client, club)
+    nomination = backlog[0]
+    if change == "vote":
+        services.nomination_vote_toggle(
+            nomination=nomination, user=MembershipFactory(club=club).user
+        )
+    elif change == "title":
+        Paper.objects.filter(pk=nomination.paper_id).update(title="A new title")
+    elif change == "display name":
+        Profile.objects.filter(user=member).update(display_name="Renamed Person")
+    elif change == "tag":
+        Tag.objects.filter(club=club).update(name="Renamed topic")
+    else:
+        services.nomination_pin_set(nomination=nomination, pinned=True)
+    after = _cards_on_page(client, club)
+    options = selectors.BacklogFilter()
+    expected = _rendered_by_templates(
+        club, member, selectors.backlog(club=club, user=member, options=options)
+    )
+    normalise = lambda html: re.sub(r"\s+", " ", html).strip()  # noqa: E731
+    assert after != before
+    assert [normalise(c) for c in after] == [normalise(c) for c in expected]
+
+
+def test_each_viewer_sees_their_own_vote(client, club, member, backlog):
+    other = MembershipFactory(club=club).user
+    client.force_login(member)
+    mine = _cards_on_page(client, club)
+    client.force_login(other)
+    theirs = _cards_on_page(client, club)
+    assert all('aria-pressed="true"' in card for card in mine)  # the proposer voted for each
+    assert all('aria-pressed="false"' in card for card in theirs)
+
+
+def _vote_at(nomination, user, when) -> None:
+    services.nomination_vote_toggle(nomination=nomination, user=user)
+    Vote.objects.filter(nomination=nomination, user=user).update(created_at=when)
+
+
+def test_trending_ranks_exactly_as_trending_score_defines(club, member):
+    nominations = _propose(club, member, *(f"2302.{n:05d}" for n in range(8)))
+    now = timezone.now()
+    ages = [timedelta(days=d) for d in (1, 3, 10, 20, 40, 90)]
+    voters = [MembershipFactory(club=club).user for _ in range(6)]
+    # Old favourites and new arrivals: scores tie and cross in several ways.
+    pattern = [(0, 5), (1, 3), (2, 1), (3, 0), (4, 2), (5, 4), (6, 0), (7, 5)]
+    for (index, first_age), _ in zip(pattern, range(8), strict=True):
+        for voter, age in zip(voters, ages[first_age:], strict=False):
+            _vote_at(nominations[index], voter, now - age)
+    services.nomination_pin_set(nomination=nominations[7], pinned=True)
+    options = selectors.BacklogFilter(sort="trending")
+    ranked = list(selectors.backlog(club=club, user=member, options=options))
+    by_definition = list(
+        Nomination.objects.filter(club=club, state="proposed")
+        .annotate(trending=selectors.trending_score())
+        .order_by(
+            F("pinned_at").desc(nulls_last=True), "-trending", "-vote_count", "-created_at", "-pk"
+        )
+    )
+    assert [n.pk for n in ranked] == [n.pk for n in by_definition]
+    assert [n.trending for n in ranked] == [n.trending for n in by_definition]
+
+
+def test_backlog_count_is_the_number_listed(club, member):
+    nominations = _propose(club, member, *(f"2303.{n:05d}" for n in range(4)))
+    services.nomination_archive_set(nomination=nominations[0], archived=True)
+    for sort in ("top", "trending", "new"):
+        options = selectors.BacklogFilter(sort=sort)
+        listed = selectors.backlog(club=club, user=member, options=options)
+        assert selectors.backlog_count(club=club, options=options) == len(listed) == 3
+
+
+def test_search_finds_through_the_gin_index(club, member):
+    need_postgres()
+    nominations = _propose(club, member, *(f"2304.{n:05d}" for n in range(3)))
+    _ready(nominations)
+    Paper.objects.filter(pk=nominations[1].paper_id).update(abstract="Sparse attention at scale.")
+    options = selectors.BacklogFilter(query="sparse attention")
+    found = selectors.backlog(club=club, user=member, options=options)
+    assert [n.pk for n in found] == [nominations[1].pk]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = found.explain()
+    assert "paper_search_vector" in plan
+
+
+def test_a_vote_with_someone_elses_membership_is_still_refused(club, member, outsider):
+    nomination = _propose(club, member, "2305.00001")[0]
+    membership = club.memberships.get(user=member)
+    with pytest.raises(services.NotAllowed):
+        services.nomination_vote_toggle(nomination=nomination, user=outsider, membership=membership)
+    assert Vote.objects.filter(user=outsider).count() == 0
+
+
+def test_a_double_click_counts_one_vote(club, member):
+    nomination = _propose(club, member, "2305.00002")[0]
+    voter = MembershipFactory(club=club).user
+    # The other click got there first: the vote stands, counted once.
+    Vote.objects.create(nomination=nomination, user=voter)
+    Nomination.objects.filter(pk=nomination.pk).update(vote_count=F("vote_count") + 1)
+    assert services._vote_insert(nomination_id=nomination.pk, user_id=voter.pk) is False
+    assert Vote.objects.filter(nomination=nomination).count() == 2
+
+
+def test_cards_without_postgresql_hash_the_rows_in_python(
+    client, club, member, backlog, monkeypatch
+):
+    monkeypatch.setattr(connection, "vendor", "sqlite")  # the embedded mode's path
+    client.force_login(member)
+    first = _cards_on_page(client, club)
+    Paper.objects.filter(pk=backlog[0].paper_id).update(title="Changed in the meantime")
+    after = _cards_on_page(client, club)
+    expected = _rendered_by_templates(
+        club, member, selectors.backlog(club=club, user=member, options=selectors.BacklogFilter())
+    )
+    normalise = lambda html: re.sub(r"\s+", " ", html).strip()  # noqa: E731
+    assert after != first
+    assert [normalise(c) for c in after] == [normalise(c) for c in expected]
