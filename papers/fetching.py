@@ -17,7 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import arxiv_client, guide, pdf
-from .models import Paper, ReadingGuide
+from .backlog_cache import backlogs_changed
+from .models import Nomination, Paper, ReadingGuide
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,14 @@ def _apply(paper: Paper, found: "arxiv_client.ArxivPaper") -> None:
     paper.save()
 
 
+def _searchable_text_changed(paper_ids: list[int]) -> None:
+    """A paper's title, authors or abstract changed: the backlogs that list it
+    may now match other searches."""
+    if paper_ids:
+        clubs = Nomination.objects.filter(paper__in=paper_ids).values_list("club_id", flat=True)
+        backlogs_changed(club_ids=clubs)
+
+
 @transaction.atomic
 def arxiv_result_apply(
     *, papers: list[Paper], result: "arxiv_client.FetchResult", may_ask_again: bool = True
@@ -111,6 +120,7 @@ def arxiv_result_apply(
         else:
             _wait(paper, "arXiv answered without this paper; asking again shortly.")
             again.append(paper.pk)
+    _searchable_text_changed(ready)
     return ready, again
 
 
@@ -188,6 +198,7 @@ def paper_pdf_apply(*, paper: Paper, info: "pdf.PdfInfo") -> Paper:
     if paper.title_is_placeholder and info.title_guess:
         paper.title = info.title_guess[:500]
         paper.title_is_placeholder = False
+        _searchable_text_changed([paper.pk])
     paper.pdf_state = Paper.PdfState.READY
     paper.pdf_error = ""
     paper.save()

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from clubs.models import Club
 
+from . import backlog_cache
 from .models import Nomination, Paper, Tag, Vote
 
 SORTS = {"top": "Top", "trending": "Trending", "new": "New"}
@@ -142,29 +143,65 @@ def _backlog_filtered(*, club: Club, options: BacklogFilter) -> QuerySet[Nominat
     return qs
 
 
-def backlog_count(*, club: Club, options: BacklogFilter) -> int:
-    """How many nominations `backlog` lists, counted without its annotations."""
-    return _backlog_filtered(club=club, options=options).count()
+def _ordering(options: BacklogFilter) -> list:
+    ordering = [F("pinned_at").desc(nulls_last=True)]
+    if options.sort == "trending":
+        ordering += ["-trending", "-vote_count", "-created_at"]
+    elif options.sort == "new":
+        ordering += ["-created_at"]
+    else:
+        ordering += ["-vote_count", "-created_at"]
+    return [*ordering, "-pk"]
 
 
 def backlog(
     *, club: Club, user: AbstractBaseUser | None, options: BacklogFilter
 ) -> QuerySet[Nomination]:
     qs = _with_viewer_vote(_backlog_filtered(club=club, options=options), user)
-    ordering = [F("pinned_at").desc(nulls_last=True)]
     if options.sort == "trending":
         qs = _with_trending(qs)
-        ordering += ["-trending", "-vote_count", "-created_at"]
         # The score is computed, so the whole backlog is sorted: keep its rows
         # narrow and fetch the papers and proposers of one page afterwards.
         proposers = get_user_model().objects.select_related("profile")
         related = qs.prefetch_related("paper", Prefetch("proposed_by", queryset=proposers))
     else:
-        ordering += ["-created_at"] if options.sort == "new" else ["-vote_count", "-created_at"]
         # Indexes in these orders (see Nomination.Meta) let a page be read straight
         # off the index, joining only its own rows.
         related = qs.select_related("paper", "proposed_by__profile")
-    return related.prefetch_related("tags").order_by(*ordering, "-pk")
+    return related.prefetch_related("tags").order_by(*_ordering(options))
+
+
+def backlog_lists(*, club: Club, options: BacklogFilter) -> tuple[list[int], list]:
+    """The ids `backlog` lists, in its order, and the club's topics with how many
+    nominations each has (TagCount), from the cache while the club's backlog is
+    unchanged (papers.backlog_cache)."""
+
+    def ids() -> list[int]:
+        qs = _backlog_filtered(club=club, options=options)
+        if options.sort == "trending":
+            qs = _with_trending(qs)
+        return list(qs.order_by(*_ordering(options)).values_list("pk", flat=True))
+
+    def topics() -> list[backlog_cache.TagCount]:
+        return [
+            backlog_cache.TagCount(slug=tag.slug, name=tag.name, uses=tag.uses)
+            for tag in club_tags(club=club)
+        ]
+
+    params = (options.sort, options.state, options.tag, options.query)
+    if options.sort == "trending":
+        params += (backlog_cache.trending_slot(),)
+    found = backlog_cache.cached_lists(
+        club_id=club.pk, lists={"ids": (params, ids), "topics": ((), topics)}
+    )
+    return found["ids"], found["topics"]
+
+
+def backlog_card_rows(*, club: Club, user: AbstractBaseUser | None) -> QuerySet[Nomination]:
+    """Nominations shaped as a backlog card shows them (papers.cards reads the
+    ones whose cards are not cached yet)."""
+    qs = _with_viewer_vote(Nomination.objects.filter(club=club), user)
+    return qs.select_related("paper", "proposed_by__profile").prefetch_related("tags")
 
 
 def backlog_top(*, club: Club, user: AbstractBaseUser | None, limit: int = 5) -> list[Nomination]:
@@ -195,16 +232,6 @@ def nomination_detail(
         .select_related("paper", "proposed_by__profile")
         .prefetch_related("tags")
         .get()
-    )
-
-
-def nomination_with_paper(*, club: Club, nomination_id: int) -> Nomination:
-    """A nomination with what a vote and its button use: its state and count, and
-    the paper's title (papers/_vote_button.html). Nothing else is read."""
-    return (
-        Nomination.objects.select_related("paper")
-        .only("club_id", "state", "vote_count", "paper__title", "paper__arxiv_id")
-        .get(club=club, pk=nomination_id)
     )
 
 

@@ -18,19 +18,6 @@ from .models import Nomination
 PAGE_SIZE = 25
 
 
-class _CountedPaginator(Paginator):
-    """A paginator told its count: counting the backlog needs none of the
-    annotations (votes, trending) that ordering it does."""
-
-    def __init__(self, object_list, per_page, *, count: int):
-        super().__init__(object_list, per_page)
-        self._count = count
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-
 def _nomination(access: ClubAccess, nomination_id: int, user=None) -> Nomination:
     try:
         return selectors.nomination_detail(club=access.club, nomination_id=nomination_id, user=user)
@@ -48,9 +35,10 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 @club_view(needs=ANYONE)
 def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     options = selectors.BacklogFilter.from_params(request.GET)
-    nominations = selectors.backlog(club=access.club, user=request.user, options=options)
-    count = selectors.backlog_count(club=access.club, options=options)
-    page = _CountedPaginator(nominations, PAGE_SIZE, count=count).get_page(request.GET.get("page"))
+    # The list of ids (and the topics' counts) come from the cache while the
+    # club's backlog is unchanged; the cards from theirs (papers.cards).
+    ids, topics = selectors.backlog_lists(club=access.club, options=options)
+    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "papers/backlog.html",
@@ -58,18 +46,18 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             "club": access.club,
             "access": access,
             "page": page,
-            # The page's ids (and the viewer's votes) are read; the nominations
-            # themselves only for cards not cached yet.
             "cards": cards.nomination_cards(
                 request=request,
                 access=access,
-                rows=page.object_list.values_list("pk", "has_voted"),
-                nominations=nominations,
+                ids=list(page.object_list),
+                nominations=lambda: selectors.backlog_card_rows(
+                    club=access.club, user=request.user
+                ),
             ),
             "options": options,
             "sorts": selectors.SORTS,
             "states": selectors.STATES,
-            "tags": selectors.club_tags(club=access.club),
+            "tags": topics,
         },
     )
 
@@ -195,25 +183,24 @@ def paper_status(request: HttpRequest, access: ClubAccess, nomination_id: int) -
 @club_view(needs=MEMBER)
 def vote(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpResponse:
     try:
-        # Just the row and its paper (the button's label): a vote is the most
-        # frequent write, so it loads no more than it shows.
-        item = selectors.nomination_with_paper(club=access.club, nomination_id=nomination_id)
+        # The most frequent write: the service reads the row, votes and counts
+        # in one statement and returns what the button shows.
+        item = services.nomination_vote_toggle_by_id(
+            club=access.club,
+            nomination_id=nomination_id,
+            user=request.user,
+            membership=access.membership,
+        )
     except Nomination.DoesNotExist as error:
         raise Http404("No such paper in this club.") from error
-    item.club = access.club
-    try:
-        voted, count = services.nomination_vote_toggle(
-            nomination=item, user=request.user, membership=access.membership
-        )
     except services.NotAllowed as error:
         raise PermissionDenied(str(error)) from error
     except services.PaperError as error:
         if request.htmx:
             return HttpResponse(str(error), status=409)
         messages.error(request, str(error))
-        return _back(request, reverse("papers:nomination", args=[access.club.slug, item.pk]))
+        return _back(request, reverse("papers:nomination", args=[access.club.slug, nomination_id]))
     if request.htmx:
-        item.has_voted, item.vote_count = voted, count
         return render(
             request,
             "papers/_vote_button.html",

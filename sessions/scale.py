@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from clubs.models import Club, Membership, Profile
+from papers.backlog_cache import backlogs_changed
 from papers.models import Nomination, Paper, Tag, Vote
 
 from .models import (
@@ -717,6 +718,9 @@ def scale_seed(spec: ScaleSpec, *, now: datetime | None = None) -> ScaleSummary:
 
     summary.member_email = members[bench_index].email
     summary.organizer_email = member_email(1)
+    # Bulk inserts bypass the services: a cache that outlived an older database
+    # (the same club ids) must not serve its lists.
+    backlogs_changed(club_ids=Club.objects.values_list("pk", flat=True))
     return summary
 
 

@@ -4,7 +4,8 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import CharField, Count, F, Max, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from clubs.models import Club, Membership
@@ -102,13 +103,16 @@ def candidate_papers(*, session: Session, user: AbstractBaseUser | None) -> list
     return proposed
 
 
-def facilitation_fairness(*, club: Club, now: datetime | None = None) -> list:
-    """Active members by when they last facilitated (never first), with how often.
+def facilitation_fairness(
+    *, club: Club, now: datetime | None = None, offset: int = 0, limit: int | None = None
+) -> list:
+    """Active members by when they last facilitated (never first), then by name,
+    with how often: `limit` of them from `offset` (all by default).
 
     Each row: user (with profile), last_facilitated (None if never), times,
-    next_up (an upcoming week they already hold)."""
+    next_up (an upcoming week they already hold). Sorted and sliced by the
+    database, so a page of a big club reads only its own rows."""
     now = now or timezone.now()
-    User = get_user_model()
     held = Q(
         facilitated_sessions__club=club,
         facilitated_sessions__state__in=[Session.State.DONE, Session.State.SCHEDULED],
@@ -120,22 +124,30 @@ def facilitation_fairness(*, club: Club, now: datetime | None = None) -> list:
         facilitated_sessions__starts_at__gt=now,
     )
     people = (
-        User.objects.filter(memberships__club=club, memberships__state=Membership.State.ACTIVE)
+        _active_members(club)
         .select_related("profile")
         .annotate(
             last_facilitated=Max("facilitated_sessions__starts_at", filter=held),
             times=Count("facilitated_sessions", filter=held, distinct=True),
             next_up=Max("facilitated_sessions__starts_at", filter=upcoming),
+            sort_name=Coalesce(
+                NullIf("profile__display_name", Value("")), "email", output_field=CharField()
+            ),
         )
+        .order_by(F("last_facilitated").asc(nulls_first=True), "sort_name", "pk")
     )
-    epoch = datetime.min.replace(tzinfo=timezone.get_current_timezone())
-    return sorted(
-        people,
-        key=lambda person: (
-            person.last_facilitated is not None,
-            person.last_facilitated or epoch,
-            (person.profile.display_name if hasattr(person, "profile") else "") or person.email,
-        ),
+    end = None if limit is None else offset + limit
+    return list(people[offset:end])
+
+
+def facilitation_fairness_size(*, club: Club) -> int:
+    """How many people facilitation_fairness lists in all."""
+    return _active_members(club).count()
+
+
+def _active_members(club: Club) -> QuerySet:
+    return get_user_model().objects.filter(
+        memberships__club=club, memberships__state=Membership.State.ACTIVE
     )
 
 

@@ -9,6 +9,7 @@ _ONE = "c/<slug:slug>/sessions/<int:session_id>/"
 urlpatterns = [
     path("c/<slug:slug>/schedule/", views.schedule, name="schedule"),
     path("c/<slug:slug>/rota/", views.rota, name="rota"),
+    path("c/<slug:slug>/rota/facilitators/", views.facilitators, name="facilitators"),
     path("c/<slug:slug>/sessions/new/", views.session_new, name="new"),
     path(_ONE, views.session_page, name="session"),
     path(_ONE + "claim/", views.claim, name="claim"),

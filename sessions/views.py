@@ -38,6 +38,8 @@ from .models import Session
 from .reading_views import reading_context
 
 PAGE_SIZE = 25
+FAIRNESS_ON_ROTA = 10
+FAIRNESS_PAGE_SIZE = 50
 MAX_MISFITS_SHOWN = 52
 
 
@@ -180,12 +182,30 @@ def rota(request: HttpRequest, access: ClubAccess) -> HttpResponse:
         "schedule": selectors.schedule_for(club=access.club),
     }
     if access.is_member:
-        fairness = selectors.facilitation_fairness(club=access.club)
+        # The first few by the fairness order; a big club's whole list has its own pages.
+        fairness = selectors.facilitation_fairness(club=access.club, limit=FAIRNESS_ON_ROTA)
         context["fairness"] = fairness
+        context["fairness_size"] = selectors.facilitation_fairness_size(club=access.club)
         context["suggested"] = selectors.suggested_facilitators(fairness=fairness)
     if access.is_organizer:
         context["members"] = _members(access)
     return render(request, "sessions/rota.html", context)
+
+
+@club_view(needs=MEMBER)
+def facilitators(request: HttpRequest, access: ClubAccess) -> HttpResponse:
+    """Every active member by when they last facilitated: the rota's list in full."""
+    # Pages of positions in the fairness order; each page reads only its own rows.
+    size = selectors.facilitation_fairness_size(club=access.club)
+    page = Paginator(range(size), FAIRNESS_PAGE_SIZE).get_page(request.GET.get("page"))
+    people = selectors.facilitation_fairness(
+        club=access.club, offset=page.start_index() - 1 if size else 0, limit=FAIRNESS_PAGE_SIZE
+    )
+    return render(
+        request,
+        "sessions/facilitators.html",
+        {"club": access.club, "access": access, "page": page, "people": people},
+    )
 
 
 def _card(

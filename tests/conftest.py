@@ -1,6 +1,16 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import ClubFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: on SQLite a rolled-back test's ids
+    come round again, and cached lists of an old club must not be found."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

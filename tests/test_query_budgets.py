@@ -66,6 +66,7 @@ def test_every_main_page_runs_at_most_fifteen_statements(client, scaled):
         "search": ("get", reverse("papers:backlog", args=[slug]) + "?q=sparse+attention", {}),
         "nomination": ("get", reverse("papers:nomination", args=[slug, nomination.pk]), {}),
         "rota": ("get", reverse("sessions:rota", args=[slug]), {}),
+        "facilitators": ("get", reverse("sessions:facilitators", args=[slug]) + "?page=2", {}),
         "session": ("get", reverse("sessions:session", args=[slug, session.pk]), {}),
         "archive": ("get", reverse("sessions:archive", args=[slug]), {}),
         "calendar": ("get", reverse("calendars:club_public", args=[slug]), {}),

@@ -27,6 +27,7 @@ NO_NOMINATION = {"papers:backlog", "papers:propose"}
 NO_SESSION = {
     "sessions:schedule",
     "sessions:rota",
+    "sessions:facilitators",
     "sessions:new",
     "sessions:archive",
     "sessions:archive_csv",
@@ -58,6 +59,8 @@ PUBLIC = {
     "papers:curate": ("post", ["login", 403, 403, 403, "redirect"]),
     "sessions:schedule": ("get", ["login", 403, 403, 403, 200]),
     "sessions:rota": ("get", [200, 200, 200, 200, 200]),
+    # The whole fairness list names every member: members only.
+    "sessions:facilitators": ("get", ["login", 403, 403, 200, 200]),
     "sessions:new": ("get", ["login", 403, 403, 403, 200]),
     "sessions:session": ("get", [200, 200, 200, 200, 200]),
     "sessions:claim": ("post", ["login", 403, 403, "redirect", "redirect"]),

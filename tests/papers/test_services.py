@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 
 from papers import services
 from papers.models import Nomination, Paper, Vote
@@ -93,13 +94,67 @@ def test_outsider_cannot_vote(club, member, outsider):
         services.nomination_vote_toggle(nomination=nomination, user=outsider)
 
 
-def test_vote_toggle_on_and_off(club, member):
+@pytest.fixture(params=["one statement", "portable"])
+def vote_path(request, monkeypatch):
+    """Votes run as one PostgreSQL statement, or as the portable steps the
+    embedded mode (SQLite) takes; both must behave the same."""
+    if request.param == "portable":
+        monkeypatch.setattr(connection, "vendor", "sqlite")
+    elif connection.vendor != "postgresql":
+        pytest.skip("the one-statement vote is PostgreSQL's")
+    return request.param
+
+
+def test_vote_toggle_on_and_off(club, member, vote_path):
     nomination = _propose(club, member, "1706.03762").added[0]
     voter = MembershipFactory(club=club).user
     assert services.nomination_vote_toggle(nomination=nomination, user=voter) == (True, 2)
     assert services.nomination_vote_toggle(nomination=nomination, user=voter) == (False, 1)
     assert services.nomination_vote_toggle(nomination=nomination, user=voter) == (True, 2)
     assert Vote.objects.filter(nomination=nomination).count() == 2
+    nomination.refresh_from_db()
+    assert nomination.vote_count == 2
+
+
+def test_vote_by_id_returns_what_the_button_shows(club, member, vote_path):
+    nomination = _propose(club, member, "1706.03762").added[0]
+    Paper.objects.filter(pk=nomination.paper_id).update(title="Attention Is All You Need")
+    voter = MembershipFactory(club=club).user
+    toggled = services.nomination_vote_toggle_by_id(
+        club=club, nomination_id=nomination.pk, user=voter
+    )
+    assert (toggled.pk, toggled.has_voted, toggled.vote_count, toggled.state) == (
+        nomination.pk,
+        True,
+        2,
+        "proposed",
+    )
+    assert toggled.paper.display_title == "Attention Is All You Need"
+
+
+def test_vote_on_another_clubs_nomination_is_not_found(club, member, vote_path):
+    other_club = ClubFactory()
+    elsewhere = _propose(other_club, MembershipFactory(club=other_club).user, "1706.03762")
+    with pytest.raises(Nomination.DoesNotExist):
+        services.nomination_vote_toggle_by_id(
+            club=club, nomination_id=elsewhere.added[0].pk, user=member
+        )
+    assert Vote.objects.filter(user=member).count() == 0
+
+
+def test_vote_on_an_archived_paper_changes_nothing(club, member, vote_path):
+    nomination = _propose(club, member, "1706.03762").added[0]
+    services.nomination_archive_set(nomination=nomination, archived=True)
+    voter = MembershipFactory(club=club).user
+    with pytest.raises(services.PaperError, match="archived"):
+        services.nomination_vote_toggle_by_id(club=club, nomination_id=nomination.pk, user=voter)
+    with pytest.raises(services.PaperError, match="archived"):
+        services.nomination_vote_toggle_by_id(club=club, nomination_id=nomination.pk, user=member)
+    nomination.refresh_from_db()
+    assert nomination.vote_count == 1
+    assert list(Vote.objects.filter(nomination=nomination).values_list("user", flat=True)) == [
+        member.pk
+    ]
 
 
 def test_database_refuses_a_second_vote(club, member):

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from papers import services
 from papers.models import Nomination, Paper, Vote
-from tests.factories import MembershipFactory
+from tests.factories import ClubFactory, MembershipFactory
 from tests.papers.pdf_factory import make_pdf
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +123,34 @@ def test_vote_with_htmx_returns_the_button(client, club, member):
     assert Vote.objects.filter(nomination=nomination).count() == 1
 
 
+def test_vote_on_an_archived_paper_says_why(client, club, member, organizer):
+    nomination = services.papers_propose(club=club, user=member, text="1706.03762").added[0]
+    services.nomination_archive_set(nomination=nomination, archived=True)
+    client.force_login(member)
+    url = reverse("papers:vote", args=[club.slug, nomination.pk])
+    response = client.post(url, headers={"HX-Request": "true"})
+    assert (response.status_code, response.content.decode()) == (
+        409,
+        "This paper is archived; votes are closed.",
+    )
+    response = client.post(url, follow=True)
+    assert "This paper is archived; votes are closed." in response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse(
+        "papers:nomination", args=[club.slug, nomination.pk]
+    )
+
+
+def test_vote_on_another_clubs_paper_is_not_found(client, club, member):
+    other = ClubFactory()
+    elsewhere = services.papers_propose(
+        club=other, user=MembershipFactory(club=other).user, text="1706.03762"
+    ).added[0]
+    client.force_login(member)
+    response = client.post(reverse("papers:vote", args=[club.slug, elsewhere.pk]))
+    assert response.status_code == 404
+    assert Vote.objects.filter(user=member).count() == 0
+
+
 def test_vote_without_javascript_redirects_back(client, club, member):
     nomination = services.papers_propose(club=club, user=member, text="1706.03762").added[0]
     voter = MembershipFactory(club=club).user
@@ -166,6 +194,12 @@ def test_failed_fetch_shows_reason_and_try_again(client, club, member):
     assert "Try again" in body
 
 
+def _arxiv_ids(nomination_ids) -> list[str]:
+    """The arXiv ids of a backlog page's nominations (the page lists ids), in order."""
+    found = Nomination.objects.select_related("paper").in_bulk(nomination_ids)
+    return [found[pk].paper.arxiv_id for pk in nomination_ids]
+
+
 def test_backlog_search_filters_by_title_and_author(client, club, member):
     services.papers_propose(club=club, user=member, text="1706.03762 2106.09685")
     Paper.objects.filter(arxiv_id="1706.03762").update(
@@ -176,9 +210,9 @@ def test_backlog_search_filters_by_title_and_author(client, club, member):
     )
     url = reverse("papers:backlog", args=[club.slug])
     by_title = client.get(url, {"q": "attention"}).context["page"].object_list
-    assert [n.paper.arxiv_id for n in by_title] == ["1706.03762"]
+    assert _arxiv_ids(by_title) == ["1706.03762"]
     by_author = client.get(url, {"q": "Vaswani"}).context["page"].object_list
-    assert [n.paper.arxiv_id for n in by_author] == ["1706.03762"]
+    assert _arxiv_ids(by_author) == ["1706.03762"]
 
 
 def test_backlog_pinned_first_then_votes(client, club, member):
@@ -186,10 +220,10 @@ def test_backlog_pinned_first_then_votes(client, club, member):
     low, high = outcome.added
     services.nomination_vote_toggle(nomination=high, user=MembershipFactory(club=club).user)
     url = reverse("papers:backlog", args=[club.slug])
-    order = [n.pk for n in client.get(url).context["page"].object_list]
+    order = list(client.get(url).context["page"].object_list)
     assert order == [high.pk, low.pk]
     services.nomination_pin_set(nomination=low, pinned=True)
-    order = [n.pk for n in client.get(url).context["page"].object_list]
+    order = list(client.get(url).context["page"].object_list)
     assert order == [low.pk, high.pk]
 
 

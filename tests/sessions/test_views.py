@@ -12,7 +12,7 @@ from django.utils import dateformat, timezone
 
 from clubs.models import Club
 from papers.models import Nomination, Paper
-from sessions import services
+from sessions import selectors, services
 from sessions.models import ClubSchedule, Rsvp, Session, SessionPaper
 from tests.factories import ClubFactory, MembershipFactory, UserFactory
 
@@ -284,6 +284,62 @@ def test_rota_fairness_panel_highlights_people_who_never_facilitated(
     body = response.content.decode()
     assert body.count('<span class="badge badge--pending">never</span>') == 1
     assert "<strong>Ask next:</strong> Person " in body
+
+
+def _members_with_names(club, names):
+    return [
+        MembershipFactory(club=club, user=UserFactory(profile__display_name=name)).user
+        for name in names
+    ]
+
+
+def test_rota_lists_the_first_ten_and_links_to_everyone(client, club, organizer, member):
+    _members_with_names(club, [f"Zed {n:02d}" for n in range(12)])
+    client.force_login(member)
+    response = client.get(_rota(club))
+    fairness = response.context["fairness"]
+    everyone = selectors.facilitation_fairness(club=club)
+    assert len(everyone) == 14
+    assert [p.pk for p in fairness] == [p.pk for p in everyone[:10]]
+    body = response.content.decode()
+    link = reverse("sessions:facilitators", args=[club.slug])
+    assert f'<a href="{link}">All 14 members, least recent first →</a>' in body
+
+
+def test_rota_of_a_small_club_lists_everyone_without_a_link(client, club, organizer, member):
+    client.force_login(member)
+    body = client.get(_rota(club)).content.decode()
+    assert reverse("sessions:facilitators", args=[club.slug]) not in body
+
+
+def test_facilitators_pages_through_the_fairness_order(client, club, organizer, member):
+    _members_with_names(club, [f"Person {n:03d}" for n in range(60)])
+    past = _weekly(club, organizer, weeks=1)[0]
+    Session.objects.filter(pk=past.pk).update(
+        starts_at=timezone.now() - timedelta(days=7),
+        ends_at=timezone.now() - timedelta(days=7) + timedelta(hours=1),
+        state=Session.State.DONE,
+        facilitator=organizer,
+    )
+    client.force_login(member)
+    url = reverse("sessions:facilitators", args=[club.slug])
+    first = client.get(url)
+    second = client.get(url, {"page": 2})
+    listed = [p.pk for p in first.context["people"]] + [p.pk for p in second.context["people"]]
+    assert listed == [p.pk for p in selectors.facilitation_fairness(club=club)]
+    assert len(first.context["people"]) == 50
+    # The one person who facilitated comes last, on the second page.
+    assert listed[-1] == organizer.pk
+    assert "62 members · 51–62 here" in second.content.decode()
+
+
+def test_facilitators_queries_do_not_grow_with_members(client, club, organizer, member):
+    client.force_login(member)
+    url = reverse("sessions:facilitators", args=[club.slug])
+    one = _count_queries(client, url)
+    _members_with_names(club, [f"Person {n:03d}" for n in range(80)])
+    many = _count_queries(client, url + "?page=2")
+    assert one == many
 
 
 # --- Claims --------------------------------------------------------------------------------

@@ -1,0 +1,265 @@
+"""The backlog's lists are cached per club and every change that moves them shows at once.
+
+Each write service that can change what a backlog lists, in what order, or its
+topics' counts is run here against a page that was just cached; the page must
+then be what an uncached reading of the database gives.
+"""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from papers import backlog_cache, fetching, selectors, services
+from papers.arxiv_client import ArxivPaper, FetchResult
+from papers.models import Nomination, Paper, Vote
+from tests.factories import ClubFactory, MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+_TITLE = re.compile(r'<h3 class="paper-title">\s*<a [^>]*>\s*([^<]+?)\s*</a>', re.S)
+
+
+def _propose(club, user, *ids: str, tags=("Agents",)) -> list[Nomination]:
+    return services.papers_propose(club=club, user=user, text=" ".join(ids), tag_names=tags).added
+
+
+def _title(nomination: Nomination, text: str, abstract: str = "") -> None:
+    Paper.objects.filter(pk=nomination.paper_id).update(
+        title=text, abstract=abstract, metadata_state=Paper.MetadataState.READY
+    )
+
+
+@pytest.fixture
+def papers(club, member):
+    nominations = _propose(club, member, "2401.00001", "2401.00002", "2401.00003")
+    for number, nomination in enumerate(nominations):
+        _title(nomination, f"Paper {number}", abstract="Plain dense transformers.")
+    # Distinct vote counts: 3, 2, 1 for papers 0, 1, 2.
+    for voters, nomination in ((2, nominations[0]), (1, nominations[1])):
+        for _ in range(voters):
+            services.nomination_vote_toggle(
+                nomination=nomination, user=MembershipFactory(club=club).user
+            )
+    return nominations
+
+
+def _listed(client, club, **params) -> list[str]:
+    """The titles the backlog page shows, in order."""
+    response = client.get(reverse("papers:backlog", args=[club.slug]), params)
+    assert response.status_code == 200
+    return [title.strip() for title in _TITLE.findall(response.content.decode())]
+
+
+def _uncached(club, member, **params) -> list[str]:
+    options = selectors.BacklogFilter.from_params(params)
+    return [n.paper.title for n in selectors.backlog(club=club, user=member, options=options)]
+
+
+def _topics(client, club) -> list[str]:
+    body = client.get(reverse("papers:backlog", args=[club.slug])).content.decode()
+    return re.findall(r'<option value="[a-z0-9-]+"[^>]*>([^<]+\(\d+\))</option>', body)
+
+
+def test_a_second_view_reads_the_list_from_the_cache(client, club, member, papers):
+    client.force_login(member)
+    url = reverse("papers:backlog", args=[club.slug])
+    client.get(url)
+    with CaptureQueriesContext(connection) as first_again:
+        client.get(url)
+    services.nomination_pin_set(nomination=papers[2], pinned=True)
+    with CaptureQueriesContext(connection) as after_change:
+        client.get(url)
+    # A cached page reads no nomination list, count or topic counts; a change
+    # reads them again.
+    assert len(after_change) >= len(first_again) + 2
+    statements = " ".join(q["sql"] for q in first_again.captured_queries)
+    assert "COUNT(" not in statements.upper()
+
+
+def _vote(club, nominations, member):
+    services.nomination_vote_toggle(nomination=nominations[2], user=member)
+    for _ in range(3):
+        services.nomination_vote_toggle(
+            nomination=nominations[2], user=MembershipFactory(club=club).user
+        )
+
+
+def _unvote(club, nominations, member):
+    voter = Vote.objects.filter(nomination=nominations[0]).exclude(user=member).first().user
+    services.nomination_vote_toggle(nomination=nominations[0], user=voter)
+    voter = Vote.objects.filter(nomination=nominations[0]).exclude(user=member).first().user
+    services.nomination_vote_toggle(nomination=nominations[0], user=voter)
+
+
+def _propose_new(club, nominations, member):
+    other = MembershipFactory(club=club).user
+    added = _propose(club, other, "2401.00009")
+    _title(added[0], "A new paper")
+
+
+def _propose_by_link(club, nominations, member):
+    services.paper_propose_by_link(
+        club=club, user=member, title="Typed in by hand", url="https://example.org/p.pdf"
+    )
+
+
+def _pin(club, nominations, member):
+    # The middle paper: second by votes and by date, so pinning moves it in every order.
+    services.nomination_pin_set(nomination=nominations[1], pinned=True)
+
+
+def _archive(club, nominations, member):
+    services.nomination_archive_set(nomination=nominations[0], archived=True)
+
+
+def _withdraw(club, nominations, member):
+    mine = _propose(club, member, "2401.00010")[0]
+    _title(mine, "Withdrawn soon")
+    services.nomination_withdraw(nomination=mine, user=member)
+    # What the page showed before this case: the withdrawn paper, just cached.
+
+
+def _delete(club, nominations, member):
+    services.nomination_delete(nomination=nominations[1])
+
+
+def _schedule(club, nominations, member):
+    services.nominations_set_state(nominations=[nominations[0]], state="scheduled")
+
+
+def _merge(club, nominations, member):
+    services.nominations_merge(keep=nominations[2], duplicate=nominations[0])
+
+
+def _recount(club, nominations, member):
+    Vote.objects.filter(nomination=nominations[0]).exclude(user=member).delete()
+    services.nomination_votes_recount(nomination=nominations[0])
+
+
+CHANGES = {
+    "vote": _vote,
+    "vote taken back": _unvote,
+    "proposal": _propose_new,
+    "proposal by link": _propose_by_link,
+    "pin": _pin,
+    "archive": _archive,
+    "delete": _delete,
+    "scheduled by a session": _schedule,
+    "merge": _merge,
+    "recount": _recount,
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+@pytest.mark.parametrize("sort", ["top", "trending", "new"])
+def test_a_change_shows_at_once(client, club, member, papers, change, sort):
+    client.force_login(member)
+    before = _listed(client, club, sort=sort)
+    assert before == _uncached(club, member, sort=sort)
+    CHANGES[change](club, papers, member)
+    after = _listed(client, club, sort=sort)
+    assert after == _uncached(club, member, sort=sort)
+    # Votes move "top" and "trending" only; every other change moves each order.
+    if sort != "new" or change not in ("vote", "vote taken back", "recount"):
+        assert after != before
+
+
+def test_a_withdrawn_paper_leaves_the_page(client, club, member, papers):
+    client.force_login(member)
+    mine = _propose(club, member, "2401.00010")[0]
+    _title(mine, "Withdrawn soon")
+    assert "Withdrawn soon" in _listed(client, club, sort="new")
+    services.nomination_withdraw(nomination=mine, user=member)
+    assert "Withdrawn soon" not in _listed(client, club, sort="new")
+
+
+def test_topic_counts_follow_tagging(client, club, member, papers):
+    client.force_login(member)
+    assert _topics(client, club) == ["Agents (3)"]
+    services.nomination_tags_set(nomination=papers[0], names=["Agents", "Vision"])
+    services.nomination_edit_by_proposer(
+        nomination=papers[2], user=member, pitch="", tag_names=["Vision"]
+    )
+    assert _topics(client, club) == ["Agents (2)", "Vision (2)"]
+    assert _listed(client, club, tag="vision") == _uncached(club, member, tag="vision")
+    assert len(_listed(client, club, tag="vision")) == 2
+
+
+def test_a_search_finds_what_a_worker_filled_in_later(client, club, member, papers):
+    client.force_login(member)
+    assert _listed(client, club, q="sparse") == []
+    paper = Paper.objects.get(pk=papers[1].paper_id)
+    found = ArxivPaper(
+        base_id=paper.arxiv_id,
+        version=1,
+        title="Sparse mixtures",
+        authors=["Ada Lovelace"],
+        abstract="Sparse experts.",
+        categories=["cs.LG"],
+        primary_category="cs.LG",
+        published=timezone.now(),
+        updated=timezone.now(),
+        abs_url="https://arxiv.org/abs/2401.00002",
+        pdf_url="https://arxiv.org/pdf/2401.00002",
+        doi="",
+        comment="",
+        journal_ref="",
+        code_links=[],
+    )
+    result = FetchResult(papers={paper.arxiv_id: found}, missing=[], total_results=1)
+    fetching.arxiv_result_apply(papers=[paper], result=result)
+    assert _listed(client, club, q="sparse") == ["Sparse mixtures"]
+
+
+def test_one_clubs_change_leaves_another_clubs_lists_cached(club, member, papers):
+    other = ClubFactory()
+    stamp = backlog_cache.backlog_stamp(club_id=other.pk)
+    services.nomination_pin_set(nomination=papers[0], pinned=True)
+    assert backlog_cache.backlog_stamp(club_id=other.pk) == stamp
+    assert backlog_cache.backlog_stamp(club_id=club.pk) != stamp
+
+
+def test_a_list_read_during_the_change_is_left_behind_at_commit(
+    club, member, papers, django_capture_on_commit_callbacks
+):
+    options = selectors.BacklogFilter(sort="top")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        services.nomination_pin_set(nomination=papers[2], pinned=True)
+        # Another reader, before the commit, would see the old order; it lands
+        # under the stamp the change set first.
+        backlog_cache.cached_lists(
+            club_id=club.pk, lists={"ids": (("top", "open", "", ""), lambda: [1, 2, 3])}
+        )
+        during = backlog_cache.backlog_stamp(club_id=club.pk)
+    assert backlog_cache.backlog_stamp(club_id=club.pk) != during
+    assert selectors.backlog_lists(club=club, options=options)[0][0] == papers[2].pk
+
+
+def test_an_evicted_stamp_starts_afresh(club, member, papers):
+    options = selectors.BacklogFilter()
+    assert selectors.backlog_lists(club=club, options=options)[0] == [n.pk for n in papers]
+    Nomination.objects.filter(pk=papers[2].pk).update(vote_count=100)  # bypasses services
+    backlog_cache.cache.delete(backlog_cache._stamp_key(club.pk))
+    assert selectors.backlog_lists(club=club, options=options)[0][0] == papers[2].pk
+
+
+def test_trending_is_read_again_in_each_time_slot(club, member, papers, monkeypatch):
+    options = selectors.BacklogFilter(sort="trending")
+    first = selectors.backlog_lists(club=club, options=options)[0]
+    # Votes on paper 2 a month and a half old stop counting twice... they were
+    # made now, so move them back in time behind the services' back and let the
+    # clock move on to the next slot.
+    Vote.objects.filter(nomination__in=papers[:2]).update(
+        created_at=timezone.now() - timedelta(days=45)
+    )
+    assert selectors.backlog_lists(club=club, options=options)[0] == first
+    slot = backlog_cache.trending_slot()
+    monkeypatch.setattr(backlog_cache, "trending_slot", lambda: slot + 1)
+    again = selectors.backlog_lists(club=club, options=options)[0]
+    assert again == [n.pk for n in selectors.backlog(club=club, user=member, options=options)]
+    assert again != first
