@@ -773,7 +773,7 @@ def main() -> None:
     parser.add_argument("--pg-user", default="postgres")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--requests", type=int, default=200, help="per page and round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=20, help="requests per page first")
     parser.add_argument("--threads", type=int, default=2, help="signed-in members at once")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")

@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from .models import Club, Membership
+from .selectors import membership_with_club
 
 
 class Role(IntEnum):
@@ -78,12 +79,7 @@ def club_access_for(request: HttpRequest, slug: str) -> ClubAccess:
     membership = None
     if request.user.is_authenticated:
         # One query for anyone who has a membership row (with its club)...
-        # (By id and sliced rather than .first(): every club page runs this, and
-        # it spares the ORM a model lookup and an ORDER BY.)
-        found = Membership.objects.select_related("club").filter(
-            club__slug=slug, user_id=request.user.pk
-        )[:1]
-        membership = found[0] if found else None
+        membership = membership_with_club(slug=slug, user_id=request.user.pk)
     # ...and the club alone for everyone else.
     club = membership.club if membership is not None else get_object_or_404(Club, slug=slug)
     role = role_for(membership, is_authenticated=request.user.is_authenticated)
