@@ -5,24 +5,22 @@ Sorting a club's backlog is the expensive part of a backlog page: "trending"
 scores every open nomination against the last month's votes, a search matches
 through the full-text index. Yet a backlog changes only when someone proposes,
 votes, pins, tags, archives or schedules, or a worker fills in a paper. So each
-club has a *stamp* in the cache, renewed by every service that makes such a
-change (papers.services, papers.fetching), and every cached list is keyed by
-it: a change makes every list of that club a miss at once, with nothing to
-find and delete.
+club has a *stamp* (BacklogStamp: a random token), replaced by every service
+that makes such a change (papers.services, papers.fetching; the vote does it
+inside its one statement), and every cached list is keyed by it: a change makes
+every list of that club a miss at once, with nothing to find and delete.
+
+The stamp lives in the database and changes in the same transaction as the
+rows, so a reader who reads the stamp first and the rows after can only cache
+rows at least as new as the stamp says. A new random token (not a counter)
+means lists cached for an older database with the same club ids are never
+found either.
 
 What a card shows (titles, names, badges, the viewer's vote) is not in these
 lists: papers.cards keys each card by a digest of its rows, so a card is never
-stale even if a change somehow left the stamp alone. The lists themselves
-also expire after LIST_SECONDS as a safety net, and "trending" is keyed by a
-five-minute slot too, since votes age out of its week and month by the clock.
-
-Inside a transaction the stamp is renewed at once, so the transaction's own
-reads see its change, and again after the commit: a reader who read the rows
-before the commit may have cached them under the first new stamp, and the
-second one leaves that behind. A rolled-back change costs one miss.
-
-The cache must be shared by every process that serves or changes the club
-(Redis in production, see the README); the embedded mode runs one process.
+stale even if a change somehow left the stamp alone. The lists also expire
+after LIST_SECONDS as a safety net, and "trending" is keyed by a five-minute
+slot too, since votes age out of its week and month by the clock.
 """
 
 import hashlib
@@ -32,44 +30,50 @@ from dataclasses import dataclass
 from time import time
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection
+
+from .models import BacklogStamp
 
 LIST_SECONDS = 15 * 60
 TRENDING_SLOT_SECONDS = 5 * 60
 
 
-def _stamp_key(club_id: int) -> str:
-    return f"papers:backlog-stamp:{club_id}"
+def new_token() -> str:
+    return uuid.uuid4().hex
 
 
-def _renew(club_ids: list[int]) -> None:
-    # One SET per club: usually one club, and a plain SET costs less than the
-    # pipeline set_many builds.
-    for pk in club_ids:
-        cache.set(_stamp_key(pk), uuid.uuid4().hex, timeout=None)
+def _table() -> str:
+    return connection.ops.quote_name(BacklogStamp._meta.db_table)
+
+
+def upsert_sql(*, rows: str) -> str:
+    """SQL that gives clubs' stamps new tokens: INSERT … ON CONFLICT DO UPDATE,
+    which PostgreSQL and SQLite both take. `rows` gives (club id, token) pairs:
+    "VALUES (%s, %s)", or a SELECT. Names come from the model."""
+    quote = connection.ops.quote_name
+    club_id, token = (quote(BacklogStamp._meta.get_field(f).column) for f in ("club", "token"))
+    return (
+        f"INSERT INTO {_table()} ({club_id}, {token}) {rows} "  # noqa: S608
+        f"ON CONFLICT ({club_id}) DO UPDATE SET {token} = excluded.{token}"
+    )
 
 
 def backlogs_changed(*, club_ids: Iterable[int]) -> None:
-    """Every cached list of these clubs' backlogs is out of date from now on.
-
-    Inside a transaction, call it once the change is made (anywhere before the
-    commit); outside one (autocommit), call it after the change."""
-    club_ids = sorted(set(club_ids))
-    if not club_ids:
-        return
-    _renew(club_ids)
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: _renew(club_ids))
+    """Every cached list of these clubs' backlogs is out of date from the moment
+    the current transaction commits. Call it after making the change, in the
+    same transaction (a service's @transaction.atomic)."""
+    # In the order of the ids, so two transactions lock the stamps alike.
+    with connection.cursor() as cursor:
+        for club_id in sorted(set(club_ids)):
+            cursor.execute(upsert_sql(rows="VALUES (%s, %s)"), [club_id, new_token()])
 
 
 def backlog_stamp(*, club_id: int) -> str:
-    stamp = cache.get(_stamp_key(club_id))
-    if stamp is None:
-        # First use, or evicted: any new value is safe, since lists under an
-        # old stamp are never read again.
-        cache.add(_stamp_key(club_id), uuid.uuid4().hex, timeout=None)
-        stamp = cache.get(_stamp_key(club_id), "")
-    return stamp
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT token FROM {_table()} WHERE club_id = %s", [club_id])  # noqa: S608 - names from the model
+        row = cursor.fetchone()
+    # A club whose backlog never changed through a service has no row yet.
+    return row[0] if row else "none"
 
 
 @dataclass(frozen=True)
@@ -79,16 +83,17 @@ class TagCount:
     uses: int
 
 
-def cached_lists(*, club_id: int, lists: dict[str, tuple[tuple, Callable[[], list]]]) -> dict:
+def cached_lists(*, club, lists: dict[str, tuple[tuple, Callable[[], list]]]) -> dict:
     """Lists of plain values about this club's backlog as it is now, by name.
 
     `lists` maps a name to (params, compute): the params name the list (say a
     filter's fields), `compute()` makes it on a miss. The club's stamp makes
-    each current; all of them are read from the cache at once."""
-    stamp = backlog_stamp(club_id=club_id)
+    each current (its creation time too, for a club that has no stamp yet); all
+    of them are read from the cache at once."""
+    stamp = backlog_stamp(club_id=club.pk)
+    prefix = f"papers:backlog:{club.pk}:{stamp}:{club.created_at.timestamp()}:"
     keys = {
-        name: f"papers:backlog:{club_id}:{stamp}:"
-        + hashlib.blake2b(repr((name, params)).encode(), digest_size=16).hexdigest()
+        name: prefix + hashlib.blake2b(repr((name, params)).encode(), digest_size=16).hexdigest()
         for name, (params, _) in lists.items()
     }
     found = cache.get_many(list(keys.values()))

@@ -159,17 +159,10 @@ class Nomination(models.Model):
             ),
         ]
         indexes = [
-            # The backlog's two stored orders (pinned first, then top or new): a
-            # page of a big backlog is read off the index instead of sorting it all.
-            models.Index(
-                F("club"),
-                F("state"),
-                F("pinned_at").desc(nulls_last=True),
-                F("vote_count").desc(),
-                F("created_at").desc(),
-                F("id").desc(),
-                name="nomination_backlog_top",
-            ),
+            # No index holds vote_count: a vote then changes no indexed column, so
+            # PostgreSQL updates the row in place (HOT) instead of adding an entry
+            # to every index. The backlog's lists are cached (papers.backlog_cache),
+            # and a full list is sorted in a few milliseconds on a miss.
             models.Index(
                 F("club"),
                 F("state"),
@@ -269,3 +262,19 @@ class GuideTick(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item} by {self.user_id} on {self.paper_id}"
+
+
+class BacklogStamp(models.Model):
+    """A club's backlog as of its last change: a new token with every change
+    (papers.backlog_cache keys the cached lists by it).
+
+    Written in the same transaction as the change, so whoever reads the token
+    and then the rows never sees rows older than the token."""
+
+    club = models.OneToOneField(
+        "clubs.Club", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"{self.club_id}: {self.token}"

@@ -1,5 +1,6 @@
 """Reads for the backlog, shaped so a page runs a fixed number of queries."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -171,10 +172,8 @@ def backlog(
     return related.prefetch_related("tags").order_by(*_ordering(options))
 
 
-def backlog_lists(*, club: Club, options: BacklogFilter) -> tuple[list[int], list]:
-    """The ids `backlog` lists, in its order, and the club's topics with how many
-    nominations each has (TagCount), from the cache while the club's backlog is
-    unchanged (papers.backlog_cache)."""
+def _ids_list(*, club: Club, options: BacklogFilter) -> tuple[tuple, Callable[[], list[int]]]:
+    """What names the list of ids `backlog` lists, and how to make it."""
 
     def ids() -> list[int]:
         qs = _backlog_filtered(club=club, options=options)
@@ -182,17 +181,25 @@ def backlog_lists(*, club: Club, options: BacklogFilter) -> tuple[list[int], lis
             qs = _with_trending(qs)
         return list(qs.order_by(*_ordering(options)).values_list("pk", flat=True))
 
+    params = (options.sort, options.state, options.tag, options.query)
+    if options.sort == "trending":
+        params += (backlog_cache.trending_slot(),)
+    return params, ids
+
+
+def backlog_lists(*, club: Club, options: BacklogFilter) -> tuple[list[int], list]:
+    """The ids `backlog` lists, in its order, and the club's topics with how many
+    nominations each has (TagCount), from the cache while the club's backlog is
+    unchanged (papers.backlog_cache)."""
+
     def topics() -> list[backlog_cache.TagCount]:
         return [
             backlog_cache.TagCount(slug=tag.slug, name=tag.name, uses=tag.uses)
             for tag in club_tags(club=club)
         ]
 
-    params = (options.sort, options.state, options.tag, options.query)
-    if options.sort == "trending":
-        params += (backlog_cache.trending_slot(),)
     found = backlog_cache.cached_lists(
-        club_id=club.pk, lists={"ids": (params, ids), "topics": ((), topics)}
+        club=club, lists={"ids": _ids_list(club=club, options=options), "topics": ((), topics)}
     )
     return found["ids"], found["topics"]
 
@@ -205,7 +212,11 @@ def backlog_card_rows(*, club: Club, user: AbstractBaseUser | None) -> QuerySet[
 
 
 def backlog_top(*, club: Club, user: AbstractBaseUser | None, limit: int = 5) -> list[Nomination]:
-    return list(backlog(club=club, user=user, options=BacklogFilter())[:limit])
+    """The first of the backlog's "top" list (from the cache, see backlog_lists)."""
+    lists = {"ids": _ids_list(club=club, options=BacklogFilter())}
+    ids = backlog_cache.cached_lists(club=club, lists=lists)["ids"][:limit]
+    found = backlog_card_rows(club=club, user=user).in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 def club_tags(*, club: Club) -> QuerySet[Tag]:

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 
 from clubs.models import Club, Membership
 
+from . import backlog_cache
 from .arxiv_client import ArxivId, InvalidArxivId, parse_arxiv_id, split_id_tokens
 from .backlog_cache import backlogs_changed
 from .models import GuideTick, Nomination, Paper, PaperNote, Tag, Vote
@@ -222,9 +223,9 @@ def _nomination_get_or_create(
             nomination = Nomination.objects.get(club=club, paper=paper)
     if created and tag_names:
         nomination.tags.set(tags_get_or_create(club=club, names=tag_names))
+    vote_add(nomination=nomination, user=user)
     if created:
         backlogs_changed(club_ids=[club.pk])
-    vote_add(nomination=nomination, user=user)
     nomination.refresh_from_db(fields=["vote_count"])
     return nomination, created
 
@@ -297,16 +298,19 @@ def _toggle_sql() -> str:
 
     It finds the nomination in the club with its paper's title; unless it is
     archived, takes the person's vote back if there is one, else inserts it (ON
-    CONFLICT DO NOTHING: their other click may have voted a moment ago), and
-    moves the counter by what changed. One row (state, paper id, title, arXiv
-    id, voted now, vote count or NULL if archived), or none if the club has no
-    such nomination. Names come from the models, values are bound."""
+    CONFLICT DO NOTHING: their other click may have voted a moment ago), moves
+    the counter by what changed and renews the club's backlog stamp. One row
+    (state, paper id, title, arXiv id, voted now, vote count or NULL if
+    archived), or none if the club has no such nomination. Names come from the
+    models, values are bound."""
     quote = connection.ops.quote_name
     votes, nominations = quote(Vote._meta.db_table), quote(Nomination._meta.db_table)
     papers = quote(Paper._meta.db_table)
     nomination, user, created = (
         quote(Vote._meta.get_field(name).column) for name in ("nomination", "user", "created_at")
     )
+    # The club's backlog stamp gets a new token when the vote counts (papers.backlog_cache).
+    stamp = backlog_cache.upsert_sql(rows="SELECT %(club)s, %(token)s FROM open")
     return f"""
         WITH target AS (
             SELECT n.id, n.state, n.paper_id, p.title, p.arxiv_id
@@ -329,6 +333,9 @@ def _toggle_sql() -> str:
                 - (SELECT count(*) FROM removed)
             WHERE id = (SELECT id FROM open)
             RETURNING vote_count
+        ), stamped AS (
+            {stamp}
+            RETURNING 1
         )
         SELECT t.state, t.paper_id, t.title, t.arxiv_id,
             NOT EXISTS (SELECT 1 FROM removed), (SELECT vote_count FROM counted)
@@ -360,6 +367,7 @@ def nomination_vote_toggle_by_id(
             "user": user.pk,
             "now": timezone.now(),
             "archived": Nomination.State.ARCHIVED,
+            "token": backlog_cache.new_token(),
         }
         with connection.cursor() as cursor:
             cursor.execute(_toggle_sql(), params)
@@ -369,7 +377,6 @@ def nomination_vote_toggle_by_id(
         state, paper_id, title, arxiv_id, voted, count = row
         if count is None:
             raise PaperError(_ARCHIVED)
-        backlogs_changed(club_ids=[club.pk])
         paper = Paper(pk=paper_id, title=title, arxiv_id=arxiv_id)
         found = Nomination(pk=nomination_id, club=club, paper=paper, state=state)
         found.has_voted, found.vote_count = voted, count
@@ -383,7 +390,6 @@ def nomination_vote_toggle_by_id(
         )
         if found.state == Nomination.State.ARCHIVED:
             raise PaperError(_ARCHIVED)
-        backlogs_changed(club_ids=[club.pk])
         deleted, _ = Vote.objects.filter(nomination_id=nomination_id, user=user).delete()
         if deleted:
             found.has_voted = False
@@ -395,6 +401,7 @@ def nomination_vote_toggle_by_id(
             # The same person's other click voted a moment ago: it counts once.
             found.has_voted = True
             found.refresh_from_db(fields=["vote_count"])
+        backlogs_changed(club_ids=[club.pk])
         return found
 
 
@@ -535,8 +542,9 @@ def nominations_set_state(*, nominations: list[Nomination], state: str, covered_
     fields = {"state": state}
     if state == Nomination.State.COVERED:
         fields["covered_on"] = covered_on
+    changed = Nomination.objects.filter(pk__in=[n.pk for n in nominations]).update(**fields)
     backlogs_changed(club_ids=[n.club_id for n in nominations])
-    return Nomination.objects.filter(pk__in=[n.pk for n in nominations]).update(**fields)
+    return changed
 
 
 # --- A member's own reading: private notes and the method's checklist ---------------

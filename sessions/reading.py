@@ -63,6 +63,8 @@ def question_vote(*, question: Question, user: AbstractBaseUser, up: bool = True
     _require_member(question.session.club, user)
     _ensure_open_for_questions(question.session)
     if up:
+        if question.author_id == user.pk:
+            raise SessionError("You asked this question; the votes are for others to give.")
         try:
             with transaction.atomic():
                 QuestionVote.objects.create(question=question, user=user)

@@ -599,7 +599,8 @@ def _attendance(built: _Club, sessions: list[Session]) -> None:
                 )
         for _ in range(rng.randint(0, 4)):
             author = rng.choice(going)
-            voters = rng.sample(going, min(len(going), rng.randint(0, 12)))
+            others = [i for i in going if i != author]  # nobody votes for their own
+            voters = rng.sample(others, min(len(others), rng.randint(0, 12)))
             questions.append(
                 Question(
                     session=session,

@@ -3,17 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-
-class AddIndexOnPostgres(migrations.AddIndex):
-    """SQLite cannot index with NULLS LAST: the embedded mode does without."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from papers.migration_operations import AddIndexOnPostgres
 
 
 class Migration(migrations.Migration):

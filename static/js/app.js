@@ -3,6 +3,8 @@
  * - <button data-copy="element-id" hidden>: shown when the Clipboard API exists,
  *   copies the named input's value (or element's text) and says so.
  * - <form data-confirm="Question?">: asks before submitting (destructive actions).
+ * - <details id="..." data-keep-open>: stays as the reader left it (open or shut)
+ *   when htmx swaps in a fresh copy, as the dashboard's refresh does every 20 s.
  *
  * No inline handlers: the Content-Security-Policy allows scripts from /static/ only.
  */
@@ -57,7 +59,27 @@
   });
 
   // Content swapped in by htmx gets the same treatment.
+  // The open state of <details data-keep-open> by id, read just before a swap.
+  var keptOpen = {};
+
+  document.addEventListener("htmx:beforeSwap", function () {
+    keptOpen = {};
+    document.querySelectorAll("details[data-keep-open][id]").forEach(function (details) {
+      keptOpen[details.id] = details.open;
+    });
+  });
+
+  function restoreKeptOpen(root) {
+    var found = root.querySelectorAll("details[data-keep-open][id]");
+    found.forEach(function (details) {
+      if (Object.prototype.hasOwnProperty.call(keptOpen, details.id)) {
+        details.open = keptOpen[details.id];
+      }
+    });
+  }
+
   document.addEventListener("htmx:load", function (event) {
     enableCopyButtons(event.target);
+    restoreKeptOpen(event.target);
   });
 })();

@@ -106,7 +106,10 @@ def test_member_reads_and_asks_and_the_facilitator_dashboard_shows_it(new_page):
     assert "Mixtral of Experts" in desk.locator(".page-head__meta").inner_text()
     screenshot(desk, "prereading-dashboard")
 
-    # A second question: the open dashboard polls every 20 s and shows it, no reload.
+    # A second question: the open dashboard polls every 20 s and shows it, no reload,
+    # and the roster the facilitator opened stays open.
+    desk.get_by_text("Who read what").click()
+    assert desk.locator("#dashboard-who-read").get_attribute("open") == ""
     desk.evaluate("window.__notReloaded = true")
     phone.get_by_label("Ask anonymously").check()
     _ask(phone, SECOND_QUESTION)
@@ -116,6 +119,7 @@ def test_member_reads_and_asks_and_the_facilitator_dashboard_shows_it(new_page):
     assert desk.evaluate("window.__notReloaded") is True
     assert desk.url.endswith(dashboard_url)
     assert questions.all_inner_texts() == [FIRST_QUESTION, SECOND_QUESTION]
+    assert desk.locator("#dashboard-who-read").get_attribute("open") == ""
     # The facilitator is no organizer: the anonymous asker stays anonymous.
     second = desk.locator("#dashboard-body .question", has_text=SECOND_QUESTION)
     assert second.locator(".small").inner_text() == "0 votes · Anonymous"

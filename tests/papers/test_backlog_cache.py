@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from papers import backlog_cache, fetching, selectors, services
 from papers.arxiv_client import ArxivPaper, FetchResult
-from papers.models import Nomination, Paper, Vote
+from papers.models import BacklogStamp, Nomination, Paper, Vote
 from tests.factories import ClubFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -224,27 +224,31 @@ def test_one_clubs_change_leaves_another_clubs_lists_cached(club, member, papers
     assert backlog_cache.backlog_stamp(club_id=club.pk) != stamp
 
 
-def test_a_list_read_during_the_change_is_left_behind_at_commit(
-    club, member, papers, django_capture_on_commit_callbacks
-):
-    options = selectors.BacklogFilter(sort="top")
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+def test_a_rolled_back_change_leaves_the_stamp_alone(club, member, papers):
+    before = backlog_cache.backlog_stamp(club_id=club.pk)
+    with pytest.raises(RuntimeError), transaction.atomic():
         services.nomination_pin_set(nomination=papers[2], pinned=True)
-        # Another reader, before the commit, would see the old order; it lands
-        # under the stamp the change set first.
-        backlog_cache.cached_lists(
-            club_id=club.pk, lists={"ids": (("top", "open", "", ""), lambda: [1, 2, 3])}
-        )
-        during = backlog_cache.backlog_stamp(club_id=club.pk)
-    assert backlog_cache.backlog_stamp(club_id=club.pk) != during
-    assert selectors.backlog_lists(club=club, options=options)[0][0] == papers[2].pk
+        assert backlog_cache.backlog_stamp(club_id=club.pk) != before
+        raise RuntimeError("the request failed after the change")
+    assert backlog_cache.backlog_stamp(club_id=club.pk) == before
 
 
-def test_an_evicted_stamp_starts_afresh(club, member, papers):
+def test_each_change_draws_a_new_token(club, member, papers):
+    seen = {backlog_cache.backlog_stamp(club_id=club.pk)}
+    for _ in range(3):
+        services.nomination_vote_toggle(nomination=papers[1], user=member)
+        seen.add(backlog_cache.backlog_stamp(club_id=club.pk))
+    assert len(seen) == 4
+
+
+def test_lists_cached_for_an_older_database_are_not_found(club, member, papers):
+    """The same club id in a database made again (a fresh seed) under the same
+    cache: the stamp row is gone, and the club's creation time differs."""
     options = selectors.BacklogFilter()
     assert selectors.backlog_lists(club=club, options=options)[0] == [n.pk for n in papers]
+    BacklogStamp.objects.filter(club=club).delete()
     Nomination.objects.filter(pk=papers[2].pk).update(vote_count=100)  # bypasses services
-    backlog_cache.cache.delete(backlog_cache._stamp_key(club.pk))
+    club.created_at -= timedelta(days=1)
     assert selectors.backlog_lists(club=club, options=options)[0][0] == papers[2].pk
 
 

@@ -97,6 +97,16 @@ def test_question_ask_vote_once_and_answer(club, member, organizer):
     assert question.answered_at is not None
 
 
+def test_the_asker_cannot_vote_for_their_own_question(client, club, member):
+    session = _session(club, facilitator=None)
+    question = reading.question_ask(session=session, user=member, text="Why sparse?")
+    with pytest.raises(SessionError, match="You asked this question"):
+        reading.question_vote(question=question, user=member)
+    question.refresh_from_db()
+    assert question.vote_count == 0
+    assert not question.votes.exists()
+
+
 def test_only_runners_mark_answered(club, member):
     question = reading.question_ask(session=_session(club), user=member, text="Q?")
     with pytest.raises(NotAllowed):

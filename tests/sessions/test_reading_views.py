@@ -587,6 +587,20 @@ def test_cancelled_or_finished_session_page_offers_no_question_form(client, scen
     assert reverse("reading:ask", args=[scene.club.slug, week.pk]) not in body
 
 
+def test_the_asker_gets_no_vote_button_and_a_reason_if_they_try(client, scene):
+    client.force_login(scene.note_owner)
+    vote_path = _url("reading:question_vote", scene)
+    body = client.get(_session_url(scene)).content.decode()
+    assert vote_path not in body  # their own question
+    assert _url("reading:question_vote", scene, question=scene.anon_question) in body
+
+    response = client.post(vote_path, {"up": "1"}, follow=True)
+
+    assert _messages(response) == ["You asked this question; the votes are for others to give."]
+    scene.question.refresh_from_db()
+    assert scene.question.vote_count == 0
+
+
 def test_voting_twice_for_a_question_counts_once(client, scene):
     client.force_login(scene.member)
     path = _url("reading:question_vote", scene)
