@@ -20,7 +20,7 @@ from papers.guide import CHECKLIST, pass_minutes
 from papers.models import GuideTick, Nomination, PaperNote, ReadingGuide
 from papers.services import PaperError, guide_tick_set, paper_note_save
 
-from . import reading, reading_selectors, selectors
+from . import reading, reading_selectors, selectors, services
 from .models import PreRead, Question, Session
 from .services import NotAllowed, SessionError
 
@@ -55,7 +55,12 @@ def _session(access: ClubAccess, session_id: int) -> Session:
 
 
 def _is_runner(access: ClubAccess, session: Session, user) -> bool:
-    return access.is_organizer or user.pk in (session.facilitator_id, session.co_facilitator_id)
+    return services.session_may_run(
+        session=session,
+        user_id=user.pk if user else None,
+        is_member=access.is_member,
+        is_organizer=access.is_organizer,
+    )
 
 
 def reading_context(request: HttpRequest, access: ClubAccess, session: Session) -> dict:
@@ -73,7 +78,7 @@ def reading_context(request: HttpRequest, access: ClubAccess, session: Session) 
         "my_level": my_level,
         "questions": questions,
         "question_form": QuestionForm(),
-        "is_runner": bool(user) and access.is_member and _is_runner(access, session, user),
+        "is_runner": _is_runner(access, session, user),
         "takes_questions": session.state in (Session.State.OPEN, Session.State.SCHEDULED)
         and not session.is_past,
     }

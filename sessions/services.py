@@ -82,12 +82,35 @@ def _require_organizer(club: Club, user: AbstractBaseUser) -> None:
         raise NotAllowed("Only the club's organizers can do that.")
 
 
+def session_may_run(
+    *, session: Session, user_id: int | None, is_member: bool, is_organizer: bool
+) -> bool:
+    """Who runs a session (edits it, picks its papers, marks questions answered,
+    sees its dashboard): its facilitator or co-facilitator while an active
+    member, or an organizer. Views ask it to decide what to show; the services
+    below enforce it."""
+    if is_organizer:
+        return True
+    return is_member and user_id is not None and user_id in _runners(session)
+
+
+def _runners(session: Session) -> tuple:
+    return (session.facilitator_id, session.co_facilitator_id)
+
+
 def _require_runner(session: Session, user: AbstractBaseUser) -> None:
-    """The facilitator, the co-facilitator or an organizer."""
-    if user.pk in (session.facilitator_id, session.co_facilitator_id):
-        _require_member(session.club, user)
+    membership = _membership(session.club, user)
+    is_organizer = membership is not None and membership.role == Membership.Role.ORGANIZER
+    if session_may_run(
+        session=session,
+        user_id=user.pk,
+        is_member=membership is not None,
+        is_organizer=is_organizer,
+    ):
         return
-    _require_organizer(session.club, user)
+    if user.pk in _runners(session):
+        raise NotAllowed("Only active members of this club can do that.")
+    raise NotAllowed("Only the club's organizers can do that.")
 
 
 # --- Planning ------------------------------------------------------------------------

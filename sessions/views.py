@@ -83,10 +83,12 @@ def _when(session: Session) -> str:
 
 def _can_run(access: ClubAccess, session: Session, request: HttpRequest) -> bool:
     """Whether to show the facilitator's tools. Display only: the services decide."""
-    if access.is_organizer:
-        return True
-    mine = (session.facilitator_id, session.co_facilitator_id)
-    return access.is_member and request.user.pk in mine
+    return services.session_may_run(
+        session=session,
+        user_id=request.user.pk,
+        is_member=access.is_member,
+        is_organizer=access.is_organizer,
+    )
 
 
 def _members(access: ClubAccess) -> list:
