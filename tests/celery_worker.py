@@ -27,7 +27,7 @@ def running_worker(**settings_overrides) -> Iterator[None]:
                 app,
                 pool="solo",
                 perform_ping_check=False,
-                queues=["celery", "arxiv"],
+                queues=["celery", "arxiv", "mail"],
                 shutdown_timeout=10,
             ),
         ):

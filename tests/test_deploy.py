@@ -5,6 +5,7 @@ the settings are read exactly as a production process reads them. A developer's
 .env is not read (see MANAGE_WITHOUT_DOTENV): it would change what is checked.
 """
 
+import re
 import secrets
 import subprocess
 import sys
@@ -116,3 +117,16 @@ def test_social_sign_in_appears_only_with_its_keys(tmp_path, keys, expected):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == expected
+
+
+def test_every_routed_queue_has_a_worker_in_compose():
+    """A task routed to a queue no worker serves would wait forever."""
+    from django.conf import settings
+
+    compose = (BASE_DIR / "docker-compose.yml").read_text()
+    served = {
+        queue for found in re.findall(r'"-Q", "([a-z,]+)"', compose) for queue in found.split(",")
+    }
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    assert routed == {"arxiv", "mail"}
+    assert routed | {"celery"} <= served

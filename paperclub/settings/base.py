@@ -184,7 +184,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 # arXiv calls go to their own queue, served by one worker with concurrency 1.
-CELERY_TASK_ROUTES = {"papers.fetch_arxiv_metadata": {"queue": "arxiv"}}
+# Invites and reminders have theirs, so a fan-out to a big club never holds up
+# reading a PDF or planning the weeks (and the other way round).
+CELERY_TASK_ROUTES = {
+    "papers.fetch_arxiv_metadata": {"queue": "arxiv"},
+    "sessions.send_invites": {"queue": "mail"},
+    "sessions.send_reminder": {"queue": "mail"},
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- Email --------------------------------------------------------------------

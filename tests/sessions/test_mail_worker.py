@@ -78,7 +78,7 @@ def _worker(env, log):
             "-P",
             "solo",
             "-Q",
-            "celery,arxiv",
+            "celery,arxiv,mail",
             "-l",
             "info",
             "--without-gossip",
