@@ -12,7 +12,8 @@ from django.utils import timezone
 from clubs.models import Membership
 
 from .models import PreRead, Question, QuestionVote, Session
-from .services import NotAllowed, SessionError, _require_member, _require_runner
+from .services import NotAllowed, SessionError
+from .services.common import _require_member, _require_runner
 
 
 @transaction.atomic
