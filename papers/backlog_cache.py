@@ -46,12 +46,16 @@ def _table() -> str:
     return connection.ops.quote_name(BacklogStamp._meta.db_table)
 
 
+def _columns() -> tuple[str, str]:
+    quote = connection.ops.quote_name
+    return tuple(quote(BacklogStamp._meta.get_field(f).column) for f in ("club", "token"))
+
+
 def upsert_sql(*, rows: str) -> str:
     """SQL that gives clubs' stamps new tokens: INSERT … ON CONFLICT DO UPDATE,
     which PostgreSQL and SQLite both take. `rows` gives (club id, token) pairs:
     "VALUES (%s, %s)", or a SELECT. Names come from the model."""
-    quote = connection.ops.quote_name
-    club_id, token = (quote(BacklogStamp._meta.get_field(f).column) for f in ("club", "token"))
+    club_id, token = _columns()
     return (
         f"INSERT INTO {_table()} ({club_id}, {token}) {rows} "  # noqa: S608
         f"ON CONFLICT ({club_id}) DO UPDATE SET {token} = excluded.{token}"
@@ -69,8 +73,10 @@ def backlogs_changed(*, club_ids: Iterable[int]) -> None:
 
 
 def backlog_stamp(*, club_id: int) -> str:
+    """The club's current token. One plain statement: every backlog page reads it."""
+    club, token = _columns()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT token FROM {_table()} WHERE club_id = %s", [club_id])  # noqa: S608 - names from the model
+        cursor.execute(f"SELECT {token} FROM {_table()} WHERE {club} = %s", [club_id])  # noqa: S608
         row = cursor.fetchone()
     # A club whose backlog never changed through a service has no row yet.
     return row[0] if row else "none"
