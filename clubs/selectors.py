@@ -1,6 +1,7 @@
 """Reads for clubs: each returns a query shaped so templates never query again."""
 
 import functools
+import re
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
@@ -37,14 +38,30 @@ def memberships_of_user(*, user: AbstractBaseUser) -> QuerySet[Membership]:
     )
 
 
-def club_members(*, club: Club) -> QuerySet[Membership]:
-    """Organizers first, then everyone by the name they show."""
+def club_members(*, club: Club, search: str = "", by_email: bool = False) -> QuerySet[Membership]:
+    """Organizers first, then everyone by the name they show.
+
+    `search` keeps those whose shown name contains it (any case), or whose
+    email does when `by_email` (organizers search by email; members see names)."""
     shown_name = Lower(Coalesce(NullIf("user__profile__display_name", Value("")), "user__email"))
-    return (
-        Membership.objects.filter(club=club, state=Membership.State.ACTIVE)
-        .select_related("user__profile")
-        .order_by("-role", shown_name, "pk")  # "organizer" sorts after "member"
-    )
+    members = Membership.objects.filter(club=club, state=Membership.State.ACTIVE)
+    search = search.strip()
+    if search:
+        found = Q(user__profile__display_name__icontains=search)
+        if by_email:
+            found |= Q(user__email__icontains=search)
+        else:
+            # Without a display name the shown name is the address's local part.
+            found |= Q(user__profile__display_name="", user__email__iregex=_local_part(search))
+        members = members.filter(found)
+    return members.select_related("user__profile").order_by(
+        "-role", shown_name, "pk"
+    )  # "organizer" sorts after "member"
+
+
+def _local_part(search: str) -> str:
+    """A regex matching addresses whose part before the @ contains `search`."""
+    return rf"^[^@]*{re.escape(search)}[^@]*@"
 
 
 def club_pending_requests(*, club: Club) -> QuerySet[Membership]:
@@ -138,3 +155,26 @@ def membership_with_club(*, slug: str, user_id: int) -> Membership | None:
     membership = memberships.instance(row[:split])
     membership.club = clubs.instance(row[split:])
     return membership
+
+
+_ADDRESS = re.compile(r"<([^<>@\s]+@[^<>\s]+)>|^([^<>@\s]+@[^<>\s]+)$")
+
+
+def active_members_named(*, club: Club, text: str, limit: int = 5) -> list[Membership]:
+    """The active members a typed name or address points at (for pickers that
+    must not list a big club): an address (alone or as "Name <address>") finds
+    its owner; otherwise an exact shown name (any case), else names containing
+    the text. At most `limit`, with profiles."""
+    text = text.strip()
+    members = Membership.objects.filter(club=club, state=Membership.State.ACTIVE).select_related(
+        "user__profile"
+    )
+    address = _ADDRESS.search(text)
+    if address:
+        return list(
+            members.filter(user__email__iexact=address.group(1) or address.group(2))[:limit]
+        )
+    exact = list(members.filter(user__profile__display_name__iexact=text)[:limit])
+    if exact:
+        return exact
+    return list(members.filter(user__profile__display_name__icontains=text)[:limit])

@@ -22,6 +22,8 @@ from .forms import (
 from .models import Membership
 from .permissions import ANYONE, MEMBER, ORGANIZER, PENDING, SIGNED_IN, ClubAccess, club_view
 
+MEMBERS_PAGE_SIZE = 50
+
 
 def _club_url(access: ClubAccess, name: str = "clubs:home") -> str:
     return reverse(name, args=[access.club.slug])
@@ -154,11 +156,20 @@ def club_leave(request: HttpRequest, access: ClubAccess) -> HttpResponse:
 @club_view(needs=MEMBER)
 def club_members(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     """Members see who is in the club; organizers also manage them here."""
+    search = (request.GET.get("q") or "").strip()[:100]
+    members = selectors.club_members(club=access.club, search=search, by_email=access.is_organizer)
     context = {
         "club": access.club,
         "access": access,
-        "members": selectors.club_members(club=access.club),
+        # Pages of 50: a club of thousands is still a quick page.
+        "page": Paginator(members, MEMBERS_PAGE_SIZE).get_page(request.GET.get("page")),
+        "search": search,
     }
+    context["member_count"] = (
+        selectors.club_members(club=access.club).count()
+        if search
+        else context["page"].paginator.count
+    )
     if access.is_organizer:
         context["pending"] = selectors.club_pending_requests(club=access.club)
     return render(request, "clubs/members.html", context)

@@ -10,7 +10,9 @@ import zoneinfo
 from datetime import datetime, time
 
 from django import forms
-from django.contrib.auth import get_user_model
+
+from clubs.selectors import active_members_named
+from clubs.templatetags.paperclub import display_name
 
 from .models import Rsvp, Session, Weekday
 from .services import ScheduleInput, SessionDetails, local_datetime
@@ -153,19 +155,49 @@ class SkipForm(forms.Form):
     )
 
 
-class AssignForm(forms.Form):
+class MemberField(forms.CharField):
+    """A member of the club, typed by name or email address; the page suggests
+    names (a <datalist>) rather than listing a club of thousands in every form.
+    Cleans to the user, or None when left empty. The form sets `club`."""
+
+    club = None
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 300)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        text = super().clean(value).strip()
+        if not text:
+            return None
+        found = active_members_named(club=self.club, text=text)
+        if len(found) == 1:
+            return found[0].user
+        if not found:
+            raise forms.ValidationError(f"No member of the club is called “{text}”.")
+        raise forms.ValidationError(
+            f"Several members match “{text}”: type more of the name, or their email address."
+        )
+
+
+class _WithMembers:
+    """Forms with a MemberField take the club it looks members up in."""
+
+    def _set_club(self, club) -> None:
+        for field in self.fields.values():
+            if isinstance(field, MemberField):
+                field.club = club
+
+
+class AssignForm(_WithMembers, forms.Form):
     """Organizers: who facilitates. Empty clears the week."""
 
-    facilitator = forms.IntegerField(required=False)
+    facilitator = MemberField(label="Facilitator")
 
-    def clean_facilitator(self):
-        user_id = self.cleaned_data["facilitator"]
-        if user_id is None:
-            return None
-        user = get_user_model().objects.filter(pk=user_id).first()
-        if user is None:
-            raise forms.ValidationError("There is no such person.")
-        return user
+    def __init__(self, *args, club, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_club(club)
 
 
 class PapersForm(forms.Form):
@@ -195,11 +227,13 @@ class PapersForm(forms.Form):
         return {"picks": picks}
 
 
-class DetailsForm(forms.Form):
+class DetailsForm(_WithMembers, forms.Form):
     title = forms.CharField(label="Title", required=False, max_length=200)
     format = forms.ChoiceField(choices=Session.Format.choices)
-    co_facilitator = forms.TypedChoiceField(
-        label="Co-facilitator", required=False, coerce=int, empty_value=None
+    co_facilitator = MemberField(
+        label="Co-facilitator",
+        help_text="A member's name or email address; leave empty for nobody.",
+        widget=forms.TextInput(attrs={"list": "member-suggestions", "autocomplete": "off"}),
     )
     notes = forms.CharField(
         label="Facilitation outline",
@@ -216,16 +250,18 @@ class DetailsForm(forms.Form):
     slides_url = _link_field("Slides")
     recording_url = _link_field("Recording")
 
-    def __init__(self, *args, people: list = (), **kwargs):
+    def __init__(self, *args, club, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["co_facilitator"].choices = [("", "Nobody"), *people]
+        self._set_club(club)
 
     @classmethod
     def initial_for(cls, session: Session) -> dict:
         return {
             "title": session.title,
             "format": session.format,
-            "co_facilitator": session.co_facilitator_id or "",
+            "co_facilitator": display_name(session.co_facilitator)
+            if session.co_facilitator
+            else "",
             "notes": session.notes,
             "meeting_link": session.meeting_link,
             "location": session.location,
@@ -243,7 +279,7 @@ class DetailsForm(forms.Form):
             location=data["location"],
             slides_url=data["slides_url"],
             recording_url=data["recording_url"],
-            co_facilitator_id=data["co_facilitator"],
+            co_facilitator_id=data["co_facilitator"].pk if data["co_facilitator"] else None,
         )
 
 

@@ -18,7 +18,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
-from clubs.selectors import club_members
 from clubs.templatetags.paperclub import display_name
 
 from . import exports, selectors, services
@@ -91,9 +90,10 @@ def _can_run(access: ClubAccess, session: Session, request: HttpRequest) -> bool
     )
 
 
-def _members(access: ClubAccess) -> list:
-    """Active memberships (with profiles), for the facilitator pickers."""
-    return list(club_members(club=access.club))
+def _suggestions(access: ClubAccess) -> list:
+    """Whom the facilitator pickers suggest: the first of the fairness list
+    (never facilitated first). Anyone else is typed by name or address."""
+    return selectors.facilitation_fairness(club=access.club, limit=FAIRNESS_ON_ROTA)
 
 
 def _denied(error: services.NotAllowed) -> PermissionDenied:
@@ -189,8 +189,6 @@ def rota(request: HttpRequest, access: ClubAccess) -> HttpResponse:
         context["fairness"] = fairness
         context["fairness_size"] = selectors.facilitation_fairness_size(club=access.club)
         context["suggested"] = selectors.suggested_facilitators(fairness=fairness)
-    if access.is_organizer:
-        context["members"] = _members(access)
     return render(request, "sessions/rota.html", context)
 
 
@@ -222,8 +220,6 @@ def _card(
         "card_notice": notice,
         "card_failed": failed,
     }
-    if access.is_organizer:
-        context["members"] = _members(access)
     return render(request, "sessions/_rota_card.html", context)
 
 
@@ -271,9 +267,9 @@ def withdraw(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpR
 @club_view(needs=ORGANIZER)
 def assign(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResponse:
     session = _plain_session(access, session_id)
-    form = AssignForm(request.POST)
+    form = AssignForm(request.POST, club=access.club)
     if not form.is_valid():
-        messages.error(request, "Choose a member of the club.")
+        messages.error(request, " ".join(form.errors["facilitator"]))
         return _back(request, _rota_url(access))
     person = form.cleaned_data["facilitator"]
     try:
@@ -416,13 +412,10 @@ def _render_session_page(
     if access.is_member:
         context["going"] = list(selectors.people_going(session=session))
     if can_run:
-        members = _members(access)
-        people = [(m.user_id, display_name(m.user)) for m in members]
         context["details_form"] = details_form or DetailsForm(
-            initial=DetailsForm.initial_for(session), people=people
+            initial=DetailsForm.initial_for(session), club=access.club
         )
-        if access.is_organizer:
-            context["members"] = members
+        context["suggestions"] = _suggestions(access)
         if upcoming:
             context["can_choose"] = True
             context["candidates"] = _candidates(session, request)
@@ -473,8 +466,7 @@ def papers(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRes
 @club_view(needs=MEMBER)
 def details(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResponse:
     session = _plain_session(access, session_id)
-    people = [(m.user_id, display_name(m.user)) for m in _members(access)]
-    form = DetailsForm(request.POST, people=people)
+    form = DetailsForm(request.POST, club=access.club)
     if form.is_valid():
         try:
             services.session_details_update(

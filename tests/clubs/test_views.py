@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from clubs import selectors
 from clubs.models import Club, Invitation, Membership
 from tests.factories import ClubFactory, InvitationFactory, MembershipFactory, UserFactory
 
@@ -241,3 +242,45 @@ def test_home_queries_do_not_grow_with_my_clubs(client):
     MembershipFactory.create_batch(24, user=user)
     many = _count_queries(client, reverse("home"))
     assert one == many
+
+
+def _members_named(club, names, **fields):
+    return [
+        MembershipFactory(club=club, user=UserFactory(profile__display_name=name, **fields)).user
+        for name in names
+    ]
+
+
+def test_members_come_fifty_to_a_page_organizers_first(client, club, organizer, member):
+    _members_named(club, [f"Zoe {n:02d}" for n in range(58)])
+    client.force_login(member)
+    url = reverse("clubs:members", args=[club.slug])
+    first = client.get(url)
+    second = client.get(url, {"page": 2})
+    listed = list(first.context["page"].object_list) + list(second.context["page"].object_list)
+    assert len(first.context["page"].object_list) == 50
+    assert [m.user_id for m in listed] == [m.user_id for m in selectors.club_members(club=club)]
+    assert listed[0].user_id == organizer.pk
+    body = first.content.decode()
+    assert "60 members of" in body
+    assert "1–50 of 60" in body
+
+
+def test_members_search_names_and_organizers_also_emails(client, club, organizer, member):
+    ada, _ = _members_named(club, ["Ada Lovelace", "Alan Turing"])
+    hidden = MembershipFactory(
+        club=club, user=UserFactory(email="grace@navy.example", profile__display_name="G. H.")
+    ).user
+    url = reverse("clubs:members", args=[club.slug])
+
+    client.force_login(member)
+    found = client.get(url, {"q": "love"}).context["page"].object_list
+    assert [m.user_id for m in found] == [ada.pk]
+    # Members see names only: an address is not searchable by them.
+    response = client.get(url, {"q": "navy.example"})
+    assert list(response.context["page"].object_list) == []
+    assert "Nobody matches" in response.content.decode()
+
+    client.force_login(organizer)
+    found = client.get(url, {"q": "NAVY.example"}).context["page"].object_list
+    assert [m.user_id for m in found] == [hidden.pk]

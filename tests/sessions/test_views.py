@@ -1,6 +1,7 @@
 """Session pages: schedule, rota, claims, RSVP, the session page, the archive and its
 downloads, the club home's next session, and query budgets."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -407,7 +408,7 @@ def test_organizer_assigns_skips_restores_and_moves_a_week(client, club, organiz
     session = _weekly(club, organizer)[0]
     client.force_login(organizer)
 
-    client.post(_url("assign", session), {"facilitator": member.pk})
+    client.post(_url("assign", session), {"facilitator": member.email})
     session.refresh_from_db()
     assert (session.state, session.facilitator_id) == (Session.State.SCHEDULED, member.pk)
 
@@ -438,11 +439,59 @@ def test_organizer_assigns_skips_restores_and_moves_a_week(client, club, organiz
     assert _messages(response)[-1].startswith("Moved to ")
 
 
+@pytest.mark.parametrize(
+    "typed,expected",
+    [
+        ("Ada Lovelace", "Ada Lovelace"),
+        ("ada lovelace", "Ada Lovelace"),
+        ("Turing", "Alan Turing"),
+        ("Ada L <ada@example.org>", "Ada Lovelace"),
+        ("ADA@example.org", "Ada Lovelace"),
+        ("Ada", "Ada Lovelace"),  # contained in one name only
+    ],
+)
+def test_organizer_assigns_by_name_or_address(client, club, organizer, typed, expected):
+    MembershipFactory(
+        club=club, user=UserFactory(email="ada@example.org", profile__display_name="Ada Lovelace")
+    )
+    MembershipFactory(club=club, user=UserFactory(profile__display_name="Alan Turing"))
+    session = _weekly(club, organizer)[0]
+    client.force_login(organizer)
+    client.post(_url("assign", session), {"facilitator": typed})
+    session.refresh_from_db()
+    assert session.facilitator.profile.display_name == expected
+
+
+def test_assigning_an_ambiguous_name_asks_for_more(client, club, organizer):
+    for _ in range(2):
+        MembershipFactory(club=club, user=UserFactory(profile__display_name="Sam Lee"))
+    session = _weekly(club, organizer)[0]
+    client.force_login(organizer)
+    response = client.post(_url("assign", session), {"facilitator": "sam lee"}, follow=True)
+    assert _messages(response) == [
+        "Several members match “sam lee”: type more of the name, or their email address."
+    ]
+    session.refresh_from_db()
+    assert session.facilitator_id is None
+
+
+def test_the_organizers_rota_suggests_a_few_names_not_every_member(client, club, organizer, member):
+    for n in range(30):
+        MembershipFactory(club=club, user=UserFactory(profile__display_name=f"Zed {n:02d}"))
+    _weekly(club, organizer, weeks=3)
+    client.force_login(organizer)
+    body = client.get(_rota(club)).content.decode()
+    suggestions = re.search(r'<datalist id="member-suggestions">(.*?)</datalist>', body, re.S)
+    assert suggestions.group(1).count("<option") == 10
+    assert body.count('list="member-suggestions"') == 3  # one picker per coming week
+    assert "<select" not in body.split('id="member-suggestions"')[0].split("Manage this week")[1]
+
+
 def test_organizer_cannot_assign_a_non_member(client, club, organizer, outsider):
     session = _weekly(club, organizer)[0]
     client.force_login(organizer)
-    response = client.post(_url("assign", session), {"facilitator": outsider.pk}, follow=True)
-    assert _messages(response) == ["Only an active member of the club can facilitate."]
+    response = client.post(_url("assign", session), {"facilitator": outsider.email}, follow=True)
+    assert _messages(response) == [f"No member of the club is called “{outsider.email}”."]
     session.refresh_from_db()
     assert session.facilitator_id is None
 
@@ -600,7 +649,7 @@ def test_facilitator_edits_the_details(client, club, organizer, member):
         {
             "title": "Attention, slowly",
             "format": "single",
-            "co_facilitator": organizer.pk,
+            "co_facilitator": organizer.profile.display_name.upper(),  # any case
             "notes": "## Big idea\nAttention",
             "meeting_link": "https://meet.example.com/other",
             "location": "",
