@@ -158,7 +158,7 @@ class SkipForm(forms.Form):
 class MemberField(forms.CharField):
     """A member of the club, typed by name or email address; the page suggests
     names (a <datalist>) rather than listing a club of thousands in every form.
-    Cleans to the user, or None when left empty. The form sets `club`."""
+    Cleans to the user, or None when left empty. The form (_WithMembers) sets `club`."""
 
     club = None
 
@@ -184,8 +184,9 @@ class MemberField(forms.CharField):
 class _WithMembers:
     """Forms with a MemberField take the club it looks members up in."""
 
-    def _set_club(self, club) -> None:
-        for field in self.fields.values():
+    def __init__(self, *args, club, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # this form's own copies of the fields
             if isinstance(field, MemberField):
                 field.club = club
 
@@ -194,10 +195,6 @@ class AssignForm(_WithMembers, forms.Form):
     """Organizers: who facilitates. Empty clears the week."""
 
     facilitator = MemberField(label="Facilitator")
-
-    def __init__(self, *args, club, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._set_club(club)
 
 
 class PapersForm(forms.Form):
@@ -249,10 +246,6 @@ class DetailsForm(_WithMembers, forms.Form):
     )
     slides_url = _link_field("Slides")
     recording_url = _link_field("Recording")
-
-    def __init__(self, *args, club, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._set_club(club)
 
     @classmethod
     def initial_for(cls, session: Session) -> dict:

@@ -292,21 +292,30 @@ def _message_id(kind: str, session: Session, user: AbstractBaseUser, sequence: i
 CLAIM_BATCH = 50
 
 
+def _new_delivery(
+    *, kind: str, session: Session, user: AbstractBaseUser, sequence: int
+) -> Delivery:
+    """A send-log row for one message, first attempt, not saved yet."""
+    return Delivery(
+        kind=kind,
+        session=session,
+        user=user,
+        sequence=sequence,
+        email=user.email,
+        attempts=1,
+        message_id=_message_id(kind, session, user, sequence),
+    )
+
+
 def _claim(
     *, kind: str, session: Session, user: AbstractBaseUser, sequence: int
 ) -> Delivery | None:
     """The send-log row to send now, or None if this message is already settled."""
     try:
         with transaction.atomic():
-            return Delivery.objects.create(
-                kind=kind,
-                session=session,
-                user=user,
-                sequence=sequence,
-                email=user.email,
-                attempts=1,
-                message_id=_message_id(kind, session, user, sequence),
-            )
+            delivery = _new_delivery(kind=kind, session=session, user=user, sequence=sequence)
+            delivery.save(force_insert=True)
+            return delivery
     except IntegrityError:
         pass
     delivery = Delivery.objects.get(kind=kind, session=session, user=user, sequence=sequence)
@@ -341,15 +350,7 @@ def _claim_many(
         )
     }
     new = [
-        Delivery(
-            kind=kind,
-            session=session,
-            user=user,
-            sequence=sequence,
-            email=user.email,
-            attempts=1,
-            message_id=_message_id(kind, session, user, sequence),
-        )
+        _new_delivery(kind=kind, session=session, user=user, sequence=sequence)
         for user in users
         if user.pk not in found
     ]

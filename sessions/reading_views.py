@@ -54,10 +54,12 @@ def _session(access: ClubAccess, session_id: int) -> Session:
     )
 
 
-def _is_runner(access: ClubAccess, session: Session, user) -> bool:
+def may_run(access: ClubAccess, session: Session, user) -> bool:
+    """Whether to show `user` the facilitator's tools (display only: the services
+    decide). `user` may be None or anonymous."""
     return services.session_may_run(
         session=session,
-        user_id=user.pk if user else None,
+        user_id=getattr(user, "pk", None),
         is_member=access.is_member,
         is_organizer=access.is_organizer,
     )
@@ -78,7 +80,7 @@ def reading_context(request: HttpRequest, access: ClubAccess, session: Session) 
         "my_level": my_level,
         "questions": questions,
         "question_form": QuestionForm(),
-        "is_runner": _is_runner(access, session, user),
+        "is_runner": may_run(access, session, user),
         "takes_questions": session.state in (Session.State.OPEN, Session.State.SCHEDULED)
         and not session.is_past,
     }
@@ -211,7 +213,7 @@ def dashboard(request: HttpRequest, access: ClubAccess, session_id: int) -> Http
         )
     except Session.DoesNotExist as error:
         raise Http404("No such session in this club.") from error
-    if not _is_runner(access, session, request.user):
+    if not may_run(access, session, request.user):
         raise PermissionDenied("Only the facilitator and the organizers see this dashboard.")
     questions = list(reading_selectors.session_questions(session=session, viewer=request.user))
     for question in questions:

@@ -7,6 +7,9 @@ which becomes a 403. Claims and RSVPs answer htmx with a partial and plain
 POSTs with a redirect back, so every button works without JavaScript.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -34,7 +37,7 @@ from .forms import (
     schedule_form_data,
 )
 from .models import Session
-from .reading_views import reading_context
+from .reading_views import may_run, reading_context
 
 PAGE_SIZE = 25
 FAIRNESS_ON_ROTA = 10
@@ -80,20 +83,23 @@ def _when(session: Session) -> str:
     return dateformat.format(timezone.localtime(session.starts_at), "D j M, H:i T")
 
 
-def _can_run(access: ClubAccess, session: Session, request: HttpRequest) -> bool:
-    """Whether to show the facilitator's tools. Display only: the services decide."""
-    return services.session_may_run(
-        session=session,
-        user_id=request.user.pk,
-        is_member=access.is_member,
-        is_organizer=access.is_organizer,
-    )
-
-
 def _suggestions(access: ClubAccess) -> list:
     """Whom the facilitator pickers suggest: the first of the fairness list
     (never facilitated first). Anyone else is typed by name or address."""
     return selectors.facilitation_fairness(club=access.club, limit=FAIRNESS_ON_ROTA)
+
+
+def _report(request: HttpRequest, change: Callable[[], Any], success: Callable[[Any], str]) -> None:
+    """Run one change through its service and say how it went: a refusal of
+    permission is a 403, any other refusal a message, success `success(result)`."""
+    try:
+        result = change()
+    except services.NotAllowed as error:
+        raise _denied(error) from error
+    except services.SessionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, success(result))
 
 
 def _denied(error: services.NotAllowed) -> PermissionDenied:
@@ -272,17 +278,15 @@ def assign(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRes
         messages.error(request, " ".join(form.errors["facilitator"]))
         return _back(request, _rota_url(access))
     person = form.cleaned_data["facilitator"]
-    try:
-        session = services.session_assign(session=session, by=request.user, facilitator=person)
-    except services.NotAllowed as error:
-        raise _denied(error) from error
-    except services.SessionError as error:
-        messages.error(request, str(error))
-    else:
-        if person is None:
-            messages.success(request, f"{_when(session)} needs a facilitator again.")
-        else:
-            messages.success(request, f"{display_name(person)} facilitates on {_when(session)}.")
+    _report(
+        request,
+        lambda: services.session_assign(session=session, by=request.user, facilitator=person),
+        lambda changed: (
+            f"{_when(changed)} needs a facilitator again."
+            if person is None
+            else f"{display_name(person)} facilitates on {_when(changed)}."
+        ),
+    )
     return _back(request, _rota_url(access))
 
 
@@ -292,14 +296,11 @@ def skip(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
     session = _plain_session(access, session_id)
     form = SkipForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        session = services.session_skip(session=session, by=request.user, reason=reason)
-    except services.NotAllowed as error:
-        raise _denied(error) from error
-    except services.SessionError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"{_when(session)} is cancelled. You can restore it.")
+    _report(
+        request,
+        lambda: services.session_skip(session=session, by=request.user, reason=reason),
+        lambda changed: f"{_when(changed)} is cancelled. You can restore it.",
+    )
     return _back(request, _rota_url(access))
 
 
@@ -307,14 +308,11 @@ def skip(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
 @club_view(needs=ORGANIZER)
 def restore(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResponse:
     session = _plain_session(access, session_id)
-    try:
-        session = services.session_restore(session=session, by=request.user)
-    except services.NotAllowed as error:
-        raise _denied(error) from error
-    except services.SessionError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"{_when(session)} is back on.")
+    _report(
+        request,
+        lambda: services.session_restore(session=session, by=request.user),
+        lambda changed: f"{_when(changed)} is back on.",
+    )
     return _back(request, _rota_url(access))
 
 
@@ -326,19 +324,16 @@ def move(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
     if not form.is_valid():
         messages.error(request, "Give the new date, start time (HH:MM) and length in minutes.")
         return _back(request, _rota_url(access))
-    try:
-        session = services.session_move(
+    _report(
+        request,
+        lambda: services.session_move(
             session=session,
             by=request.user,
             starts_at=form.starts_at(),
             duration_minutes=form.cleaned_data["duration_minutes"],
-        )
-    except services.NotAllowed as error:
-        raise _denied(error) from error
-    except services.SessionError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"Moved to {_when(session)}.")
+        ),
+        lambda changed: f"Moved to {_when(changed)}.",
+    )
     return _back(request, _rota_url(access))
 
 
@@ -393,7 +388,7 @@ def _render_session_page(
     details_form: DetailsForm | None = None,
 ) -> HttpResponse:
     session = _session(access, session_id, request)
-    can_run = _can_run(access, session, request)
+    can_run = may_run(access, session, request.user)
     upcoming = not session.is_past and session.state in (
         Session.State.OPEN,
         Session.State.SCHEDULED,
@@ -443,22 +438,18 @@ def papers(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRes
     if not form.is_valid():
         messages.error(request, " ".join(form.non_field_errors()))
         return redirect(_session_url(access, session_id))
-    try:
-        services.session_papers_set(
+    count = len(form.cleaned_data["picks"])
+    _report(
+        request,
+        lambda: services.session_papers_set(
             session=session, by=request.user, picks=form.cleaned_data["picks"]
-        )
-    except services.NotAllowed as error:
-        raise _denied(error) from error
-    except services.SessionError as error:
-        messages.error(request, str(error))
-    else:
-        count = len(form.cleaned_data["picks"])
-        messages.success(
-            request,
+        ),
+        lambda _: (
             f"Saved: {count} paper{'s' if count != 1 else ''} for this session."
             if count
-            else "Saved: no papers chosen yet.",
-        )
+            else "Saved: no papers chosen yet."
+        ),
+    )
     return redirect(_session_url(access, session_id))
 
 
@@ -481,7 +472,7 @@ def details(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRe
         else:
             messages.success(request, "Session details saved.")
             return redirect(_session_url(access, session_id))
-    elif not _can_run(access, session, request):
+    elif not may_run(access, session, request.user):
         # Answer a bad form from someone who may not edit like any other attempt.
         raise PermissionDenied("Only the facilitators and organizers can edit this session.")
     return _render_session_page(request, access, session_id, details_form=form)
@@ -491,14 +482,11 @@ def details(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRe
 @club_view(needs=MEMBER)
 def done(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResponse:
     session = _plain_session(access, session_id)
-    try:
-        services.session_mark_done(session=session, by=request.user)
-    except services.NotAllowed as error:
-        raise _denied(error) from error
-    except services.SessionError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, "Marked done: its papers are covered. Thanks for facilitating!")
+    _report(
+        request,
+        lambda: services.session_mark_done(session=session, by=request.user),
+        lambda _: "Marked done: its papers are covered. Thanks for facilitating!",
+    )
     return redirect(_session_url(access, session_id))
 
 

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from clubs.models import Club, Invitation, Membership, Profile
+from sessions.models import Session
 
 PASSWORD = "correct horse battery staple"
 
@@ -66,3 +67,16 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     token = factory.Sequence(lambda n: f"token-{n}-abcdefghijklmnop")
     created_at = factory.LazyFunction(timezone.now)
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+def session_at(club, *, starts_in, state="scheduled", facilitator=None, **fields):
+    """A one-hour session of `club` starting `starts_in` (a timedelta) from now."""
+    starts = timezone.now() + starts_in
+    return Session.objects.create(
+        club=club,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1),
+        state=state,
+        facilitator=facilitator,
+        **fields,
+    )

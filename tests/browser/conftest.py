@@ -1,10 +1,12 @@
 """Real-browser tests: Playwright driving Debian's Chromium against the live server."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
+from tests.factories import PASSWORD
 from tests.papers.conftest import fake_arxiv  # noqa: F401 - a shared fixture
 from tests.services import CHROMIUM_ARGS, need_chromium
 
@@ -60,3 +62,12 @@ def new_page(browser, live_server):
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, email: str) -> None:
+    """Through the sign-in form, as a person would (factories' PASSWORD)."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("Sign in", re.I)).click()
+    page.wait_for_url(re.compile("/$"))

@@ -5,20 +5,12 @@ import re
 import pytest
 
 from papers.models import Nomination, Vote
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in
 from tests.celery_worker import running_worker
-from tests.factories import PASSWORD, ClubFactory, MembershipFactory
+from tests.factories import ClubFactory, MembershipFactory
 from tests.papers.fake_arxiv import atom_entry, catalogue_feed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Sign in", re.I)).click()
-    page.wait_for_url(re.compile("/$"))
 
 
 def test_add_paper_watch_it_fetch_and_vote_without_reload(new_page, fake_arxiv):
@@ -41,7 +33,7 @@ def test_add_paper_watch_it_fetch_and_vote_without_reload(new_page, fake_arxiv):
         ARXIV_RETRY_BASE_SECONDS=0.1,
     ):
         page = new_page()
-        _sign_in(page, member.email)
+        sign_in(page, member.email)
         page.goto("/c/llm-club/backlog/add/")
         page.get_by_label("arXiv ids or links").fill("https://arxiv.org/abs/2106.09685v1")
         page.get_by_role("button", name="Add to the backlog").click()
@@ -57,7 +49,7 @@ def test_add_paper_watch_it_fetch_and_vote_without_reload(new_page, fake_arxiv):
     nomination = Nomination.objects.get(club=club)
     other = MembershipFactory(club=club).user
     page = new_page()
-    _sign_in(page, other.email)
+    sign_in(page, other.email)
     page.goto("/c/llm-club/backlog/")
     url_before = page.url
     vote = page.get_by_role("button", name=re.compile("Vote for LoRA"))
@@ -79,7 +71,7 @@ def test_add_paper_watch_it_fetch_and_vote_without_reload(new_page, fake_arxiv):
     # Without JavaScript the same button is a plain form POST.
     no_js = new_page(javascript=False, width=375, height=800)
     third = MembershipFactory(club=club).user
-    _sign_in(no_js, third.email)
+    sign_in(no_js, third.email)
     no_js.goto("/c/llm-club/backlog/")
     no_js.get_by_role("button", name=re.compile("Vote for LoRA")).click()
     no_js.wait_for_load_state()

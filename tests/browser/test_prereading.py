@@ -1,7 +1,6 @@
 """A member marks "read" and asks a question; the facilitator's dashboard, open in
 another browser, shows both, and picks up a later question on its own."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -9,21 +8,13 @@ from django.utils import timezone
 
 from papers.models import Nomination, Paper
 from sessions.models import PreRead, Question, Rsvp, Session, SessionPaper
-from tests.browser.conftest import screenshot
-from tests.factories import PASSWORD, ClubFactory, MembershipFactory, UserFactory
+from tests.browser.conftest import screenshot, sign_in
+from tests.factories import ClubFactory, MembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FIRST_QUESTION = "Why does the router collapse without the auxiliary loss?"
 SECOND_QUESTION = "Would the results hold with eight experts instead of sixty-four?"
-
-
-def _sign_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Sign in", re.I)).click()
-    page.wait_for_url(re.compile("/$"))
 
 
 def _person(club, name: str, role: str = "member"):
@@ -68,7 +59,7 @@ def test_member_reads_and_asks_and_the_facilitator_dashboard_shows_it(new_page):
 
     # The member, on a phone: one tap marks the second pass, swapped in place by htmx.
     phone = new_page(width=375, height=812)
-    _sign_in(phone, member.email)
+    sign_in(phone, member.email)
     phone.goto(session_url)
     read = phone.get_by_role("button", name="Read (second pass)")
     assert read.get_attribute("aria-pressed") == "false"
@@ -92,7 +83,7 @@ def test_member_reads_and_asks_and_the_facilitator_dashboard_shows_it(new_page):
 
     # The facilitator, in another browser, opens the dashboard after that.
     desk = new_page(width=1280, height=900)
-    _sign_in(desk, facilitator.email)
+    sign_in(desk, facilitator.email)
     desk.goto(dashboard_url)
     levels = desk.locator("#dashboard-body .preread__counts li")
     assert levels.all_inner_texts() == [

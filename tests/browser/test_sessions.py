@@ -9,18 +9,10 @@ from django.utils import timezone
 
 from papers import services as papers_services
 from sessions.models import Rsvp, Session
-from tests.browser.conftest import screenshot
-from tests.factories import PASSWORD, ClubFactory, MembershipFactory
+from tests.browser.conftest import screenshot, sign_in
+from tests.factories import ClubFactory, MembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Sign in", re.I)).click()
-    page.wait_for_url(re.compile("/$"))
 
 
 def test_schedule_claim_pick_rsvp_and_club_home(new_page):
@@ -40,7 +32,7 @@ def test_schedule_claim_pick_rsvp_and_club_home(new_page):
     first = london_today + timedelta(days=1)
 
     page = new_page()
-    _sign_in(page, organizer.email)
+    sign_in(page, organizer.email)
     page.goto("/c/tuesday-club/schedule/")
     page.get_by_label("Day of the week").select_option(str(first.weekday()))
     page.get_by_label("Start time").fill("18:30")
@@ -55,7 +47,7 @@ def test_schedule_claim_pick_rsvp_and_club_home(new_page):
     assert (local.date(), local.hour, local.minute) == (first, 18, 30)
 
     member_page = new_page(width=375, height=800)
-    _sign_in(member_page, volunteer.email)
+    sign_in(member_page, volunteer.email)
     member_page.goto("/c/tuesday-club/")
     member_page.get_by_role("button", name=re.compile("I'll facilitate")).first.click()
     member_page.wait_for_load_state()
@@ -72,7 +64,7 @@ def test_schedule_claim_pick_rsvp_and_club_home(new_page):
     assert top.state == "scheduled"
 
     other = new_page()
-    _sign_in(other, attendee.email)
+    sign_in(other, attendee.email)
     other.goto("/c/tuesday-club/")
     other.evaluate("window.__notReloaded = true")
     other.get_by_role("button", name=re.compile("^Going")).first.click()

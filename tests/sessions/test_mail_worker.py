@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
-from sessions.models import Delivery, MailPreferences, Rsvp, Session
+from sessions.models import Delivery, MailPreferences, Rsvp
 from sessions.tasks import send_invites
 from tests.celery_worker import sending_to
-from tests.factories import ClubFactory, MembershipFactory
+from tests.factories import ClubFactory, MembershipFactory, session_at
 from tests.services import need_postgres, need_redis
 from tests.smtp_sink import smtp_sink
 
@@ -120,11 +119,9 @@ def redis_url():
 
 
 def _session(club, *, starts_in, state, facilitator=None):
-    starts = timezone.now() + starts_in
-    return Session.objects.create(
-        club=club,
-        starts_at=starts,
-        ends_at=starts + timedelta(hours=1),
+    return session_at(
+        club,
+        starts_in=starts_in,
         state=state,
         facilitator=facilitator,
         meeting_link="https://meet.example.com/room",

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from papers.models import PaperNote
 from papers.services import paper_note_save
@@ -11,19 +10,14 @@ from sessions import reading
 from sessions import reading_selectors as selectors
 from sessions.models import PreRead, Question, Rsvp, Session
 from sessions.services import NotAllowed, SessionError
-from tests.factories import ClubFactory, MembershipFactory, UserFactory
+from tests.factories import ClubFactory, MembershipFactory, UserFactory, session_at
 
 pytestmark = pytest.mark.django_db
 
 
 def _session(club, *, hours_from_now=48, state=Session.State.OPEN, facilitator=None):
-    starts = timezone.now() + timedelta(hours=hours_from_now)
-    return Session.objects.create(
-        club=club,
-        starts_at=starts,
-        ends_at=starts + timedelta(hours=1),
-        state=state,
-        facilitator=facilitator,
+    return session_at(
+        club, starts_in=timedelta(hours=hours_from_now), state=state, facilitator=facilitator
     )
 
 

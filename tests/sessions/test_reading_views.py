@@ -15,7 +15,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import strip_tags
 
 from clubs.models import Club
@@ -23,7 +22,7 @@ from papers.models import GuideTick, Nomination, Paper, PaperNote
 from papers.services import guide_tick_set, paper_note_save
 from sessions import reading
 from sessions.models import PreRead, Question, QuestionVote, Rsvp, Session, SessionPaper
-from tests.factories import ClubFactory, MembershipFactory, UserFactory
+from tests.factories import ClubFactory, MembershipFactory, UserFactory, session_at
 
 pytestmark = pytest.mark.django_db
 
@@ -71,14 +70,7 @@ def _person(club, name: str, role: str = "member", **user_fields):
 
 
 def _session(club, *, days: float, state=Session.State.SCHEDULED, facilitator=None) -> Session:
-    starts = timezone.now() + timedelta(days=days)
-    return Session.objects.create(
-        club=club,
-        starts_at=starts,
-        ends_at=starts + timedelta(hours=1),
-        state=state,
-        facilitator=facilitator,
-    )
+    return session_at(club, starts_in=timedelta(days=days), state=state, facilitator=facilitator)
 
 
 def _going(session, *users) -> None:

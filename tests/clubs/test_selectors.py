@@ -1,0 +1,51 @@
+"""Reads for clubs that the views rely on but show only in part."""
+
+import pytest
+from django.utils import timezone
+
+from clubs import selectors
+from clubs.models import Club, Membership
+from tests.factories import ClubFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(instance) -> dict:
+    return {
+        field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields
+    }
+
+
+@pytest.mark.parametrize("state", ["active", "pending", "left"])
+def test_membership_with_club_is_what_the_orm_reads(state):
+    club = ClubFactory(description="Line one\n\nLine *two*")
+    role = "organizer" if state == "active" else "member"  # organizers are active
+    mine = MembershipFactory(club=club, role=role, state=state, joined_at=timezone.now())
+    MembershipFactory(club=ClubFactory(), user=mine.user)  # another club of theirs
+
+    found = selectors.membership_with_club(slug=club.slug, user_id=mine.user_id)
+
+    assert _fields(found) == _fields(Membership.objects.get(pk=mine.pk))
+    assert _fields(found.club) == _fields(Club.objects.get(pk=club.pk))
+    assert found._state.adding is False  # saved rows, as the ORM makes them
+    assert found.club_id == found.club.pk
+
+
+def test_membership_with_club_is_none_for_another_club_or_a_stranger(club, member):
+    other = ClubFactory()
+    assert selectors.membership_with_club(slug=other.slug, user_id=member.pk) is None
+    assert selectors.membership_with_club(slug=club.slug, user_id=UserFactory().pk) is None
+    assert selectors.membership_with_club(slug="no-such-club", user_id=member.pk) is None
+
+
+def test_members_without_a_display_name_are_found_by_the_name_they_show(club):
+    plain = MembershipFactory(
+        club=club, user=UserFactory(email="linus@kernel.example", profile__display_name="")
+    ).user
+    found = selectors.club_members(club=club, search="linu")
+    assert [m.user_id for m in found] == [plain.pk]
+    # The shown name is the address's part before the @, nothing after it.
+    assert list(selectors.club_members(club=club, search="kernel")) == []
+    assert [
+        m.user_id for m in selectors.club_members(club=club, search="kernel", by_email=True)
+    ] == [plain.pk]
