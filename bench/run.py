@@ -43,8 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PYTHON = sys.executable
 SLUG = "big-club"
-PASSWORD = "paperclub-scale"  # noqa: S105 - sessions/scale.py SCALE_PASSWORD (made-up accounts)
-FIRST_BENCH_MEMBER = 100  # sessions/scale.py: member0100 is a plain member
+PASSWORD = "paperclub-scale"  # noqa: S105 - paperclub/seeding/scale.py SCALE_PASSWORD (made-up accounts)
+FIRST_BENCH_MEMBER = 100  # paperclub/seeding/scale.py: member0100 is a plain member
 SEARCH = "sparse attention"
 FANOUT_QUEUE = "bench-fanout"
 FANOUT_SESSIONS = 5  # × 2,000 members = 10,000 invites

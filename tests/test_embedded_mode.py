@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from clubs.demo import DEMO_CLUB_SLUG, DEMO_PEOPLE
+from paperclub.seeding.demo_club import DEMO_CLUB_SLUG, DEMO_PEOPLE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEMO_CLUB_NAME = "Latent Space Paper Club"

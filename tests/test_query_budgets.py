@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clubs.models import Club
+from paperclub.seeding.scale import BIG_CLUB_SLUG, ScaleSpec, scale_seed
 from papers.models import Nomination
 from sessions.models import Session
-from sessions.scale import BIG_CLUB_SLUG, ScaleSpec, scale_seed
 from tests.services import need_postgres
 
 BUDGET = 15

@@ -10,9 +10,9 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from clubs.models import Club, Membership
+from paperclub.seeding.scale import BIG_CLUB_SLUG, ScaleSpec, scale_seed
 from papers.models import Nomination, Vote
 from sessions.models import ClubSchedule, MailPreferences, PreRead, Question, Rsvp, Session
-from sessions.scale import BIG_CLUB_SLUG, ScaleSpec, scale_seed
 
 pytestmark = pytest.mark.django_db
 

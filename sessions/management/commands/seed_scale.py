@@ -1,19 +1,11 @@
 """Create a club at benchmark scale: 2,000 members, 5,000 papers, 100,000 votes,
-five years of weekly sessions, and a few small clubs around it (sessions/scale.py)."""
+five years of weekly sessions, and a few small clubs around it.
 
-import time
+The seeding itself is `paperclub/seeding/scale.py`."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sessions.scale import (
-    BIG_CLUB_SLUG,
-    SCALE_PASSWORD,
-    ScaleSpec,
-    analyze,
-    scale_seed,
-    seed_marker,
-    seeded_spec_line,
-)
+from paperclub.seeding.scale import ScaleSpec, scale_seed_report
 
 
 class Command(BaseCommand):
@@ -46,34 +38,12 @@ class Command(BaseCommand):
             weeks=options["weeks"],
             other_clubs=options["other_clubs"],
         )
-        existing = seeded_spec_line()
-        if existing is not None:
-            if options["if_missing"] and existing == seed_marker(spec):
-                self.stdout.write(f"Already seeded with {spec.describe()}; nothing to do.")
-                return
-            raise CommandError(
-                f"The club “{BIG_CLUB_SLUG}” exists already ({existing or 'made by hand'}). "
-                "Seed a fresh database."
-            )
-        started = time.monotonic()
         try:
-            summary = scale_seed(spec)
+            report = scale_seed_report(spec, if_missing=options["if_missing"])
         except ValueError as error:
             raise CommandError(str(error)) from error
-        analyze()
-        seconds = time.monotonic() - started
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Seeded in {seconds:.1f} s: {summary.users:,} people, {summary.papers:,} papers."
-            )
+            self.style.SUCCESS(report.headline) if report.changed else report.headline
         )
-        for club in summary.clubs:
-            self.stdout.write(
-                f"  /c/{club.slug}/: {club.members:,} members, {club.nominations:,} nominations, "
-                f"{club.votes:,} votes, {club.sessions} sessions ({club.past} past, "
-                f"{club.upcoming} coming), {club.rsvps:,} RSVPs, {club.prereads:,} pre-reads, "
-                f"{club.questions:,} questions"
-            )
-        self.stdout.write(f"Sign in (password for all: {SCALE_PASSWORD}):")
-        self.stdout.write(f"  {summary.member_email}  a member of the big club and the small ones")
-        self.stdout.write(f"  {summary.organizer_email}  an organizer of the big club")
+        for line in report.lines:
+            self.stdout.write(line)

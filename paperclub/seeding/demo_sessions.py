@@ -14,12 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from clubs.models import Club, Membership
-from papers.demo import reading_list
+from paperclub.seeding.demo_backlog import reading_list
 from papers.models import Nomination
 from papers.selectors import BacklogFilter, backlog
 from papers.services import nominations_set_state
-
-from .models import (
+from sessions.models import (
     ClubSchedule,
     PreRead,
     Question,
@@ -29,8 +28,8 @@ from .models import (
     SessionPaper,
     Weekday,
 )
-from .reading import preread_set, question_ask, question_vote
-from .services import (
+from sessions.reading import preread_set, question_ask, question_vote
+from sessions.services import (
     AUTO_DONE_AFTER,
     ScheduleInput,
     ends_after,

@@ -14,6 +14,7 @@ relative to the next meeting day, so the coming weeks are always ahead).
 """
 
 import random
+import time as clock
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -29,8 +30,7 @@ from django.utils.text import slugify
 from clubs.models import Club, Membership, Profile
 from papers.backlog_cache import backlogs_changed
 from papers.models import Nomination, Paper, Tag, Vote
-
-from .models import (
+from sessions.models import (
     ClubSchedule,
     MailPreferences,
     PreRead,
@@ -41,7 +41,9 @@ from .models import (
     SessionPaper,
     Weekday,
 )
-from .services import AUTO_DONE_AFTER, ends_after, local_datetime
+from sessions.services import AUTO_DONE_AFTER, ends_after, local_datetime
+
+from . import SeedReport
 
 SCALE_PASSWORD = "paperclub-scale"  # noqa: S105 - printed for the benchmark; made-up accounts
 BIG_CLUB_SLUG = "big-club"
@@ -730,3 +732,40 @@ def analyze() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+
+
+def scale_seed_report(spec: ScaleSpec, *, if_missing: bool = False) -> SeedReport:
+    """What `seed_scale` does: seed a fresh database (then ANALYZE) and say what it made.
+
+    A database whose big club was seeded with the same spec is left alone when
+    `if_missing`; any other existing big club is a ValueError (seed a fresh database)."""
+    existing = seeded_spec_line()
+    if existing is not None:
+        if if_missing and existing == seed_marker(spec):
+            return SeedReport(
+                headline=f"Already seeded with {spec.describe()}; nothing to do.", changed=False
+            )
+        raise ValueError(
+            f"The club “{BIG_CLUB_SLUG}” exists already ({existing or 'made by hand'}). "
+            "Seed a fresh database."
+        )
+    started = clock.monotonic()
+    summary = scale_seed(spec)
+    analyze()
+    seconds = clock.monotonic() - started
+    lines = [
+        f"  /c/{club.slug}/: {club.members:,} members, {club.nominations:,} nominations, "
+        f"{club.votes:,} votes, {club.sessions} sessions ({club.past} past, "
+        f"{club.upcoming} coming), {club.rsvps:,} RSVPs, {club.prereads:,} pre-reads, "
+        f"{club.questions:,} questions"
+        for club in summary.clubs
+    ]
+    lines += [
+        f"Sign in (password for all: {SCALE_PASSWORD}):",
+        f"  {summary.member_email}  a member of the big club and the small ones",
+        f"  {summary.organizer_email}  an organizer of the big club",
+    ]
+    return SeedReport(
+        headline=f"Seeded in {seconds:.1f} s: {summary.users:,} people, {summary.papers:,} papers.",
+        lines=tuple(lines),
+    )

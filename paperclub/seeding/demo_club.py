@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Club, Membership, Profile
+from clubs.models import Club, Membership, Profile
 
 DEMO_PASSWORD = "paperclub-demo"  # noqa: S105 - printed for newcomers; demo accounts only
 DEMO_CLUB_SLUG = "latent-space"

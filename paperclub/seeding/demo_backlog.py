@@ -9,11 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from clubs.models import Club
+from papers.models import Nomination, Paper, Vote
+from papers.services import nomination_votes_recount, tags_get_or_create
 
-from .models import Nomination, Paper, Vote
-from .services import nomination_votes_recount, tags_get_or_create
-
-READING_LIST = Path(__file__).parent / "demo" / "reading_list.json"
+READING_LIST = Path(__file__).parent / "reading_list.json"
 
 PITCHES = {
     "Key components": "A building block of every modern LLM: worth knowing cold.",

@@ -1,0 +1,25 @@
+"""The whole demo club in one call: its people, its backlog and its sessions (`seed_demo`)."""
+
+from . import SeedReport
+from .demo_backlog import demo_backlog_seed
+from .demo_club import DEMO_CLUB_SLUG, DEMO_PASSWORD, DEMO_PEOPLE, demo_club_seed
+from .demo_sessions import demo_sessions_seed
+
+
+def demo_seed() -> SeedReport:
+    """Create (or top up) the demo club. Safe to run twice; says what is there."""
+    club, users = demo_club_seed()
+    nominations = demo_backlog_seed(club=club, users=users)
+    sessions = demo_sessions_seed(club=club, users=users, nominations=nominations)
+    headline = (
+        f"Demo club “{club.name}” at /c/{DEMO_CLUB_SLUG}/: "
+        f"{len(users)} members, {len(nominations)} papers in the backlog, "
+        f"{sessions.past} past sessions ({sessions.covered} papers covered, "
+        f"{sessions.cancelled} weeks skipped), {sessions.upcoming} coming weeks "
+        f"({sessions.open} need a facilitator)."
+    )
+    lines = ["Sign in with any of these (password for all: " + DEMO_PASSWORD + "):"]
+    for person in DEMO_PEOPLE:
+        role = "organizer" if person.organizer else "member"
+        lines.append(f"  {person.email:<24} {person.display_name} ({role})")
+    return SeedReport(headline=headline, lines=tuple(lines))
