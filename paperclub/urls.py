@@ -15,8 +15,6 @@ urlpatterns = [
     path("", include("clubs.urls")),
     path("", include("papers.urls")),
     path("", include("sessions.urls")),
-    path("", include("sessions.calendar_urls")),
-    path("", include("sessions.reading_urls")),
 ]
 
 handler403 = "paperclub.views.error_403"

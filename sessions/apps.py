@@ -12,6 +12,6 @@ class SessionsConfig(AppConfig):
     def ready(self) -> None:
         from clubs import home_sections
 
-        from .selectors import club_home_sessions_section
+        from .rota.selectors import club_home_sessions_section
 
         home_sections.register(club_home_sessions_section)

@@ -1,18 +1,23 @@
-"""Beat-driven jobs for sessions: thin wrappers over services."""
+"""Celery tasks for sessions: thin wrappers over the subjects' services.
+
+The task names ("sessions.*") are what beat schedules and queue routes use
+(paperclub/settings/base.py); they stay the same whatever module holds the code.
+"""
 
 from celery import shared_task
 
-from . import mailing, services
+from .mail import invites, reminders, sending
+from .rota import planning, weeks
 
 
 @shared_task(name="sessions.plan_all")
 def plan_all() -> int:
-    return services.sessions_plan_all()
+    return planning.sessions_plan_all()
 
 
 @shared_task(name="sessions.close_finished")
 def close_finished() -> int:
-    return services.sessions_close_finished()
+    return weeks.sessions_close_finished()
 
 
 @shared_task(
@@ -24,15 +29,15 @@ def close_finished() -> int:
 )
 def send_invites(self, session_id: int) -> None:
     try:
-        mailing.invites_send(session_id=session_id)
-    except mailing.FanOutBusy as busy:
+        invites.invites_send(session_id=session_id)
+    except sending.FanOutBusy as busy:
         # Another fan-out for this session is running: go after it, in order.
         raise self.retry(countdown=5, max_retries=None) from busy
-    except mailing.TransientMailError as error:
+    except sending.TransientMailError as error:
         # In-process (the embedded mode) there is no later: record and stop.
         if self.request.is_eager or self.request.retries >= self.max_retries:
-            mailing.give_up(session_id=session_id, kind="invite", reason=str(error))
-            mailing.give_up(session_id=session_id, kind="cancel", reason=str(error))
+            sending.give_up(session_id=session_id, kind="invite", reason=str(error))
+            sending.give_up(session_id=session_id, kind="cancel", reason=str(error))
             return
         raise self.retry(countdown=_backoff(self.request.retries)) from error
 
@@ -40,7 +45,7 @@ def send_invites(self, session_id: int) -> None:
 @shared_task(name="sessions.scan_reminders")
 def scan_reminders() -> int:
     """Beat, every few minutes: enqueue the reminders that are due."""
-    due = mailing.reminders_due()
+    due = reminders.reminders_due()
     for session_id, kind in due:
         send_reminder.delay(session_id, kind)
     return len(due)
@@ -55,12 +60,12 @@ def scan_reminders() -> int:
 )
 def send_reminder(self, session_id: int, kind: str) -> None:
     try:
-        mailing.reminder_send(session_id=session_id, kind=kind)
-    except mailing.FanOutBusy as busy:
+        reminders.reminder_send(session_id=session_id, kind=kind)
+    except sending.FanOutBusy as busy:
         raise self.retry(countdown=5, max_retries=None) from busy
-    except mailing.TransientMailError as error:
+    except sending.TransientMailError as error:
         if self.request.is_eager or self.request.retries >= self.max_retries:
-            mailing.give_up(session_id=session_id, kind=kind, reason=str(error))
+            sending.give_up(session_id=session_id, kind=kind, reason=str(error))
             return
         raise self.retry(countdown=_backoff(self.request.retries)) from error
 

@@ -1,28 +1,13 @@
-from django.urls import path
+"""Every URL of the sessions app, by subject; the names are those the pages always had."""
 
-from . import views
+from django.urls import include, path
 
-app_name = "sessions"
-
-_ONE = "c/<slug:slug>/sessions/<int:session_id>/"
+from .calendars import urls as calendar_urls
+from .mail import urls as mail_urls
 
 urlpatterns = [
-    path("c/<slug:slug>/schedule/", views.schedule, name="schedule"),
-    path("c/<slug:slug>/rota/", views.rota, name="rota"),
-    path("c/<slug:slug>/rota/facilitators/", views.facilitators, name="facilitators"),
-    path("c/<slug:slug>/sessions/new/", views.session_new, name="new"),
-    path(_ONE, views.session_page, name="session"),
-    path(_ONE + "claim/", views.claim, name="claim"),
-    path(_ONE + "withdraw/", views.withdraw, name="withdraw"),
-    path(_ONE + "assign/", views.assign, name="assign"),
-    path(_ONE + "papers/", views.papers, name="papers"),
-    path(_ONE + "details/", views.details, name="details"),
-    path(_ONE + "done/", views.done, name="done"),
-    path(_ONE + "rsvp/", views.rsvp, name="rsvp"),
-    path(_ONE + "skip/", views.skip, name="skip"),
-    path(_ONE + "restore/", views.restore, name="restore"),
-    path(_ONE + "move/", views.move, name="move"),
-    path("c/<slug:slug>/archive/", views.archive, name="archive"),
-    path("c/<slug:slug>/archive.csv", views.archive_csv, name="archive_csv"),
-    path("c/<slug:slug>/archive.bib", views.archive_bib, name="archive_bib"),
+    path("", include("sessions.rota.urls")),  # sessions:...
+    path("", include("sessions.reading.urls")),  # reading:...
+    # The calendar and mail pages share one namespace, calendars:...
+    path("", include((calendar_urls.urlpatterns + mail_urls.urlpatterns, "calendars"))),
 ]

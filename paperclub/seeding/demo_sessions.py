@@ -28,18 +28,11 @@ from sessions.models import (
     SessionPaper,
     Weekday,
 )
-from sessions.reading import preread_set, question_ask, question_vote
-from sessions.services import (
-    AUTO_DONE_AFTER,
-    ScheduleInput,
-    ends_after,
-    local_datetime,
-    rsvp_set,
-    schedule_save,
-    session_claim,
-    session_papers_set,
-    sessions_plan,
-)
+from sessions.reading.services import preread_set, question_ask, question_vote
+from sessions.rota.common import AUTO_DONE_AFTER, ends_after, local_datetime
+from sessions.rota.facilitators import session_claim, session_papers_set
+from sessions.rota.planning import ScheduleInput, schedule_save, sessions_plan
+from sessions.rota.weeks import rsvp_set
 
 MEETING_LINK = "https://meet.example.com/latent-space"
 START_TIME = time(12, 0)

@@ -41,7 +41,7 @@ from sessions.models import (
     SessionPaper,
     Weekday,
 )
-from sessions.services import AUTO_DONE_AFTER, ends_after, local_datetime
+from sessions.rota.common import AUTO_DONE_AFTER, ends_after, local_datetime
 
 from . import SeedReport
 

@@ -13,9 +13,10 @@ from django.utils import timezone
 from clubs.models import Club, Membership
 from papers import services as papers_services
 from papers.services import paper_note_save
-from sessions import services as sessions_services
 from sessions.models import Session
-from sessions.reading import question_ask
+from sessions.reading.services import question_ask
+from sessions.rota.planning import ScheduleInput, schedule_save
+from sessions.rota.weeks import rsvp_set
 from tests.factories import InvitationFactory, MembershipFactory, UserFactory
 
 SECRET_NAME = "Zebra Secret Society"
@@ -148,10 +149,10 @@ def scene(db):
     ).added[0]
     # Weekly from tomorrow, with the members-only meeting link; the hidden member is going.
     first = timezone.localtime(timezone.now(), club.tzinfo).date() + timedelta(days=1)
-    sessions_services.schedule_save(
+    schedule_save(
         club=club,
         by=people["organizer"],
-        data=sessions_services.ScheduleInput(
+        data=ScheduleInput(
             weekday=first.weekday(),
             start_time=time(12, 0),
             duration_minutes=60,
@@ -163,7 +164,7 @@ def scene(db):
         based_on_version=None,
     )
     session = Session.objects.filter(club=club).order_by("starts_at").first()
-    sessions_services.rsvp_set(session=session, user=hidden.user, answer="going")
+    rsvp_set(session=session, user=hidden.user, answer="going")
     question = question_ask(session=session, user=hidden.user, text="Why?", anonymous=True)
     paper_note_save(paper=nomination.paper, user=hidden.user, text=SECRET_NOTE)
     session.question = question
@@ -248,11 +249,19 @@ def test_private_club_url_outcome_for_role(client, scene, name, role_index, role
 def _url_modules():
     import clubs.urls
     import papers.urls
-    import sessions.calendar_urls
-    import sessions.reading_urls
-    import sessions.urls
+    import sessions.calendars.urls
+    import sessions.mail.urls
+    import sessions.reading.urls
+    import sessions.rota.urls
 
-    return (clubs.urls, papers.urls, sessions.urls, sessions.calendar_urls, sessions.reading_urls)
+    return (
+        clubs.urls,
+        papers.urls,
+        sessions.rota.urls,
+        sessions.reading.urls,
+        sessions.calendars.urls,
+        sessions.mail.urls,
+    )
 
 
 def test_matrix_covers_every_club_url():

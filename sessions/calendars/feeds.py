@@ -1,0 +1,143 @@
+"""Calendar feeds: which sessions a feed holds, the ICS, and the links to subscribe.
+
+A club's feed and a person's feed are rebuilt only when something in them
+changed: the ICS is cached under a key that includes the newest change, so
+a subscription polled every few minutes costs one small query.
+"""
+
+import hashlib
+from datetime import UTC
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.urls import reverse
+
+from clubs.models import Club, Membership
+
+from ..models import MailPreferences, Rsvp, Session, SessionPaper
+from . import ical
+from .events import event_data
+from .tokens import club_feed_token, personal_feed_token
+
+FEED_CACHE_SECONDS = 24 * 3600
+
+
+# --- What a feed holds -----------------------------------------------------------------
+
+
+def _shaped(qs: QuerySet[Session]) -> QuerySet[Session]:
+    papers = Prefetch(
+        "papers",
+        queryset=SessionPaper.objects.select_related("nomination__paper").order_by("position"),
+        to_attr="ordered_papers",
+    )
+    return (
+        qs.select_related("club", "facilitator__profile")
+        .prefetch_related(papers)
+        .order_by("starts_at")
+    )
+
+
+def club_feed_sessions(*, club: Club) -> QuerySet[Session]:
+    return _shaped(Session.objects.filter(club=club))
+
+
+def personal_feed_sessions(*, user: AbstractBaseUser) -> QuerySet[Session]:
+    clubs = Membership.objects.filter(user=user, state=Membership.State.ACTIVE).values("club")
+    qs = Session.objects.filter(club__in=clubs)
+    preferences = MailPreferences.objects.filter(user=user).first()
+    if preferences is not None and preferences.feed_scope == MailPreferences.FeedScope.MINE:
+        going = Rsvp.objects.filter(user=user, answer=Rsvp.Answer.GOING).values("session")
+        qs = qs.filter(Q(pk__in=going) | Q(facilitator=user) | Q(co_facilitator=user))
+    return _shaped(qs)
+
+
+def _fingerprint(qs: QuerySet[Session]) -> str:
+    """Changes whenever a session in the feed is added, removed or changed."""
+    summary = qs.order_by().aggregate(
+        n=Count("pk"), changes=Sum("change_count"), newest=Max("pk"), latest=Max("starts_at")
+    )
+    return hashlib.sha256(repr(sorted(summary.items())).encode()).hexdigest()[:20]
+
+
+def _render(qs: QuerySet[Session], *, name: str, uid: str, with_link: bool) -> bytes:
+    return ical.feed(
+        [event_data(session, with_link=with_link) for session in qs], name=name, uid=uid
+    )
+
+
+def club_feed(*, club: Club) -> bytes:
+    """Shared by everyone who has the URL, so never the meeting link."""
+    qs = club_feed_sessions(club=club)
+    key = f"feed:club:{club.pk}:{_fingerprint(qs)}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _render(qs, name=club.name, uid=f"club-{club.pk}@paperclub", with_link=False)
+        cache.set(key, cached, FEED_CACHE_SECONDS)
+    return cached
+
+
+def personal_feed(*, user: AbstractBaseUser) -> bytes:
+    """A member's own feed: their clubs' sessions, with meeting links."""
+    qs = personal_feed_sessions(user=user)
+    key = f"feed:user:{user.pk}:{_fingerprint(qs)}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _render(qs, name="Paper Club", uid=f"person-{user.pk}@paperclub", with_link=True)
+        cache.set(key, cached, FEED_CACHE_SECONDS)
+    return cached
+
+
+def session_ics(*, session: Session, with_link: bool) -> bytes:
+    qs = _shaped(Session.objects.filter(pk=session.pk))
+    return _render(
+        qs, name=session.club.name, uid=f"session-{session.uid}@paperclub", with_link=with_link
+    )
+
+
+# --- Links for people ---------------------------------------------------------------------
+
+
+def webcal(url: str) -> str:
+    return "webcal://" + url.split("://", 1)[-1]
+
+
+def google_subscribe(url: str) -> str:
+    from urllib.parse import quote
+
+    return "https://calendar.google.com/calendar/r?cid=" + quote(webcal(url), safe="")
+
+
+def google_event(session: Session) -> str:
+    """An "add to Google Calendar" link for one session."""
+    from urllib.parse import urlencode
+
+    def stamp(moment):
+        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    data = event_data(session, with_link=False)
+    return "https://calendar.google.com/calendar/render?" + urlencode(
+        {
+            "action": "TEMPLATE",
+            "text": data.summary,
+            "dates": f"{stamp(data.starts_at)}/{stamp(data.ends_at)}",
+            "details": data.description,
+            "ctz": data.time_zone,
+        }
+    )
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def club_feed_url(*, club: Club) -> str:
+    if club.is_public:
+        return absolute(reverse("calendars:club_public", args=[club.slug]))
+    return absolute(reverse("calendars:club_private", args=[club_feed_token(club=club).token]))
+
+
+def personal_feed_url(*, user: AbstractBaseUser) -> str:
+    return absolute(reverse("calendars:personal", args=[personal_feed_token(user=user).token]))

@@ -1,0 +1,71 @@
+"""What mail each person wants, and the one-click unsubscribe links in every message."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+
+from ..models import Delivery, MailPreferences
+
+Kind = Delivery.Kind
+UNSUBSCRIBE_SALT = "paperclub.unsubscribe"
+
+
+def preferences_for(*, user: AbstractBaseUser) -> MailPreferences:
+    preferences, _ = MailPreferences.objects.get_or_create(user=user)
+    return preferences
+
+
+def unsubscribe_token(*, user: AbstractBaseUser, kind: str) -> str:
+    return signing.dumps({"u": user.pk, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_url(*, user: AbstractBaseUser, kind: str) -> str:
+    token = unsubscribe_token(user=user, kind=kind)
+    return settings.SITE_URL + reverse("calendars:unsubscribe", args=[token])
+
+
+@dataclass(frozen=True)
+class Unsubscription:
+    user_id: int
+    kind: str  # a Delivery.Kind, or "all"
+
+
+def unsubscribe_read(*, token: str) -> Unsubscription:
+    """Raises signing.BadSignature for a tampered or made-up link."""
+    data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    kind = data.get("k")
+    if kind not in {*Kind.values, "all"} or not isinstance(data.get("u"), int):
+        raise signing.BadSignature("Unknown unsubscribe link.")
+    return Unsubscription(user_id=data["u"], kind=kind)
+
+
+@transaction.atomic
+def unsubscribe_apply(*, token: str) -> tuple[MailPreferences, str]:
+    """One click, no sign-in: stop this kind of mail for the person in the link."""
+    from django.contrib.auth import get_user_model
+
+    request = unsubscribe_read(token=token)
+    user = get_user_model().objects.get(pk=request.user_id)
+    preferences = preferences_for(user=user)
+    if request.kind == "all":
+        preferences.no_email = True
+    elif request.kind in (Kind.INVITE, Kind.CANCEL):
+        preferences.invites = False
+    elif request.kind not in preferences.muted_kinds:
+        preferences.muted_kinds = [*preferences.muted_kinds, request.kind]
+    preferences.save()
+    return preferences, request.kind
+
+
+def wants(user, kind: str) -> bool:
+    preferences = getattr(user, "mail_preferences", None)
+    if preferences is None:
+        # Invites are opt-in; reminders are on until a person turns them off.
+        return kind not in (Kind.INVITE, Kind.CANCEL)
+    if kind in (Kind.INVITE, Kind.CANCEL):
+        return preferences.invites and not preferences.no_email
+    return preferences.wants(kind)

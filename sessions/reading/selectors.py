@@ -1,0 +1,209 @@
+"""Reads for pre-reading: progress counts, who read what, questions, stats, my reading."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from clubs.models import Club, Membership
+from papers.models import PaperNote
+
+from ..models import PreRead, Question, QuestionVote, Rsvp, Session, SessionPaper
+
+
+def _count(model, *, filter: Q | None = None):
+    """A correlated COUNT subquery per session: no join fan-out, one query per list."""
+    qs = model.objects.filter(session=OuterRef("pk"))
+    if filter is not None:
+        qs = qs.filter(filter)
+    return Coalesce(
+        Subquery(
+            qs.order_by().values("session").annotate(n=Count("pk")).values("n"),
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+def with_reading_counts(qs: QuerySet[Session]) -> QuerySet[Session]:
+    return qs.annotate(
+        skimmed_count=_count(PreRead, filter=Q(level=PreRead.Level.SKIMMED)),
+        read_count=_count(PreRead, filter=Q(level=PreRead.Level.READ)),
+        deep_count=_count(PreRead, filter=Q(level=PreRead.Level.DEEP)),
+        question_count=_count(Question),
+        going_total=_count(Rsvp, filter=Q(answer=Rsvp.Answer.GOING)),
+    )
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    level: int
+    label: str
+    count: int
+
+
+def preread_summary(
+    *, session: Session, user: AbstractBaseUser | None = None
+) -> tuple[list[LevelCount], int]:
+    """How many are at each level, and the viewer's own level, in one query.
+
+    "Not started" counts people going who have not begun (level 0 or no row)."""
+    going = Rsvp.objects.filter(session=session, answer=Rsvp.Answer.GOING).values("user")
+    mine = Q(user=user) if user is not None and user.is_authenticated else Q(pk__in=[])
+    totals = PreRead.objects.filter(session=session).aggregate(
+        skimmed=Count("pk", filter=Q(level=PreRead.Level.SKIMMED)),
+        read=Count("pk", filter=Q(level=PreRead.Level.READ)),
+        deep=Count("pk", filter=Q(level=PreRead.Level.DEEP)),
+        going_started=Count("pk", filter=Q(level__gt=PreRead.Level.NONE, user__in=going)),
+        mine=Max("level", filter=mine),
+    )
+    going_count = getattr(session, "going_count", None)
+    if going_count is None:
+        going_count = Rsvp.objects.filter(session=session, answer=Rsvp.Answer.GOING).count()
+    by_level = {
+        PreRead.Level.NONE: max(0, going_count - totals["going_started"]),
+        PreRead.Level.SKIMMED: totals["skimmed"],
+        PreRead.Level.READ: totals["read"],
+        PreRead.Level.DEEP: totals["deep"],
+    }
+    counts = [
+        LevelCount(level=level, label=label, count=by_level[level])
+        for level, label in PreRead.Level.choices
+    ]
+    return counts, totals["mine"] or PreRead.Level.NONE
+
+
+def preread_counts(*, session: Session) -> list[LevelCount]:
+    return preread_summary(session=session)[0]
+
+
+def my_preread_level(*, session: Session, user: AbstractBaseUser | None) -> int:
+    if user is None or not user.is_authenticated:
+        return PreRead.Level.NONE
+    return preread_summary(session=session, user=user)[1]
+
+
+def preread_roster(*, session: Session) -> QuerySet[PreRead]:
+    """Who reached which level, for the facilitator and organizers: people who
+    chose to hide their reading are left out."""
+    return (
+        PreRead.objects.filter(session=session, level__gt=PreRead.Level.NONE)
+        .exclude(user__profile__hide_reading_from_facilitators=True)
+        .select_related("user__profile")
+        .order_by("-level", "changed_at")
+    )
+
+
+def going_not_started(*, session: Session) -> QuerySet[Rsvp]:
+    """For organizers: people going who have not started the pre-read. Not having
+    started is reading too: people who hide theirs are counted, not named."""
+    started = PreRead.objects.filter(
+        session=session, user=OuterRef("user"), level__gt=PreRead.Level.NONE
+    )
+    return (
+        Rsvp.objects.filter(session=session, answer=Rsvp.Answer.GOING)
+        .exclude(Exists(started))
+        .exclude(user__profile__hide_reading_from_facilitators=True)
+        .select_related("user__profile")
+        .order_by("updated_at")
+    )
+
+
+def session_questions(*, session: Session, viewer: AbstractBaseUser | None) -> QuerySet[Question]:
+    """Questions by votes, each with has_voted for the viewer. Whether to show an
+    anonymous asker's name is decided per viewer by `question_author_visible`."""
+    qs = Question.objects.filter(session=session).select_related("author__profile")
+    if viewer is not None and viewer.is_authenticated:
+        qs = qs.annotate(
+            has_voted=Exists(QuestionVote.objects.filter(question=OuterRef("pk"), user=viewer))
+        )
+    return qs.order_by("answered_at", "-vote_count", "created_at")
+
+
+def question_author_visible(
+    *, question: Question, viewer: AbstractBaseUser | None, viewer_is_organizer: bool
+) -> bool:
+    if not question.anonymous:
+        return True
+    if viewer is None or not viewer.is_authenticated:
+        return False
+    return viewer_is_organizer or question.author_id == viewer.pk
+
+
+def club_reading_stats(
+    *, club: Club, now: datetime | None = None, months: int = 6
+) -> list[Session]:
+    """Sessions of the last `months` months (oldest first) with going, pre-read
+    levels and questions counted."""
+    now = now or timezone.now()
+    since = now - timedelta(days=round(months * 30.5))
+    qs = Session.objects.filter(club=club, starts_at__gte=since, starts_at__lte=now).exclude(
+        state=Session.State.CANCELLED
+    )
+    papers = Prefetch(
+        "papers",
+        queryset=SessionPaper.objects.select_related("nomination__paper").order_by("position"),
+        to_attr="ordered_papers",
+    )
+    return list(with_reading_counts(qs).prefetch_related(papers).order_by("starts_at"))
+
+
+def my_reading(*, user: AbstractBaseUser) -> list[Session]:
+    """Sessions I went to or pre-read for, newest first, with my level and my notes."""
+    attended = Q(rsvps__user=user, rsvps__answer=Rsvp.Answer.GOING) | Q(
+        prereads__user=user, prereads__level__gt=0
+    )
+    active_clubs = Membership.objects.filter(user=user, state=Membership.State.ACTIVE).values(
+        "club"
+    )
+    qs = (
+        Session.objects.filter(attended, club__in=active_clubs, starts_at__lte=timezone.now())
+        .exclude(state=Session.State.CANCELLED)
+        .distinct()
+        .select_related("club")
+        .annotate(
+            my_level=Coalesce(
+                Subquery(
+                    PreRead.objects.filter(session=OuterRef("pk"), user=user).values("level")[:1]
+                ),
+                0,
+            )
+        )
+        .prefetch_related(
+            Prefetch(
+                "papers",
+                queryset=SessionPaper.objects.select_related("nomination__paper").order_by(
+                    "position"
+                ),
+                to_attr="ordered_papers",
+            )
+        )
+        .order_by("-starts_at")
+    )
+    sessions = list(qs[:200])
+    paper_ids = {link.nomination.paper_id for s in sessions for link in s.ordered_papers}
+    notes = {
+        note.paper_id: note
+        for note in PaperNote.objects.filter(user=user, paper_id__in=paper_ids).exclude(text="")
+    }
+    for session in sessions:
+        session.my_notes = [
+            (link.nomination.paper, notes[link.nomination.paper_id])
+            for link in session.ordered_papers
+            if link.nomination.paper_id in notes
+        ]
+        session.my_level_label = PreRead.Level(session.my_level).label
+    return sessions

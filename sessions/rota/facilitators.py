@@ -1,0 +1,137 @@
+"""Who facilitates a week (claims, withdrawals, assignments) and the papers they pick."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from papers.models import Nomination
+from papers.services import nominations_set_state
+
+from ..errors import SessionError
+from ..models import Session, SessionPaper
+from ..permissions import active_membership, require_member, require_organizer, require_runner
+from .common import calendar_changed, ensure_future, lock_session
+
+# --- Facilitators ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_claim(*, session: Session, user: AbstractBaseUser) -> Session:
+    """ "I'll facilitate": one conditional UPDATE, so of two people claiming at
+    once exactly one wins and the other is told."""
+    require_member(session.club, user)
+    claimed = Session.objects.filter(
+        pk=session.pk,
+        state=Session.State.OPEN,
+        facilitator__isnull=True,
+        starts_at__gt=timezone.now(),
+    ).update(facilitator=user, state=Session.State.SCHEDULED, change_count=F("change_count") + 1)
+    session = Session.objects.select_related("club").get(pk=session.pk)
+    if claimed:
+        calendar_changed(session.pk)
+        return session
+    if session.facilitator_id == user.pk:
+        raise SessionError("You are already facilitating this week.")
+    if session.state == Session.State.CANCELLED:
+        raise SessionError("This week is cancelled, so nobody facilitates it.")
+    if session.state == Session.State.DONE or session.starts_at <= timezone.now():
+        raise SessionError("This session has already happened.")
+    raise SessionError("Someone just took this week. Pick another open week.")
+
+
+@transaction.atomic
+def session_withdraw(*, session: Session, user: AbstractBaseUser) -> Session:
+    """The facilitator steps back: the week is open again."""
+    withdrawn = Session.objects.filter(
+        pk=session.pk,
+        facilitator=user,
+        state=Session.State.SCHEDULED,
+        starts_at__gt=timezone.now(),
+    ).update(facilitator=None, state=Session.State.OPEN, change_count=F("change_count") + 1)
+    if not withdrawn:
+        raise SessionError("You are not facilitating an upcoming week here.")
+    calendar_changed(session.pk)
+    return Session.objects.select_related("club").get(pk=session.pk)
+
+
+@transaction.atomic
+def session_assign(
+    *, session: Session, by: AbstractBaseUser, facilitator: AbstractBaseUser | None
+) -> Session:
+    """Organizers assign, reassign or clear a week's facilitator."""
+    require_organizer(session.club, by)
+    session = lock_session(session)
+    ensure_future(session, "reassigned")
+    if session.state == Session.State.CANCELLED:
+        raise SessionError("This week is cancelled; restore it first.")
+    if facilitator is not None and active_membership(session.club, facilitator) is None:
+        raise SessionError("Only an active member of the club can facilitate.")
+    if facilitator is not None and facilitator.pk == session.co_facilitator_id:
+        session.co_facilitator = None
+    if session.facilitator_id == (facilitator.pk if facilitator else None):
+        return session
+    session.facilitator = facilitator
+    session.state = Session.State.SCHEDULED if facilitator else Session.State.OPEN
+    session.change_count += 1
+    session.save(update_fields=["facilitator", "co_facilitator", "state", "change_count"])
+    calendar_changed(session.pk)
+    return session
+
+
+# --- Papers --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_papers_set(
+    *,
+    session: Session,
+    by: AbstractBaseUser,
+    picks: list[tuple[int, int | None]],
+) -> Session:
+    """Choose the session's papers from the club's backlog, in order.
+
+    `picks` is a list of (nomination id, minutes or None). Chosen nominations
+    become scheduled; ones no longer chosen go back to proposed.
+    """
+    session = lock_session(session)
+    require_runner(session, by)
+    ensure_future(session, "changed")
+    if session.state == Session.State.CANCELLED:
+        raise SessionError("This week is cancelled; restore it first.")
+    ids = [nomination_id for nomination_id, _ in picks]
+    if len(set(ids)) != len(ids):
+        raise SessionError("Each paper can be chosen once.")
+    if len(ids) > 12:
+        raise SessionError("A session reads at most 12 papers.")
+    current = {link.nomination_id: link for link in session.papers.select_related("nomination")}
+    nominations = {
+        n.pk: n
+        for n in Nomination.objects.select_for_update().filter(club=session.club, pk__in=ids)
+    }
+    for nomination_id in ids:
+        nomination = nominations.get(nomination_id)
+        if nomination is None:
+            raise SessionError("That paper is not in this club's backlog.")
+        if nomination.state != Nomination.State.PROPOSED and nomination_id not in current:
+            raise SessionError(
+                f"“{nomination.paper}” is {nomination.get_state_display().lower()}; "
+                "choose a paper that is still proposed."
+            )
+    before = [(link.nomination_id, link.minutes) for link in current.values()]
+    if before == list(picks):
+        return session
+    dropped = [link.nomination for nid, link in current.items() if nid not in nominations]
+    session.papers.all().delete()
+    SessionPaper.objects.bulk_create(
+        [
+            SessionPaper(session=session, nomination_id=nid, position=index, minutes=minutes)
+            for index, (nid, minutes) in enumerate(picks)
+        ]
+    )
+    nominations_set_state(nominations=dropped, state=Nomination.State.PROPOSED)
+    nominations_set_state(nominations=list(nominations.values()), state=Nomination.State.SCHEDULED)
+    session.change_count += 1
+    session.save(update_fields=["change_count"])
+    calendar_changed(session.pk)
+    return session

@@ -1,0 +1,168 @@
+"""Reads for sessions: the rota, a session page, the archive, fairness, the club home."""
+
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import CharField, Count, F, Max, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
+
+from clubs.models import Club, Membership
+from papers.models import Nomination
+from papers.selectors import BacklogFilter, backlog
+
+from ..models import ClubSchedule, Rsvp, Session, SessionPaper
+
+_PAPERS = Prefetch(
+    "papers",
+    queryset=SessionPaper.objects.select_related("nomination__paper").order_by("position", "pk"),
+    to_attr="ordered_papers",
+)
+
+
+def _with_people_and_papers(qs: QuerySet[Session]) -> QuerySet[Session]:
+    return qs.select_related(
+        "club", "facilitator__profile", "co_facilitator__profile"
+    ).prefetch_related(_PAPERS)
+
+
+def _with_rsvp_counts(qs: QuerySet[Session]) -> QuerySet[Session]:
+    return qs.annotate(
+        going_count=Count("rsvps", filter=Q(rsvps__answer=Rsvp.Answer.GOING)),
+        maybe_count=Count("rsvps", filter=Q(rsvps__answer=Rsvp.Answer.MAYBE)),
+        not_going_count=Count("rsvps", filter=Q(rsvps__answer=Rsvp.Answer.NOT_GOING)),
+    )
+
+
+def _with_my_rsvp(qs: QuerySet[Session], user: AbstractBaseUser | None) -> QuerySet[Session]:
+    if user is None or not user.is_authenticated:
+        return qs
+    return qs.prefetch_related(
+        Prefetch("rsvps", queryset=Rsvp.objects.filter(user=user), to_attr="my_rsvps")
+    )
+
+
+def schedule_for(*, club: Club) -> ClubSchedule | None:
+    return ClubSchedule.objects.filter(club=club).first()
+
+
+def upcoming_sessions(
+    *, club: Club, user: AbstractBaseUser | None = None, now: datetime | None = None, limit=None
+) -> QuerySet[Session]:
+    """The coming weeks (cancelled ones included, marked), soonest first."""
+    now = now or timezone.now()
+    qs = Session.objects.filter(club=club, ends_at__gt=now).exclude(state=Session.State.DONE)
+    qs = _with_my_rsvp(_with_rsvp_counts(_with_people_and_papers(qs)), user).order_by("starts_at")
+    return qs[:limit] if limit else qs
+
+
+def next_session(
+    *, club: Club, user: AbstractBaseUser | None = None, now: datetime | None = None
+) -> Session | None:
+    """The next week that will happen (not cancelled)."""
+    qs = upcoming_sessions(club=club, user=user, now=now).exclude(state=Session.State.CANCELLED)
+    return qs.first()
+
+
+def session_detail(*, club: Club, session_id: int, user: AbstractBaseUser | None) -> Session:
+    qs = Session.objects.filter(club=club, pk=session_id)
+    return _with_my_rsvp(_with_rsvp_counts(_with_people_and_papers(qs)), user).get()
+
+
+def people_going(*, session: Session) -> QuerySet[Rsvp]:
+    return (
+        Rsvp.objects.filter(session=session, answer=Rsvp.Answer.GOING)
+        .select_related("user__profile")
+        .order_by("updated_at")
+    )
+
+
+def archive(*, club: Club) -> QuerySet[Session]:
+    """Past sessions that happened, newest first: "what we read"."""
+    qs = Session.objects.filter(club=club, state=Session.State.DONE)
+    return _with_people_and_papers(qs).order_by("-starts_at")
+
+
+def candidate_papers(*, session: Session, user: AbstractBaseUser | None) -> list[Nomination]:
+    """What the facilitator can pick from: proposed papers, pinned and top-voted
+    first, plus the ones this session already has."""
+    proposed = list(
+        backlog(club=session.club, user=user, options=BacklogFilter(sort="top", state="open"))[:100]
+    )
+    links = getattr(session, "ordered_papers", None)
+    if links is None:
+        links = list(session.papers.all())
+    chosen_ids = {link.nomination_id for link in links}
+    missing = chosen_ids - {n.pk for n in proposed}
+    if missing:
+        chosen = list(Nomination.objects.filter(pk__in=missing).select_related("paper"))
+        for nomination in chosen:
+            nomination.has_voted = False
+        proposed = chosen + proposed
+    return proposed
+
+
+def facilitation_fairness(
+    *, club: Club, now: datetime | None = None, offset: int = 0, limit: int | None = None
+) -> list:
+    """Active members by when they last facilitated (never first), then by name,
+    with how often: `limit` of them from `offset` (all by default).
+
+    Each row: user (with profile), last_facilitated (None if never), times,
+    next_up (an upcoming week they already hold). Sorted and sliced by the
+    database, so a page of a big club reads only its own rows."""
+    now = now or timezone.now()
+    held = Q(
+        facilitated_sessions__club=club,
+        facilitated_sessions__state__in=[Session.State.DONE, Session.State.SCHEDULED],
+        facilitated_sessions__starts_at__lte=now,
+    )
+    upcoming = Q(
+        facilitated_sessions__club=club,
+        facilitated_sessions__state=Session.State.SCHEDULED,
+        facilitated_sessions__starts_at__gt=now,
+    )
+    people = (
+        _active_members(club)
+        .select_related("profile")
+        .annotate(
+            last_facilitated=Max("facilitated_sessions__starts_at", filter=held),
+            times=Count("facilitated_sessions", filter=held, distinct=True),
+            next_up=Max("facilitated_sessions__starts_at", filter=upcoming),
+            sort_name=Coalesce(
+                NullIf("profile__display_name", Value("")), "email", output_field=CharField()
+            ),
+        )
+        .order_by(F("last_facilitated").asc(nulls_first=True), "sort_name", "pk")
+    )
+    end = None if limit is None else offset + limit
+    return list(people[offset:end])
+
+
+def facilitation_fairness_size(*, club: Club) -> int:
+    """How many people facilitation_fairness lists in all."""
+    return _active_members(club).count()
+
+
+def _active_members(club: Club) -> QuerySet:
+    return get_user_model().objects.filter(
+        memberships__club=club, memberships__state=Membership.State.ACTIVE
+    )
+
+
+def suggested_facilitators(*, fairness: list, limit: int = 3) -> list:
+    """Whom to ask next: least recent first, skipping people already booked."""
+    return [person for person in fairness if person.next_up is None][:limit]
+
+
+def club_home_sessions_section(request, access) -> dict:
+    """The club home's "next session" (registered in SessionsConfig.ready)."""
+    user = request.user if request.user.is_authenticated else None
+    upcoming = list(upcoming_sessions(club=access.club, user=user, limit=5))
+    live = [s for s in upcoming if s.state != Session.State.CANCELLED]
+    return {
+        "next_session": live[0] if live else None,
+        "open_weeks": [s for s in upcoming if s.state == Session.State.OPEN],
+        "has_schedule": ClubSchedule.objects.filter(club=access.club).exists(),
+    }

@@ -1,0 +1,234 @@
+"""Changes to one week: skipped, restored, moved, added, its details, done, RSVPs."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from clubs.models import Club, Membership
+from papers.models import Nomination
+from papers.services import nominations_set_state
+
+from ..errors import SessionError
+from ..models import ClubSchedule, Rsvp, Session, SessionPaper
+from ..permissions import require_member, require_organizer, require_runner
+from .common import (
+    AUTO_DONE_AFTER,
+    calendar_changed,
+    ends_after,
+    ensure_future,
+    lock_session,
+    release_papers,
+)
+
+
+@transaction.atomic
+def session_skip(*, session: Session, by: AbstractBaseUser, reason: str) -> Session:
+    """Cancel one week (a holiday, say). Its papers go back to the backlog."""
+    require_organizer(session.club, by)
+    session = lock_session(session)
+    ensure_future(session, "cancelled")
+    if session.state == Session.State.CANCELLED:
+        raise SessionError("This week is already cancelled.")
+    release_papers(session)
+    session.state = Session.State.CANCELLED
+    session.cancel_reason = reason.strip()[:200]
+    session.change_count += 1
+    session.save(update_fields=["state", "cancel_reason", "change_count"])
+    calendar_changed(session.pk)
+    return session
+
+
+@transaction.atomic
+def session_restore(*, session: Session, by: AbstractBaseUser) -> Session:
+    """Undo a skip: the week is open again (or scheduled, if it kept its facilitator)."""
+    require_organizer(session.club, by)
+    session = lock_session(session)
+    ensure_future(session, "restored")
+    if session.state != Session.State.CANCELLED:
+        raise SessionError("This week is not cancelled.")
+    session.state = Session.State.SCHEDULED if session.facilitator_id else Session.State.OPEN
+    session.cancel_reason = ""
+    session.change_count += 1
+    session.save(update_fields=["state", "cancel_reason", "change_count"])
+    # Papers picked by another week (or covered) while this one was cancelled
+    # stay where they are; the rest come back to this week.
+    links = list(session.papers.select_related("nomination"))
+    taken = [link for link in links if link.nomination.state != Nomination.State.PROPOSED]
+    SessionPaper.objects.filter(pk__in=[link.pk for link in taken]).delete()
+    nominations_set_state(
+        nominations=[link.nomination for link in links if link not in taken],
+        state=Nomination.State.SCHEDULED,
+    )
+    calendar_changed(session.pk)
+    return session
+
+
+@transaction.atomic
+def session_move(
+    *, session: Session, by: AbstractBaseUser, starts_at: datetime, duration_minutes: int
+) -> Session:
+    require_organizer(session.club, by)
+    session = lock_session(session)
+    ensure_future(session, "moved")
+    if starts_at <= timezone.now():
+        raise SessionError("A session cannot be moved into the past.")
+    if not 15 <= duration_minutes <= 600:
+        raise SessionError("A session lasts between 15 minutes and 10 hours.")
+    session.starts_at = starts_at
+    session.ends_at = ends_after(starts_at, duration_minutes)
+    session.moved = True
+    session.change_count += 1
+    session.save(update_fields=["starts_at", "ends_at", "moved", "change_count"])
+    calendar_changed(session.pk)
+    return session
+
+
+@transaction.atomic
+def session_add_one_off(
+    *,
+    club: Club,
+    by: AbstractBaseUser,
+    starts_at: datetime,
+    duration_minutes: int,
+    title: str = "",
+    format: str = Session.Format.SINGLE,
+    location: str = "",
+    meeting_link: str = "",
+) -> Session:
+    """An extra week, or an in-person meetup with a location."""
+    require_organizer(club, by)
+    if starts_at <= timezone.now():
+        raise SessionError("A new session must be in the future.")
+    if not 15 <= duration_minutes <= 600:
+        raise SessionError("A session lasts between 15 minutes and 10 hours.")
+    schedule = ClubSchedule.objects.filter(club=club).first()
+    return Session.objects.create(
+        club=club,
+        starts_at=starts_at,
+        ends_at=ends_after(starts_at, duration_minutes),
+        title=title.strip(),
+        format=format,
+        location=location.strip(),
+        meeting_link=meeting_link or (schedule.meeting_link if schedule else ""),
+    )
+
+
+# --- Details, done, RSVP -----------------------------------------------------------------
+
+
+@dataclass
+class SessionDetails:
+    title: str
+    format: str
+    notes: str
+    meeting_link: str
+    location: str
+    slides_url: str
+    recording_url: str
+    co_facilitator_id: int | None
+
+
+@transaction.atomic
+def session_details_update(
+    *, session: Session, by: AbstractBaseUser, details: SessionDetails
+) -> Session:
+    session = lock_session(session)
+    require_runner(session, by)
+    if details.co_facilitator_id is not None:
+        if details.co_facilitator_id == session.facilitator_id:
+            raise SessionError("The co-facilitator must be someone other than the facilitator.")
+        if not Membership.objects.filter(
+            club=session.club, user_id=details.co_facilitator_id, state="active"
+        ).exists():
+            raise SessionError("Only an active member of the club can co-facilitate.")
+    material = (
+        details.meeting_link != session.meeting_link
+        or details.co_facilitator_id != session.co_facilitator_id
+    )
+    session.title = details.title.strip()[:200]
+    session.format = details.format
+    session.notes = details.notes
+    session.meeting_link = details.meeting_link
+    session.location = details.location.strip()[:300]
+    session.slides_url = details.slides_url
+    session.recording_url = details.recording_url
+    session.co_facilitator_id = details.co_facilitator_id
+    if material:
+        session.change_count += 1
+    try:
+        session.full_clean(exclude=["club", "facilitator", "co_facilitator"])
+    except ValidationError as error:
+        raise SessionError(" ".join(error.messages)) from error
+    session.save()
+    if material:
+        calendar_changed(session.pk)
+    return session
+
+
+@transaction.atomic
+def session_mark_done(*, session: Session, by: AbstractBaseUser | None = None) -> Session:
+    """The session happened: its papers are covered on its (club-local) date."""
+    session = lock_session(session)
+    if by is not None:
+        require_runner(session, by)
+    if session.state == Session.State.DONE:
+        return session
+    if session.state == Session.State.CANCELLED:
+        raise SessionError("A cancelled week cannot be marked done.")
+    if session.starts_at > timezone.now():
+        raise SessionError("This session has not started yet.")
+    session.state = Session.State.DONE
+    session.done_at = timezone.now()
+    session.save(update_fields=["state", "done_at"])
+    nominations_set_state(
+        nominations=[link.nomination for link in session.papers.select_related("nomination")],
+        state=Nomination.State.COVERED,
+        covered_on=session.local_start.date(),
+    )
+    return session
+
+
+def sessions_close_finished(*, now: datetime | None = None) -> int:
+    """Beat: weeks that ended a while ago are done (if facilitated) or closed."""
+    now = now or timezone.now()
+    cutoff = now - AUTO_DONE_AFTER
+    done = 0
+    for session in Session.objects.filter(state=Session.State.SCHEDULED, ends_at__lt=cutoff):
+        session_mark_done(session=session)
+        done += 1
+    # A week that passed with nobody to facilitate it did not happen.
+    Session.objects.filter(state=Session.State.OPEN, ends_at__lt=cutoff).update(
+        state=Session.State.CANCELLED,
+        cancel_reason="Nobody facilitated this week.",
+        change_count=F("change_count") + 1,
+    )
+    return done
+
+
+@transaction.atomic
+def rsvp_set(*, session: Session, user: AbstractBaseUser, answer: str) -> Rsvp:
+    require_member(session.club, user)
+    if answer not in Rsvp.Answer.values:
+        raise SessionError("Answer going, maybe or not going.")
+    if session.state == Session.State.CANCELLED:
+        raise SessionError("This week is cancelled.")
+    if session.state == Session.State.DONE or session.ends_at <= timezone.now():
+        raise SessionError("This session is over.")
+    try:
+        with transaction.atomic():
+            rsvp, _ = Rsvp.objects.update_or_create(
+                session=session,
+                user=user,
+                defaults={"answer": answer, "updated_at": timezone.now()},
+            )
+    except IntegrityError:
+        # Two answers from one person at once: the later one wins.
+        rsvp = Rsvp.objects.get(session=session, user=user)
+        rsvp.answer = answer
+        rsvp.save(update_fields=["answer"])
+    return rsvp

@@ -1,0 +1,113 @@
+"""A fan-out to many people: the calendar written once, rows claimed in batches,
+and still one message per person with its own ATTENDEE."""
+
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from sessions.calendars import ical
+from sessions.mail import invites, sending
+from sessions.models import Delivery, MailPreferences, Session
+from tests.factories import ClubFactory, MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _event(**changes) -> ical.EventData:
+    starts = datetime(2026, 3, 4, 20, 0, tzinfo=UTC)
+    data = {
+        "uid": "session-1234@paperclub",
+        "sequence": 2,
+        "starts_at": starts,
+        "ends_at": starts + timedelta(hours=1),
+        "time_zone": "America/Los_Angeles",
+        "summary": "LLM Club: Attention Is All You Need",
+        "description": "Papers:\n- Attention Is All You Need",
+        "url": "https://paperclub.example/c/llm/sessions/1/",
+        "cancelled": False,
+        "meeting_link": "https://meet.example.com/llm",
+    }
+    return ical.EventData(**(data | changes))
+
+
+def _written_in_one_go(item: ical.EventData, attendee: str, organizer: str) -> bytes:
+    """The invite as it was written before: one calendar built for one person."""
+    method = "CANCEL" if item.cancelled else "REQUEST"
+    event = ical._event(item, attendee=attendee, organizer=organizer)
+    calendar = ical._calendar(
+        [event], method=method, name="", span=ical._span([item]), uid=item.uid
+    )
+    return calendar.to_ical()
+
+
+@pytest.mark.parametrize("cancelled", [False, True], ids=["request", "cancel"])
+@pytest.mark.parametrize(
+    "attendee",
+    ["ada@example.org", "a.very.long.address.that.folds.the.attendee.line@subdomain.example.org"],
+    ids=["short", "folded"],
+)
+def test_each_invite_is_the_calendar_written_for_that_person(attendee, cancelled):
+    item = _event(cancelled=cancelled)
+    frozen = datetime(2026, 2, 1, tzinfo=UTC)
+    with mock.patch("django.utils.timezone.now", return_value=frozen):
+        invites = ical.Invites(item, organizer="noreply@paperclub.example")
+        expected = _written_in_one_go(item, attendee, "noreply@paperclub.example")
+    assert invites.for_attendee(attendee) == expected
+    assert invites.method == ("CANCEL" if cancelled else "REQUEST")
+    assert invites.for_attendee("other@example.org").count(b"ATTENDEE") == 1
+
+
+def _scheduled_session(people: int):
+    club = ClubFactory()
+    members = [MembershipFactory(club=club).user for _ in range(people)]
+    MailPreferences.objects.bulk_create([MailPreferences(user=u, invites=True) for u in members])
+    starts = timezone.now() + timedelta(days=3)
+    session = Session.objects.create(
+        club=club,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1),
+        state=Session.State.SCHEDULED,
+        facilitator=members[0],
+        change_count=1,
+    )
+    return session, members
+
+
+def test_a_fan_out_larger_than_a_claim_batch_sends_one_message_each():
+    session, members = _scheduled_session(sending.CLAIM_BATCH + 7)
+    mail.outbox.clear()
+    result = invites.invites_send(session_id=session.pk)
+    assert (result.sent, result.skipped, result.failed) == (len(members), 0, 0)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in members)
+    rows = Delivery.objects.filter(session=session)
+    assert rows.count() == len(members)
+    assert set(rows.values_list("state", "attempts")) == {("sent", 1)}
+    calendars = [m.alternatives[-1][0] for m in mail.outbox]
+    assert all(
+        f"mailto:{m.to[0]}" in c.replace("\r\n ", "")
+        for m, c in zip(mail.outbox, calendars, strict=True)
+    )
+
+
+def test_a_run_after_a_crash_sends_only_what_did_not_go_out():
+    session, members = _scheduled_session(5)
+    invites.invites_send(session_id=session.pk)
+    # As a worker that died mid fan-out leaves it: one row still "sending",
+    # and two people not reached at all.
+    rows = Delivery.objects.filter(session=session).order_by("user_id")
+    left_sending = rows[0]
+    Delivery.objects.filter(pk=left_sending.pk).update(state="sending")
+    Delivery.objects.filter(pk__in=[r.pk for r in rows[3:]]).delete()
+    mail.outbox.clear()
+    result = invites.invites_send(session_id=session.pk)
+    assert (result.sent, result.skipped) == (3, 2)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [left_sending.email, *(u.email for u in members if u.pk in {r.user_id for r in rows[3:]})]
+    )
+    again = next(m for m in mail.outbox if m.to[0] == left_sending.email)
+    assert again.extra_headers["Message-ID"] == left_sending.message_id
+    left_sending.refresh_from_db()
+    assert (left_sending.state, left_sending.attempts) == ("sent", 2)

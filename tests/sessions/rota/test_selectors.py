@@ -1,0 +1,176 @@
+"""Reads: the fairness panel, whom to ask, the next session, the archive, paper candidates."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from papers.models import Nomination, Paper
+from sessions.models import Session
+from sessions.rota import selectors
+from sessions.rota.facilitators import session_assign, session_claim, session_papers_set
+from tests.factories import ClubFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+OPEN, SCHEDULED = Session.State.OPEN, Session.State.SCHEDULED
+CANCELLED, DONE = Session.State.CANCELLED, Session.State.DONE
+
+
+def _session(club, *, days: float, **fields) -> Session:
+    starts = timezone.now() + timedelta(days=days)
+    return Session.objects.create(
+        club=club, starts_at=starts, ends_at=starts + timedelta(hours=1), **fields
+    )
+
+
+def _member(club, name: str, **fields):
+    user = UserFactory(profile__display_name=name)
+    MembershipFactory(club=club, user=user, **fields)
+    return user
+
+
+def _nomination(club, title, *, votes=0, state=Nomination.State.PROPOSED, pinned_days_ago=None):
+    paper = Paper.objects.create(title=title, metadata_state=Paper.MetadataState.READY)
+    return Nomination.objects.create(
+        club=club,
+        paper=paper,
+        state=state,
+        vote_count=votes,
+        pinned_at=(
+            timezone.now() - timedelta(days=pinned_days_ago)
+            if pinned_days_ago is not None
+            else None
+        ),
+    )
+
+
+@pytest.fixture
+def people():
+    """A club whose members facilitated at different times, plus people who must not show."""
+    club = ClubFactory()
+    names = ["Ada", "Ben", "Cleo", "Dev", "Eve"]
+    ada, ben, cleo, dev, eve = (_member(club, name) for name in names)
+    _member(club, "Organizer Olu", role="organizer")
+    pending = _member(club, "Pending Pat", state="pending")
+    removed = _member(club, "Removed Rae", state="removed")
+    # Cleo facilitated twice, most recently a week ago; Ben five weeks ago.
+    _session(club, days=-7, state=DONE, facilitator=cleo)
+    _session(club, days=-21, state=DONE, facilitator=cleo)
+    _session(club, days=-35, state=DONE, facilitator=ben)
+    # A week that started an hour ago counts as held while it is still "scheduled".
+    _session(club, days=-1 / 24, state=SCHEDULED, facilitator=dev)
+    # These do not count: a cancelled week, another club, people no longer active.
+    _session(club, days=-14, state=CANCELLED, facilitator=ada)
+    other_club = ClubFactory()
+    MembershipFactory(club=other_club, user=eve)
+    _session(other_club, days=-3, state=DONE, facilitator=eve)
+    _session(club, days=-28, state=DONE, facilitator=removed)
+    _session(club, days=-42, state=DONE, facilitator=pending)
+    # Eve has booked a week ahead.
+    _session(club, days=6, state=SCHEDULED, facilitator=eve)
+    return club
+
+
+def _rows(fairness) -> list[tuple]:
+    return [
+        (
+            person.profile.display_name,
+            person.times,
+            (timezone.now() - person.last_facilitated).days if person.last_facilitated else None,
+            person.next_up is not None,
+        )
+        for person in fairness
+    ]
+
+
+def test_fairness_lists_never_facilitated_first_then_least_recent(people):
+    fairness = selectors.facilitation_fairness(club=people)
+
+    assert _rows(fairness) == [
+        ("Ada", 0, None, False),
+        ("Eve", 0, None, True),
+        ("Organizer Olu", 0, None, False),
+        ("Ben", 1, 35, False),
+        ("Cleo", 2, 7, False),
+        ("Dev", 1, 0, False),
+    ]
+
+
+def test_suggested_facilitators_skip_people_already_booked(people):
+    fairness = selectors.facilitation_fairness(club=people)
+
+    suggested = selectors.suggested_facilitators(fairness=fairness, limit=4)
+
+    assert [p.profile.display_name for p in suggested] == ["Ada", "Organizer Olu", "Ben", "Cleo"]
+
+
+def test_next_session_skips_cancelled_weeks():
+    club = ClubFactory()
+    _session(club, days=-7, state=DONE)
+    _session(club, days=1, state=CANCELLED, cancel_reason="Holiday")
+    expected = _session(club, days=8)
+    _session(club, days=15)
+
+    assert selectors.next_session(club=club) == expected
+
+
+def test_next_session_includes_one_under_way():
+    club = ClubFactory()
+    under_way = _session(club, days=-0.5 / 24)
+    _session(club, days=7)
+
+    assert selectors.next_session(club=club) == under_way
+
+
+def test_next_session_is_none_when_every_week_is_cancelled():
+    club = ClubFactory()
+    _session(club, days=1, state=CANCELLED)
+
+    assert selectors.next_session(club=club) is None
+
+
+def test_archive_lists_only_done_sessions_newest_first():
+    club = ClubFactory()
+    oldest = _session(club, days=-21, state=DONE)
+    newest = _session(club, days=-7, state=DONE)
+    middle = _session(club, days=-14, state=DONE)
+    _session(club, days=-28, state=CANCELLED)
+    _session(club, days=-0.5, state=OPEN)
+    _session(club, days=7, state=SCHEDULED, facilitator=MembershipFactory(club=club).user)
+    _session(ClubFactory(), days=-10, state=DONE)
+
+    assert list(selectors.archive(club=club)) == [newest, middle, oldest]
+
+
+def test_candidate_papers_pinned_then_top_voted_then_the_sessions_own(club, organizer):
+    facilitator = MembershipFactory(club=club).user
+    week = _session(club, days=7)
+    session_claim(session=week, user=facilitator)
+    own = _nomination(club, "Own pick", votes=1)
+    session_papers_set(session=week, by=facilitator, picks=[(own.pk, None)])
+    low = _nomination(club, "Few votes", votes=1)
+    top = _nomination(club, "Most votes", votes=9)
+    middle = _nomination(club, "Some votes", votes=4)
+    pinned_earlier = _nomination(club, "Pinned long ago", votes=0, pinned_days_ago=10)
+    pinned_recent = _nomination(club, "Pinned yesterday", votes=2, pinned_days_ago=1)
+    # Not candidates: papers covered, archived, scheduled elsewhere, other clubs'.
+    _nomination(club, "Covered", votes=20, state=Nomination.State.COVERED)
+    _nomination(club, "Archived", votes=20, state=Nomination.State.ARCHIVED)
+    elsewhere = _nomination(club, "Elsewhere", votes=20)
+    other_week = _session(club, days=14)
+    session_assign(session=other_week, by=organizer, facilitator=facilitator)
+    session_papers_set(session=other_week, by=facilitator, picks=[(elsewhere.pk, None)])
+    _nomination(ClubFactory(), "Other club", votes=20)
+    loaded = selectors.session_detail(club=club, session_id=week.pk, user=facilitator)
+
+    candidates = selectors.candidate_papers(session=loaded, user=facilitator)
+
+    assert [n.paper.title for n in candidates] == [
+        own.paper.title,
+        pinned_recent.paper.title,
+        pinned_earlier.paper.title,
+        top.paper.title,
+        middle.paper.title,
+        low.paper.title,
+    ]
