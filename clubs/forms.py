@@ -28,6 +28,11 @@ class ProfileForm(forms.Form):
         max_length=80, required=False, help_text="How other members see you."
     )
     time_zone = TimeZoneField(label="Your time zone")
+    hide_reading_from_facilitators = forms.BooleanField(
+        required=False,
+        label="Hide my reading from facilitators",
+        help_text="Facilitators and organizers then count how far you read without naming you.",
+    )
 
 
 class ClubForm(forms.Form):

@@ -28,12 +28,23 @@ def profile_ensure(*, user: AbstractBaseUser) -> Profile:
 
 
 @transaction.atomic
-def profile_update(*, user: AbstractBaseUser, display_name: str, time_zone: str) -> Profile:
+def profile_update(
+    *,
+    user: AbstractBaseUser,
+    display_name: str,
+    time_zone: str,
+    hide_reading_from_facilitators: bool | None = None,
+) -> Profile:
+    """Save what the person typed; `hide_reading_from_facilitators` None keeps it."""
     profile = profile_ensure(user=user)
     profile.display_name = display_name.strip()
     profile.time_zone = time_zone
+    fields = ["display_name", "time_zone"]
+    if hide_reading_from_facilitators is not None:
+        profile.hide_reading_from_facilitators = hide_reading_from_facilitators
+        fields.append("hide_reading_from_facilitators")
     profile.full_clean()
-    profile.save(update_fields=["display_name", "time_zone"])
+    profile.save(update_fields=fields)
     return profile
 
 

@@ -73,7 +73,11 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     profile = services.profile_ensure(user=request.user)
     form = ProfileForm(
         request.POST or None,
-        initial={"display_name": profile.display_name, "time_zone": profile.time_zone},
+        initial={
+            "display_name": profile.display_name,
+            "time_zone": profile.time_zone,
+            "hide_reading_from_facilitators": profile.hide_reading_from_facilitators,
+        },
     )
     if request.method == "POST" and form.is_valid():
         services.profile_update(user=request.user, **form.cleaned_data)

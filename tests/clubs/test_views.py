@@ -284,3 +284,50 @@ def test_members_search_names_and_organizers_also_emails(client, club, organizer
     client.force_login(organizer)
     found = client.get(url, {"q": "NAVY.example"}).context["page"].object_list
     assert [m.user_id for m in found] == [hidden.pk]
+
+
+def test_profile_offers_hide_my_reading_and_the_dashboard_respects_it(client):
+    """The dashboard promised a setting nobody could reach: it is on the profile now."""
+    from datetime import timedelta
+
+    from sessions import reading
+    from sessions.models import PreRead
+    from tests.factories import session_at
+
+    club = ClubFactory()
+    facilitator = MembershipFactory(club=club, role="organizer").user
+    shy = MembershipFactory(club=club, user=UserFactory(profile__display_name="Shy Reader")).user
+    session = session_at(club, starts_in=timedelta(days=2), facilitator=facilitator)
+    reading.preread_set(session=session, user=shy, level=PreRead.Level.DEEP)
+    dashboard = reverse("reading:dashboard", args=[club.slug, session.pk])
+
+    client.force_login(shy)
+    page = client.get(reverse("profile")).content.decode()
+    assert 'name="hide_reading_from_facilitators"' in page
+    assert "Hide my reading from facilitators" in page
+    response = client.post(
+        reverse("profile"),
+        {"display_name": "Shy Reader", "time_zone": "UTC", "hide_reading_from_facilitators": "on"},
+    )
+    assert response.status_code == 302
+    shy.profile.refresh_from_db()
+    assert shy.profile.hide_reading_from_facilitators is True
+    assert (
+        "checked"
+        in client.get(reverse("profile"))
+        .content.decode()
+        .split('name="hide_reading_from_facilitators"')[1]
+        .split(">")[0]
+    )
+
+    client.force_login(facilitator)
+    body = client.get(dashboard).content.decode()
+    assert "Shy Reader" not in body
+    assert "1</span> deep-read" in body  # counted, not named
+
+    client.force_login(shy)
+    client.post(reverse("profile"), {"display_name": "Shy Reader", "time_zone": "UTC"})
+    shy.profile.refresh_from_db()
+    assert shy.profile.hide_reading_from_facilitators is False
+    client.force_login(facilitator)
+    assert "Shy Reader: deep-read" in client.get(dashboard).content.decode()
