@@ -290,8 +290,8 @@ def test_profile_offers_hide_my_reading_and_the_dashboard_respects_it(client):
     """The dashboard promised a setting nobody could reach: it is on the profile now."""
     from datetime import timedelta
 
-    from sessions import reading
     from sessions.models import PreRead
+    from sessions.reading import services as reading
     from tests.factories import session_at
 
     club = ClubFactory()
