@@ -83,6 +83,15 @@ class ArxivId:
     def __str__(self) -> str:
         return self.versioned
 
+    @property
+    def abs_url(self) -> str:
+        """The paper's page on arXiv (this version, or the latest)."""
+        return f"{_ABS_URL}{self.versioned}"
+
+    @property
+    def pdf_url(self) -> str:
+        return f"{_PDF_URL}{self.versioned}"
+
 
 class InvalidArxivId(ValueError):
     """The text given is not an arXiv identifier."""
@@ -508,8 +517,8 @@ def _paper_from_result(result: arxiv.Result) -> ArxivPaper | None:
         primary_category=result.primary_category or (categories[0] if categories else ""),
         published=result.published,
         updated=result.updated,
-        abs_url=f"{_ABS_URL}{arxiv_id.versioned}",
-        pdf_url=f"{_PDF_URL}{arxiv_id.versioned}",
+        abs_url=arxiv_id.abs_url,
+        pdf_url=arxiv_id.pdf_url,
         doi=(result.doi or "").strip(),
         comment=comment,
         journal_ref=_collapse(result.journal_ref),

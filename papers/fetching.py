@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from . import arxiv_client, guide, pdf
 from .backlog_cache import backlogs_changed
+from .identifiers import InvalidDoi, normalize_doi
 from .models import Nomination, Paper, ReadingGuide
 
 log = logging.getLogger(__name__)
@@ -75,17 +76,27 @@ def arxiv_papers_claim(*, paper_ids: list[int]) -> list[Paper]:
 
 
 def _apply(paper: Paper, found: "arxiv_client.ArxivPaper") -> None:
-    paper.arxiv_version = found.version
-    paper.title = found.title or paper.title
-    paper.authors = found.authors
-    paper.abstract = found.abstract
+    """arXiv's answer into one club's row, except the fields the club corrected."""
+    edited = set(paper.edited_fields or [])
+    paper.arxiv_latest_version = found.version
+    if "title" not in edited:
+        paper.title = found.title or paper.title
+    if "authors" not in edited:
+        paper.authors = found.authors
+    if "abstract" not in edited:
+        paper.abstract = found.abstract
+    if "year" not in edited:
+        paper.year = found.published.year if found.published else paper.year
+    if "doi" not in edited:
+        paper.doi = _doi_for(paper, found.doi)
     paper.categories = found.categories
     paper.primary_category = found.primary_category
     paper.published_at = found.published
     paper.revised_at = found.updated
-    paper.abs_url = found.abs_url
-    paper.pdf_url = found.pdf_url
-    paper.doi = found.doi
+    # The links go to the version the person asked for; the details are the latest's.
+    asked = arxiv_client.ArxivId(base=paper.arxiv_id, version=paper.arxiv_version or found.version)
+    paper.abs_url = asked.abs_url
+    paper.pdf_url = asked.pdf_url
     paper.comment = found.comment
     paper.journal_ref = found.journal_ref
     paper.code_links = found.code_links
@@ -96,6 +107,19 @@ def _apply(paper: Paper, found: "arxiv_client.ArxivPaper") -> None:
     paper.save()
 
 
+def _doi_for(paper: Paper, doi: str) -> str:
+    """arXiv's DOI for the paper, normalised, unless another paper of the club
+    has it (then that is a duplicate for the organizers to merge, and this row
+    keeps what it had)."""
+    try:
+        doi = normalize_doi(doi)
+    except InvalidDoi:
+        return paper.doi
+    if doi and Paper.objects.filter(club_id=paper.club_id, doi=doi).exclude(pk=paper.pk).exists():
+        return paper.doi
+    return doi
+
+
 def _searchable_text_changed(paper_ids: list[int]) -> None:
     """A paper's title, authors or abstract changed: the backlogs that list it
     may now match other searches."""
@@ -104,23 +128,39 @@ def _searchable_text_changed(paper_ids: list[int]) -> None:
         backlogs_changed(club_ids=clubs)
 
 
+def _every_clubs_rows(arxiv_ids: list[str]) -> dict[str, list[Paper]]:
+    """Every club's row of these works, locked, in one order (no deadlocks)."""
+    rows: dict[str, list[Paper]] = {}
+    for paper in Paper.objects.select_for_update().filter(arxiv_id__in=arxiv_ids).order_by("pk"):
+        rows.setdefault(paper.arxiv_id, []).append(paper)
+    return rows
+
+
 @transaction.atomic
 def arxiv_result_apply(
     *, papers: list[Paper], result: "arxiv_client.FetchResult", may_ask_again: bool = True
 ) -> tuple[list[int], list[int]]:
-    """Fill in what arXiv returned. Returns (ready ids, ids to ask again)."""
+    """Fill in what arXiv returned, in every club's row of each work found (one
+    request serves them all). Returns (ids whose PDF is now to read, ids to ask
+    again)."""
     ready, again = [], []
+    changed = []
+    rows = _every_clubs_rows([p.arxiv_id for p in papers if p.arxiv_id in result.papers])
+    for arxiv_id, found in result.papers.items():
+        for row in rows.get(arxiv_id, []):
+            _apply(row, found)
+            changed.append(row.pk)
+            if row.pdf_state == Paper.PdfState.PENDING:
+                ready.append(row.pk)
     for paper in papers:
-        found = result.papers.get(paper.arxiv_id)
-        if found is not None:
-            _apply(paper, found)
-            ready.append(paper.pk)
-        elif not may_ask_again or paper.metadata_attempts >= MAX_NOT_FOUND_ATTEMPTS:
+        if paper.arxiv_id in result.papers:
+            continue
+        if not may_ask_again or paper.metadata_attempts >= MAX_NOT_FOUND_ATTEMPTS:
             _fail(paper, f"arXiv has no paper with the id {paper.arxiv_id}: not found on arXiv.")
         else:
             _wait(paper, "arXiv answered without this paper; asking again shortly.")
             again.append(paper.pk)
-    _searchable_text_changed(ready)
+    _searchable_text_changed(changed)
     return ready, again
 
 
@@ -183,27 +223,61 @@ def paper_pdf_bytes(*, paper: Paper) -> bytes:
     if paper.pdf_file:
         with paper.pdf_file.open("rb") as handle:
             return pdf.pdf_bytes_from_file(handle, max_bytes=cap)
-    arxiv_id = arxiv_client.ArxivId(base=paper.arxiv_id, version=paper.arxiv_version)
+    version = paper.arxiv_version or paper.arxiv_latest_version  # the asked-for, or the latest
+    arxiv_id = arxiv_client.ArxivId(base=paper.arxiv_id, version=version)
     return arxiv_client.download_pdf(
         arxiv_id, pdf_url=settings.ARXIV_PDF_URL, max_bytes=cap, timeout=30.0
     )
 
 
+def _same_pdf(paper: Paper):
+    """Other clubs' rows of the same arXiv work and version: the same PDF."""
+    return Paper.objects.filter(arxiv_id=paper.arxiv_id, arxiv_version=paper.arxiv_version).exclude(
+        pk=paper.pk
+    )
+
+
 @transaction.atomic
 def paper_pdf_apply(*, paper: Paper, info: "pdf.PdfInfo") -> Paper:
-    paper.page_count = info.page_count
-    paper.pdf_title = info.title
-    paper.pdf_author = info.author
-    paper.first_pages_text = info.first_pages_text
-    if paper.title_is_placeholder and info.title_guess:
-        paper.title = info.title_guess[:500]
-        paper.title_is_placeholder = False
-        _searchable_text_changed([paper.pk])
-    paper.pdf_state = Paper.PdfState.READY
-    paper.pdf_error = ""
-    paper.save()
-    reading_guide_build(paper=paper)
+    """What the PDF says, into the paper and (for arXiv) every other club's row
+    still waiting for the same PDF, so it is downloaded once."""
+    rows = [paper]
+    if paper.arxiv_id:
+        rows += list(_same_pdf(paper).filter(pdf_state=Paper.PdfState.PENDING).order_by("pk"))
+    for row in rows:
+        row.page_count = info.page_count
+        row.pdf_title = info.title
+        row.pdf_author = info.author
+        row.first_pages_text = info.first_pages_text
+        if row.title_is_placeholder and info.title_guess:
+            row.title = info.title_guess[:500]
+            row.title_is_placeholder = False
+            _searchable_text_changed([row.pk])
+        row.pdf_state = Paper.PdfState.READY
+        row.pdf_error = ""
+        row.save()
+        reading_guide_build(paper=row)
     return paper
+
+
+@transaction.atomic
+def paper_pdf_from_sibling(*, paper: Paper) -> bool:
+    """Another club read this arXiv PDF already: take what it found instead of
+    downloading it again. Returns whether there was one."""
+    if not paper.arxiv_id:
+        return False
+    sibling = _same_pdf(paper).filter(pdf_state=Paper.PdfState.READY).order_by("pk").first()
+    if sibling is None:
+        return False
+    info = pdf.PdfInfo(
+        page_count=sibling.page_count,
+        title=sibling.pdf_title,
+        author=sibling.pdf_author,
+        first_pages_text=sibling.first_pages_text,
+        title_guess="",  # arXiv papers take their title from arXiv
+    )
+    paper_pdf_apply(paper=paper, info=info)
+    return True
 
 
 @transaction.atomic

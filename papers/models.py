@@ -1,4 +1,11 @@
-"""Papers (one row per work, shared by every club) and each club's backlog of them."""
+"""Papers and each club's backlog of them.
+
+Every Paper belongs to exactly one club: whatever a club writes about a paper
+(a corrected title, a link, a note) is never shown to another club. The same
+arXiv work added by two clubs is two rows with the same arxiv_id; a fetched
+arXiv answer is applied to each of them (papers.fetching), except the fields
+that club corrected by hand (Paper.edited_fields).
+"""
 
 from django.conf import settings
 from django.db import models
@@ -19,12 +26,22 @@ class Paper(models.Model):
         READY = "ready", "Read"
         FAILED = "failed", "Could not read"
 
-    # arXiv papers: the base id (no version) is the identity of the work.
-    arxiv_id = models.CharField(max_length=40, unique=True, null=True, blank=True)
+    # Fields a person may correct on the paper page (papers.editing); once
+    # corrected, a later arXiv fetch leaves them alone.
+    EDITABLE_FIELDS = ("title", "authors", "year", "url", "doi", "abstract")
+
+    club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="papers")
+    # arXiv papers: the base id (no version) is the identity of the work, once per club.
+    arxiv_id = models.CharField(max_length=40, null=True, blank=True)  # noqa: DJ001 - NULL: not on arXiv
+    # The version the person asked for (None: the latest); the links and the PDF
+    # are of this version.
     arxiv_version = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The latest version arXiv knows of: the title and abstract are of it.
+    arxiv_latest_version = models.PositiveSmallIntegerField(null=True, blank=True)
 
     title = models.TextField(blank=True)
     authors = models.JSONField(default=list, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
     abstract = models.TextField(blank=True)
     categories = models.JSONField(default=list, blank=True)
     primary_category = models.CharField(max_length=40, blank=True)
@@ -32,6 +49,7 @@ class Paper(models.Model):
     revised_at = models.DateTimeField(null=True, blank=True)
     abs_url = models.URLField(max_length=300, blank=True)
     pdf_url = models.URLField(max_length=300, blank=True)
+    # Normalised (papers.identifiers.normalize_doi): lower case, no resolver prefix.
     doi = models.CharField(max_length=200, blank=True)
     comment = models.TextField(blank=True)
     journal_ref = models.TextField(blank=True)
@@ -39,9 +57,14 @@ class Paper(models.Model):
     # Papers not on arXiv: a link typed by hand, or an uploaded PDF.
     url = models.URLField(max_length=500, blank=True)
     pdf_file = models.FileField(upload_to="papers/%Y/%m/", blank=True)
+    # SHA-256 of an uploaded PDF's bytes: the same file uploaded twice in a club
+    # is the same paper.
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
     # True while the title is only the uploaded file's name, to be replaced by
     # what the worker reads from the PDF.
     title_is_placeholder = models.BooleanField(default=False)
+    # Names from EDITABLE_FIELDS that someone in the club corrected by hand.
+    edited_fields = models.JSONField(default=list, blank=True)
 
     metadata_state = models.CharField(
         max_length=10, choices=MetadataState.choices, default=MetadataState.PENDING
@@ -77,8 +100,29 @@ class Paper(models.Model):
                 condition=Q(arxiv_id__isnull=False) | ~Q(title=""),
                 name="paper_has_arxiv_id_or_title",
             ),
+            # One row per work in a club, whichever door it came in by.
+            models.UniqueConstraint(
+                fields=["club", "arxiv_id"],
+                condition=Q(arxiv_id__isnull=False),
+                name="paper_arxiv_id_once_per_club",
+            ),
+            models.UniqueConstraint(
+                fields=["club", "doi"], condition=~Q(doi=""), name="paper_doi_once_per_club"
+            ),
+            models.UniqueConstraint(
+                fields=["club", "url"], condition=~Q(url=""), name="paper_url_once_per_club"
+            ),
+            models.UniqueConstraint(
+                fields=["club", "pdf_sha256"],
+                condition=~Q(pdf_sha256=""),
+                name="paper_pdf_once_per_club",
+            ),
         ]
-        indexes = [models.Index(fields=["metadata_state"])]
+        indexes = [
+            models.Index(fields=["metadata_state"]),
+            # A fetched answer is applied to every club's row of the work.
+            models.Index(fields=["arxiv_id"], name="paper_arxiv_id"),
+        ]
 
     def __str__(self) -> str:
         return self.title or (f"arXiv:{self.arxiv_id}" if self.arxiv_id else f"paper {self.pk}")
@@ -88,15 +132,20 @@ class Paper(models.Model):
         return str(self)
 
     @property
-    def year(self) -> int | None:
-        return self.published_at.year if self.published_at else None
-
-    @property
     def first_authors(self) -> str:
         authors = self.authors or []
         if len(authors) > 3:
             return ", ".join(authors[:3]) + " et al."
         return ", ".join(authors)
+
+    @property
+    def shows_other_version(self) -> bool:
+        """The person asked for a version, and arXiv's details are of a later one."""
+        return bool(
+            self.arxiv_version
+            and self.arxiv_latest_version
+            and self.arxiv_latest_version != self.arxiv_version
+        )
 
     @property
     def link(self) -> str:

@@ -1,7 +1,8 @@
 """Writes for papers, the backlog and votes.
 
-The rules: one Paper row per work (its normalised arXiv id is unique), one
-Nomination per paper per club, one Vote per member per nomination. The
+The rules: every Paper belongs to one club, and a club has one Paper row per
+work (its normalised arXiv id, DOI, link and PDF hash are unique in the club);
+one Nomination per paper per club, one Vote per member per nomination. The
 database guards each; these functions turn a conflict into the outcome a
 person expects (a double click counts once; proposing a paper the club has
 already counts as a vote for it).
@@ -21,6 +22,7 @@ from clubs.models import Club, Membership
 from . import backlog_cache
 from .arxiv_client import ArxivId, InvalidArxivId, parse_arxiv_id, split_id_tokens
 from .backlog_cache import backlogs_changed
+from .identifiers import InvalidDoi, normalize_doi
 from .models import GuideTick, Nomination, Paper, PaperNote, Tag, Vote
 
 MAX_IDS_PER_BATCH = 50
@@ -74,21 +76,24 @@ def parse_id_batch(text: str) -> tuple[list[ArxivId], list[tuple[str, str]]]:
     return list(ids.values()), invalid
 
 
-def paper_for_arxiv_id(*, arxiv_id: ArxivId, created_by: AbstractBaseUser | None) -> Paper:
-    """The one Paper for this work, created pending when new."""
-    paper = Paper.objects.filter(arxiv_id=arxiv_id.base).first()
+def paper_for_arxiv_id(
+    *, club: Club, arxiv_id: ArxivId, created_by: AbstractBaseUser | None
+) -> Paper:
+    """The club's Paper for this work, created pending when new."""
+    paper = Paper.objects.filter(club=club, arxiv_id=arxiv_id.base).first()
     if paper is not None:
         return paper
     try:
         with transaction.atomic():
             return Paper.objects.create(
+                club=club,
                 arxiv_id=arxiv_id.base,
                 arxiv_version=arxiv_id.version,
                 created_by=created_by,
             )
     except IntegrityError:
-        # Someone added the same work a moment ago.
-        return Paper.objects.get(arxiv_id=arxiv_id.base)
+        # Someone in the club added the same work a moment ago.
+        return Paper.objects.get(club=club, arxiv_id=arxiv_id.base)
 
 
 @transaction.atomic
@@ -114,7 +119,7 @@ def papers_propose(
     outcome = ProposeOutcome(invalid=invalid)
     to_fetch = []
     for arxiv_id in ids:
-        paper = paper_for_arxiv_id(arxiv_id=arxiv_id, created_by=user)
+        paper = paper_for_arxiv_id(club=club, arxiv_id=arxiv_id, created_by=user)
         if paper.metadata_state == Paper.MetadataState.PENDING:
             to_fetch.append(paper.pk)
         covered = Nomination.objects.filter(
@@ -150,20 +155,43 @@ def paper_propose_by_link(
     pitch: str = "",
     tag_names: list[str] | tuple[str, ...] = (),
 ) -> tuple[Nomination, bool]:
-    """Add a paper that is not on arXiv, typed in by hand."""
+    """Add a paper that is not on arXiv, typed in by hand. A link or DOI the
+    club already has is that paper: the person's vote is counted."""
     _require_active_member(club=club, user=user)
-    paper = Paper.objects.filter(url=url).exclude(url="").first() if url else None
+    doi = _normalized_doi(doi)
+
+    def existing() -> Paper | None:
+        found = Paper.objects.filter(club=club, url=url).first() if url else None
+        if found is None and doi:
+            found = Paper.objects.filter(club=club, doi=doi).first()
+        return found
+
+    paper = existing()
     if paper is None:
-        paper = Paper.objects.create(
-            title=title.strip(),
-            url=url,
-            doi=doi.strip(),
-            metadata_state=Paper.MetadataState.READY,
-            created_by=user,
-        )
+        try:
+            with transaction.atomic():
+                paper = Paper.objects.create(
+                    club=club,
+                    title=title.strip(),
+                    url=url,
+                    doi=doi,
+                    metadata_state=Paper.MetadataState.READY,
+                    created_by=user,
+                )
+        except IntegrityError:
+            paper = existing()  # added by someone else a moment ago
+            if paper is None:
+                raise
     return _nomination_get_or_create(
         club=club, paper=paper, user=user, pitch=pitch, tag_names=tag_names
     )
+
+
+def _normalized_doi(text: str) -> str:
+    try:
+        return normalize_doi(text)
+    except InvalidDoi as error:
+        raise PaperError(str(error)) from error
 
 
 @transaction.atomic
@@ -179,6 +207,7 @@ def paper_propose_upload(
     """Add an uploaded PDF; a worker reads it after commit (page count, title)."""
     _require_active_member(club=club, user=user)
     paper = Paper(
+        club=club,
         title=title.strip(),
         metadata_state=Paper.MetadataState.READY,
         pdf_state=Paper.PdfState.PENDING,
@@ -207,6 +236,8 @@ def _nomination_get_or_create(
     pitch: str,
     tag_names: list[str] | tuple[str, ...],
 ) -> tuple[Nomination, bool]:
+    if paper.club_id != club.pk:  # a club lists only its own papers
+        raise ValueError(f"Paper {paper.pk} belongs to another club.")
     pitch = (pitch or "").strip()
     if len(pitch) > PITCH_MAX_LENGTH:
         raise PaperError(f"A pitch is at most {PITCH_MAX_LENGTH} characters.")
@@ -495,7 +526,8 @@ def nomination_withdraw(*, nomination: Nomination, user: AbstractBaseUser) -> No
 
 @transaction.atomic
 def nomination_delete(*, nomination: Nomination) -> None:
-    """Organizers remove spam; the shared Paper row stays for other clubs."""
+    """Organizers remove spam. The club's Paper row stays (with the members'
+    notes on it), so proposing the work again finds it."""
     if nomination.state == Nomination.State.SCHEDULED:
         raise PaperError("This paper is scheduled for a session; unschedule it first.")
     nomination.delete()

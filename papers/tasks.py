@@ -62,7 +62,7 @@ def fetch_arxiv_metadata(self, paper_ids: list[int]) -> None:
 @shared_task(name="papers.read_pdf", bind=True, max_retries=3, soft_time_limit=120, time_limit=150)
 def read_paper_pdf(self, paper_id: int) -> None:
     paper = Paper.objects.filter(pk=paper_id, pdf_state=Paper.PdfState.PENDING).first()
-    if paper is None:
+    if paper is None or fetching.paper_pdf_from_sibling(paper=paper):
         return
     try:
         if not paper.pdf_file and not fetching.arxiv_slot_wait():

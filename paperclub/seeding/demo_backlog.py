@@ -36,14 +36,17 @@ def demo_backlog_seed(*, club: Club, users: list) -> list[Nomination]:
     now = timezone.now()
     items = reading_list()
     for index, item in enumerate(items):
+        published = datetime.fromisoformat(item["published"]).replace(tzinfo=UTC)
         paper, _ = Paper.objects.get_or_create(
+            club=club,
             arxiv_id=item["arxiv_id"],
             defaults={
                 "title": item["title"],
                 "authors": item["authors"],
                 "primary_category": item["primary_category"],
                 "categories": [item["primary_category"]],
-                "published_at": datetime.fromisoformat(item["published"]).replace(tzinfo=UTC),
+                "published_at": published,
+                "year": published.year,
                 "abs_url": f"https://arxiv.org/abs/{item['arxiv_id']}",
                 "pdf_url": f"https://arxiv.org/pdf/{item['arxiv_id']}",
                 "metadata_state": Paper.MetadataState.READY,

@@ -263,8 +263,10 @@ def _phrase(rng: random.Random, pool, count: int) -> str:
     return " ".join(rng.choice(pool) for _ in range(count))
 
 
-def _papers(count: int, rng: random.Random, start: datetime, now: datetime, used: set) -> list:
-    """Ready arXiv papers with made-up metadata (ids unique across the database)."""
+def _papers(
+    club: Club, count: int, rng: random.Random, start: datetime, now: datetime, used: set
+) -> list:
+    """The club's ready arXiv papers with made-up metadata (ids unique across the database)."""
     papers = []
     span = (now - start).total_seconds()
     while len(papers) < count:
@@ -284,8 +286,10 @@ def _papers(count: int, rng: random.Random, start: datetime, now: datetime, used
         ).capitalize()
         papers.append(
             Paper(
+                club=club,
                 arxiv_id=arxiv_id,
                 arxiv_version=rng.randint(1, 4),
+                year=published.year,
                 title=title,
                 authors=authors,
                 abstract=abstract + ".",
@@ -300,6 +304,14 @@ def _papers(count: int, rng: random.Random, start: datetime, now: datetime, used
             )
         )
     return _bulk(Paper, papers)
+
+
+def _copies(club: Club, papers: list) -> list:
+    """Another club's rows of the same works (every paper belongs to one club)."""
+    fields = [f.attname for f in Paper._meta.concrete_fields if f.name not in ("id", "club")]
+    return _bulk(
+        Paper, [Paper(club=club, **{name: getattr(p, name) for name in fields}) for p in papers]
+    )
 
 
 def _vote_counts(count: int, total: int, cap: int, rng: random.Random) -> list[int]:
@@ -676,7 +688,7 @@ def scale_seed(spec: ScaleSpec, *, now: datetime | None = None) -> ScaleSummary:
     )
     # Everyone opted in to calendar invites: the largest fan-out a week can have.
     _bulk(MailPreferences, [MailPreferences(user=user, invites=True) for user in members])
-    papers = _papers(spec.nominations, rng, start, now, used_ids)
+    papers = _papers(big.club, spec.nominations, rng, start, now, used_ids)
     nominations = _backlog(big, papers, spec.votes, start)
     sessions = _sessions(big, nominations, spec.weeks)
     _schedule(big, sessions)
@@ -708,8 +720,8 @@ def scale_seed(spec: ScaleSpec, *, now: datetime | None = None) -> ScaleSummary:
             now=now,
         )
         count = min(spec.nominations, rng.randint(60, 150))
-        reused = rng.sample(papers, min(len(papers), count // 3))
-        fresh = _papers(count - len(reused), rng, start, now, used_ids)
+        reused = _copies(small.club, rng.sample(papers, min(len(papers), count // 3)))
+        fresh = _papers(small.club, count - len(reused), rng, start, now, used_ids)
         votes = min(len(small.members) * count, count * rng.randint(3, 8))
         small_nominations = _backlog(small, reused + fresh, votes, start)
         small_sessions = _sessions(small, small_nominations, min(spec.weeks, 52))

@@ -35,6 +35,7 @@ def test_member_reads_and_asks_and_the_facilitator_dashboard_shows_it(new_page):
     facilitator = _person(club, "Fran Facilitator")
     member = _person(club, "Mara Member")
     paper = Paper.objects.create(
+        club=club,
         arxiv_id="2401.04088",
         title="Mixtral of Experts",
         authors=["Albert Q. Jiang", "Alexandre Sablayrolles"],

@@ -6,6 +6,7 @@ from papers.fetching import reading_guide_build
 from papers.guide import extract_guide, pass_minutes
 from papers.models import Paper
 from papers.pdf import read_pdf
+from tests.factories import ClubFactory
 from tests.papers.pdf_factory import make_pdf
 
 PAPER_PAGES = [
@@ -85,14 +86,17 @@ def test_pass_minutes_formula(pages, expected):
 
 @pytest.mark.django_db
 def test_guide_is_built_and_saved_by_the_worker_service():
+    club = ClubFactory()
     paper = Paper.objects.create(
-        title="Sparse", first_pages_text=_text(PAPER_PAGES), metadata_state="ready"
+        club=club, title="Sparse", first_pages_text=_text(PAPER_PAGES), metadata_state="ready"
     )
     guide = reading_guide_build(paper=paper)
     guide.refresh_from_db()
     assert guide.related_work_page == 2
     assert guide.is_empty is False
     empty = reading_guide_build(
-        paper=Paper.objects.create(title="Blank", first_pages_text="", metadata_state="ready")
+        paper=Paper.objects.create(
+            club=club, title="Blank", first_pages_text="", metadata_state="ready"
+        )
     )
     assert empty.is_empty is True

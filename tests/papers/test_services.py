@@ -55,13 +55,84 @@ def test_propose_same_paper_twice_by_same_person_counts_once(club, member):
     assert outcome.existing[0].vote_count == 1
 
 
-def test_same_paper_in_two_clubs_shares_one_paper_row(club, member):
+def test_same_arxiv_paper_in_two_clubs_is_a_row_in_each(club, member):
     other_club = ClubFactory()
     other_member = MembershipFactory(club=other_club).user
-    _propose(club, member, "1706.03762")
-    _propose(other_club, other_member, "1706.03762")
-    assert Paper.objects.count() == 1
+    mine = _propose(club, member, "1706.03762").added[0]
+    theirs = _propose(other_club, other_member, "1706.03762").added[0]
+    assert (mine.paper.club_id, theirs.paper.club_id) == (club.pk, other_club.pk)
+    assert Paper.objects.filter(arxiv_id="1706.03762").count() == 2
     assert Nomination.objects.count() == 2
+
+
+def test_a_link_another_club_added_shows_none_of_that_clubs_text(club, member):
+    """Issue 13: papers without an arXiv id were one row across clubs, so a club
+    adding the same link as a private club saw the private club's title."""
+    private = ClubFactory(visibility="private", join_policy="invite")
+    insider = MembershipFactory(club=private).user
+    services.paper_propose_by_link(
+        club=private,
+        user=insider,
+        title="Our acquisition target's secret paper",
+        url="https://example.org/paper.pdf",
+        doi="10.1000/SECRET",
+    )
+    nomination, created = services.paper_propose_by_link(
+        club=club, user=member, title="A paper", url="https://example.org/paper.pdf"
+    )
+    assert created is True
+    assert (nomination.paper.club_id, nomination.paper.title, nomination.paper.doi) == (
+        club.pk,
+        "A paper",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["10.1000/XYZ.1", "doi:10.1000/xyz.1", "https://doi.org/10.1000/xyz.1", "10.1000%2Fxyz.1"],
+)
+def test_a_doi_the_club_has_is_that_paper_in_any_spelling(club, member, typed):
+    first, _ = services.paper_propose_by_link(
+        club=club,
+        user=member,
+        title="Journal paper",
+        url="https://example.org/a",
+        doi="10.1000/xyz.1",
+    )
+    other = MembershipFactory(club=club).user
+    again, created = services.paper_propose_by_link(
+        club=club, user=other, title="Same paper", url="https://example.org/b", doi=typed
+    )
+    assert (again.pk, created, first.paper.doi) == (first.pk, False, "10.1000/xyz.1")
+    again.refresh_from_db()
+    assert again.vote_count == 2
+
+
+def test_a_doi_that_is_not_one_is_refused_with_an_example(club, member):
+    with pytest.raises(services.PaperError, match="not a DOI; expected something like 10.1000"):
+        services.paper_propose_by_link(
+            club=club, user=member, title="T", url="https://example.org/a", doi="nonsense"
+        )
+    assert Paper.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "same",
+    [
+        {"arxiv_id": "1706.03762"},
+        {"doi": "10.1000/a"},
+        {"url": "https://example.org/a"},
+        {"pdf_sha256": "ab" * 32},
+    ],
+)
+def test_the_database_keeps_a_work_once_per_club(club, same):
+    from django.db import IntegrityError, transaction
+
+    Paper.objects.create(club=club, title="First", **same)
+    Paper.objects.create(club=ClubFactory(), title="Elsewhere", **same)  # its own row
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Paper.objects.create(club=club, title="Second", **same)
 
 
 def test_propose_more_than_fifty_ids_is_refused(club, member):

@@ -58,9 +58,11 @@ def test_worker_fetches_a_batch_and_reads_the_pdf(fake_arxiv, django_capture_on_
         )
 
     lora = Paper.objects.get(arxiv_id="2106.09685")
-    assert (lora.title, lora.authors, lora.arxiv_version) == (
+    # No version was asked for: the details (and the PDF) are of the latest, v2.
+    assert (lora.title, lora.authors, lora.arxiv_version, lora.arxiv_latest_version) == (
         "LoRA: Low-Rank Adaptation of Large Language Models",
         ["Edward J. Hu", "Yelong Shen"],
+        None,
         2,
     )
     assert lora.code_links == ["https://github.com/microsoft/LoRA"]

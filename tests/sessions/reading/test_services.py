@@ -179,7 +179,7 @@ def test_question_delete_by_asker_or_organizer_only(club, member, organizer):
 def test_private_notes_belong_to_their_author(club, member):
     from papers.models import Paper
 
-    paper = Paper.objects.create(title="P", metadata_state="ready")
+    paper = Paper.objects.create(club=club, title="P", metadata_state="ready")
     paper_note_save(paper=paper, user=member, text="my *secret* take")
     paper_note_save(paper=paper, user=UserFactory(), text="someone else's")
     assert PaperNote.objects.get(paper=paper, user=member).text == "my *secret* take"

@@ -105,7 +105,11 @@ def _scene(visibility: str = Club.Visibility.PUBLIC) -> Scene:
     _hide_reading(hidden_slacker)
 
     paper = Paper.objects.create(
-        arxiv_id="2401.00001", title="Sparse Mixtures", metadata_state="ready", page_count=12
+        club=club,
+        arxiv_id="2401.00001",
+        title="Sparse Mixtures",
+        metadata_state="ready",
+        page_count=12,
     )
     nomination = Nomination.objects.create(club=club, paper=paper)
     session = _session(club, days=2, facilitator=facilitator)
@@ -843,7 +847,9 @@ def _past_weeks(scene: Scene, count: int, *, offset: int = 0) -> None:
         week = _session(
             scene.club, days=-14 - 5 * index, state=Session.State.DONE, facilitator=scene.member
         )
-        paper = Paper.objects.create(title=f"Paper {index}", metadata_state="ready")
+        paper = Paper.objects.create(
+            club=scene.club, title=f"Paper {index}", metadata_state="ready"
+        )
         nomination = Nomination.objects.create(club=scene.club, paper=paper)
         SessionPaper.objects.create(session=week, nomination=nomination)
         _readers(week, 2, voter=scene.member, offset=10 * index)

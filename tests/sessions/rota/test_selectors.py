@@ -31,7 +31,7 @@ def _member(club, name: str, **fields):
 
 
 def _nomination(club, title, *, votes=0, state=Nomination.State.PROPOSED, pinned_days_ago=None):
-    paper = Paper.objects.create(title=title, metadata_state=Paper.MetadataState.READY)
+    paper = Paper.objects.create(club=club, title=title, metadata_state=Paper.MetadataState.READY)
     return Nomination.objects.create(
         club=club,
         paper=paper,

@@ -117,7 +117,7 @@ def _session(club, *, starts_in=timedelta(days=7), minutes=60, **fields) -> Sess
 
 
 def _nomination(club, title, *, state=PROPOSED) -> Nomination:
-    paper = Paper.objects.create(title=title, metadata_state=Paper.MetadataState.READY)
+    paper = Paper.objects.create(club=club, title=title, metadata_state=Paper.MetadataState.READY)
     return Nomination.objects.create(club=club, paper=paper, state=state)
 
 

@@ -56,9 +56,13 @@ def _weekly(club, organizer, weeks: int = 4, version: int | None = None) -> list
     return list(Session.objects.filter(club=club).order_by("starts_at"))
 
 
-def _paper(arxiv_id: str, title: str, **fields) -> Paper:
+def _paper(club, arxiv_id: str, title: str, **fields) -> Paper:
     return Paper.objects.create(
-        arxiv_id=arxiv_id, title=title, metadata_state=Paper.MetadataState.READY, **fields
+        club=club,
+        arxiv_id=arxiv_id,
+        title=title,
+        metadata_state=Paper.MetadataState.READY,
+        **fields,
     )
 
 
@@ -597,8 +601,8 @@ def test_session_page_lists_who_is_going_to_members_only(client, club, organizer
 
 def test_facilitator_chooses_papers_top_voted_first(client, club, organizer, member):
     session = _weekly(club, organizer)[0]
-    low = _nominate(club, _paper("2301.00001", "Low votes"), votes=1)
-    high = _nominate(club, _paper("2301.00002", "High votes"), votes=5)
+    low = _nominate(club, _paper(club, "2301.00001", "Low votes"), votes=1)
+    high = _nominate(club, _paper(club, "2301.00002", "High votes"), votes=5)
     session_claim(session=session, user=member)
     client.force_login(member)
     page = client.get(_url("session", session))
@@ -617,8 +621,8 @@ def test_facilitator_chooses_papers_top_voted_first(client, club, organizer, mem
 def test_survey_week_takes_minutes_per_paper(client, club, organizer, member):
     session = _weekly(club, organizer)[0]
     Session.objects.filter(pk=session.pk).update(format=Session.Format.SURVEY)
-    first = _nominate(club, _paper("2301.00001", "One"))
-    second = _nominate(club, _paper("2301.00002", "Two"))
+    first = _nominate(club, _paper(club, "2301.00001", "One"))
+    second = _nominate(club, _paper(club, "2301.00002", "Two"))
     client.force_login(organizer)
     client.post(
         _url("papers", session),
@@ -683,7 +687,7 @@ def test_details_with_a_bad_link_shows_the_form_again(client, club, organizer, m
 def test_facilitator_marks_a_started_session_done(client, club, organizer, member):
     session = _weekly(club, organizer)[0]
     session_claim(session=session, user=member)
-    nomination = _nominate(club, _paper("2301.00001", "One"))
+    nomination = _nominate(club, _paper(club, "2301.00001", "One"))
     session_papers_set(session=session, by=member, picks=[(nomination.pk, None)])
     past = timezone.now() - timedelta(minutes=30)
     Session.objects.filter(pk=session.pk).update(starts_at=past, ends_at=past + timedelta(hours=1))
@@ -806,21 +810,26 @@ def archive_club(db):
     ada = _member(club, display_name="Ada Lovelace")
     grace = _member(club, display_name="Grace Hopper")
     attention = _paper(
+        club,
         "1706.03762",
         "Attention Is All You Need",
         authors=["Ashish Vaswani", "Noam Shazeer"],
         published_at=datetime(2017, 6, 12, tzinfo=UTC),
+        year=2017,
         primary_category="cs.CL",
         abs_url="https://arxiv.org/abs/1706.03762",
     )
     lora = _paper(
+        club,
         "2106.09685",
         "LoRA: Low-Rank Adaptation of Large Language Models",
         authors=["Edward J. Hu", "Yelong Shen"],
         published_at=datetime(2021, 6, 17, tzinfo=UTC),
+        year=2021,
         primary_category="cs.CL",
     )
     notes = Paper.objects.create(
+        club=club,
         title="Notes on {Sets} & 50% of $x_1$ #1 ~ ^",
         url="https://example.com/notes_1",
         metadata_state=Paper.MetadataState.READY,
@@ -962,11 +971,11 @@ def _busy_weeks(club, organizer, weeks: int, version: int | None) -> list[Sessio
         if index % 2 == 0:
             person = people[index % 3]
             session_claim(session=session, user=person)
-            nomination = _nominate(club, _paper(f"2402.{session.pk:05d}", f"Paper {index}"))
+            nomination = _nominate(club, _paper(club, f"2402.{session.pk:05d}", f"Paper {index}"))
             session_papers_set(session=session, by=person, picks=[(nomination.pk, None)])
         for person in people:
             rsvp_set(session=session, user=person, answer="going")
-    _nominate(club, _paper(f"2403.{weeks:05d}", f"Spare {weeks}"), votes=weeks)
+    _nominate(club, _paper(club, f"2403.{weeks:05d}", f"Spare {weeks}"), votes=weeks)
     return sessions
 
 
