@@ -1,12 +1,32 @@
+"""The Django admin for site operators: find anything, fix what is safe to fix.
+
+Counters kept by services (vote counts, use counts), tokens and what workers
+record are read-only here; rows whose meaning lives in a counter or a log
+(votes, deliveries) cannot be added or changed, only looked at.
+"""
+
 from django.contrib import admin
 
 from .models import Club, Invitation, Membership, Profile
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """Rows a service keeps in step with others (a vote and its count, a sent
+    mail and its log): the admin only shows them."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Club)
 class ClubAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "visibility", "join_policy", "time_zone"]
+    list_display = ["name", "slug", "visibility", "join_policy", "time_zone", "created_at"]
+    list_filter = ["visibility", "join_policy"]
     search_fields = ["name", "slug"]
+    readonly_fields = ["created_at", "created_by"]
 
 
 @admin.register(Membership)
@@ -14,14 +34,25 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["club", "user", "role", "state", "joined_at"]
     list_filter = ["role", "state"]
     list_select_related = ["club", "user"]
+    search_fields = ["club__name", "club__slug", "user__email", "user__profile__display_name"]
+    raw_id_fields = ["club", "user"]
+    readonly_fields = ["created_at", "updated_at"]
 
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ["club", "email", "created_at", "expires_at", "revoked_at", "use_count"]
     list_select_related = ["club"]
+    search_fields = ["club__name", "club__slug", "email"]
+    raw_id_fields = ["club", "created_by", "accepted_by"]
+    # The token is the invitation's secret: not shown, not editable.
+    exclude = ["token"]
+    readonly_fields = ["created_at", "accepted_at", "accepted_by", "use_count", "sent_at"]
 
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "display_name", "time_zone"]
+    list_display = ["user", "display_name", "time_zone", "hide_reading_from_facilitators"]
+    list_select_related = ["user"]
+    search_fields = ["display_name", "user__email"]
+    raw_id_fields = ["user"]

@@ -1,0 +1,95 @@
+from django.contrib import admin
+
+from clubs.admin import RecordAdmin
+
+from .models import BacklogStamp, GuideTick, Nomination, Paper, PaperNote, ReadingGuide, Tag, Vote
+
+
+@admin.register(Paper)
+class PaperAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "club", "arxiv_id", "year", "metadata_state", "pdf_state"]
+    list_filter = ["metadata_state", "pdf_state"]
+    list_select_related = ["club"]
+    search_fields = ["title", "arxiv_id", "doi", "url", "club__slug"]
+    raw_id_fields = ["club", "created_by"]
+    # What arXiv, the PDF and the workers recorded: corrected on the paper page
+    # by the club (which remembers the correction), not here.
+    readonly_fields = [
+        "arxiv_latest_version",
+        "categories",
+        "primary_category",
+        "published_at",
+        "revised_at",
+        "abs_url",
+        "pdf_url",
+        "pdf_sha256",
+        "code_links",
+        "edited_fields",
+        "metadata_state",
+        "metadata_error",
+        "metadata_attempts",
+        "metadata_attempted_at",
+        "pdf_state",
+        "pdf_error",
+        "page_count",
+        "pdf_title",
+        "pdf_author",
+        "first_pages_text",
+        "created_at",
+    ]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "club"]
+    list_select_related = ["club"]
+    search_fields = ["name", "slug", "club__slug"]
+    raw_id_fields = ["club"]
+
+
+@admin.register(Nomination)
+class NominationAdmin(admin.ModelAdmin):
+    list_display = ["paper", "club", "state", "vote_count", "pinned_at", "covered_on", "created_at"]
+    list_filter = ["state"]
+    list_select_related = ["paper", "club"]
+    search_fields = ["paper__title", "paper__arxiv_id", "club__slug"]
+    raw_id_fields = ["club", "paper", "proposed_by", "tags"]
+    # Kept by the vote service in the same transaction as the votes.
+    readonly_fields = ["vote_count", "created_at"]
+
+
+@admin.register(Vote)
+class VoteAdmin(RecordAdmin):
+    list_display = ["nomination", "user", "created_at"]
+    list_select_related = ["nomination__paper", "user"]
+    search_fields = ["user__email", "nomination__paper__title"]
+
+
+@admin.register(ReadingGuide)
+class ReadingGuideAdmin(RecordAdmin):
+    list_display = ["paper", "related_work_page", "extracted_at"]
+    list_select_related = ["paper"]
+    search_fields = ["paper__title", "paper__arxiv_id"]
+
+
+@admin.register(PaperNote)
+class PaperNoteAdmin(RecordAdmin):
+    """Private notes: only their author ever reads them, so not the admin either."""
+
+    list_display = ["paper", "user", "updated_at"]
+    list_select_related = ["paper", "user"]
+    search_fields = ["user__email", "paper__title"]
+    exclude = ["text"]
+
+
+@admin.register(GuideTick)
+class GuideTickAdmin(RecordAdmin):
+    list_display = ["paper", "user", "item", "created_at"]
+    list_select_related = ["paper", "user"]
+    search_fields = ["user__email", "paper__title"]
+
+
+@admin.register(BacklogStamp)
+class BacklogStampAdmin(RecordAdmin):
+    list_display = ["club", "token"]
+    list_select_related = ["club"]
