@@ -45,7 +45,9 @@ class ClubForm(forms.Form):
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}),
         required=False,
-        help_text="What the club reads and when it meets. Markdown is allowed.",
+        max_length=Club.DESCRIPTION_MAX,
+        help_text="What the club reads and when it meets. Markdown is allowed "
+        f"(at most {Club.DESCRIPTION_MAX:,} characters).",
     )
     visibility = forms.ChoiceField(choices=Club.Visibility.choices, widget=forms.RadioSelect)
     join_policy = forms.ChoiceField(
@@ -77,6 +79,8 @@ class InvitationEmailForm(forms.Form):
     emails = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Email addresses",
+        # 100 addresses of the longest kind fit; a pasted book does not.
+        max_length=30_000,
         help_text="One per line or separated by commas; each gets a single-use link.",
     )
     days = forms.IntegerField(min_value=1, max_value=90, initial=7, label="Valid for (days)")

@@ -12,6 +12,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .limits import bounded_text, text_length_check
+
+# Free-text maxima (docs/limits.md); each model also names its own.
+CLUB_DESCRIPTION_MAX = 5_000
+
 
 def validate_time_zone(value: str) -> None:
     if value not in available_time_zones():
@@ -61,9 +66,11 @@ class Club(models.Model):
         REQUEST = "request", "By request: organizers approve each request"
         INVITE = "invite", "Invitation only"
 
+    DESCRIPTION_MAX = CLUB_DESCRIPTION_MAX
+
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
-    description = models.TextField(blank=True, help_text="Markdown.")
+    description = bounded_text(DESCRIPTION_MAX, blank=True, help_text="Markdown.")
     visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
     )
@@ -92,6 +99,7 @@ class Club(models.Model):
                 condition=Q(visibility="public") | Q(join_policy="invite"),
                 name="club_private_is_invitation_only",
             ),
+            text_length_check("description", CLUB_DESCRIPTION_MAX, name="club_description_length"),
         ]
 
     def __str__(self) -> str:

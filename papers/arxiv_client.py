@@ -25,6 +25,10 @@ from urllib.parse import urlencode
 import requests
 from urllib3.exceptions import ReadTimeoutError
 
+from clubs.limits import clip
+
+from .models import Paper
+
 if TYPE_CHECKING:
     import arxiv
 
@@ -504,13 +508,14 @@ def _paper_from_result(result: arxiv.Result) -> ArxivPaper | None:
         arxiv_id = parse_arxiv_id(short_id)
     except InvalidArxivId:
         return None
-    comment = _collapse(result.comment)
-    abstract = _collapse(result.summary)
+    # Cut to the columns' limits (papers.models.Paper); arXiv's own stay far below them.
+    comment = clip(_collapse(result.comment), Paper.COMMENT_MAX)
+    abstract = clip(_collapse(result.summary), Paper.ABSTRACT_MAX)
     categories = list(result.categories)
     return ArxivPaper(
         base_id=arxiv_id.base,
         version=arxiv_id.version,
-        title=_collapse(result.title),
+        title=clip(_collapse(result.title), Paper.TITLE_MAX),
         authors=[name for author in result.authors if (name := _collapse(author.name))],
         abstract=abstract,
         categories=categories,
@@ -521,7 +526,7 @@ def _paper_from_result(result: arxiv.Result) -> ArxivPaper | None:
         pdf_url=arxiv_id.pdf_url,
         doi=(result.doi or "").strip(),
         comment=comment,
-        journal_ref=_collapse(result.journal_ref),
+        journal_ref=clip(_collapse(result.journal_ref), Paper.JOURNAL_REF_MAX),
         code_links=extract_code_links(abstract, comment),
     )
 

@@ -14,6 +14,7 @@ class ProposeForm(forms.Form):
     ids = forms.CharField(
         label="arXiv ids or links",
         required=False,
+        max_length=5_000,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "2106.09685\narXiv:1706.03762v7"}),
         help_text=f"Up to {MAX_IDS_PER_BATCH}, one per line or separated by commas. "
         "New or old style, with or without a version, or an arxiv.org abs/pdf link.",

@@ -12,6 +12,21 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from clubs.limits import bounded_text, text_length_check
+
+# Free-text maxima (docs/limits.md); each model also names its own.
+PAPER_TITLE_MAX = 500
+PAPER_ABSTRACT_MAX = 10_000
+PAPER_COMMENT_MAX = 2_000
+PAPER_JOURNAL_REF_MAX = 1_000
+PAPER_ERROR_MAX = 1_000
+PAPER_PDF_METADATA_MAX = 500
+PAPER_FIRST_PAGES_TEXT_MAX = 200_000
+NOMINATION_PITCH_MAX = 1_000
+GUIDE_ABSTRACT_MAX = 2_000
+GUIDE_INTRO_END_MAX = 1_500
+PAPER_NOTE_TEXT_MAX = 20_000
+
 
 class Paper(models.Model):
     class MetadataState(models.TextChoices):
@@ -26,6 +41,14 @@ class Paper(models.Model):
         READY = "ready", "Read"
         FAILED = "failed", "Could not read"
 
+    TITLE_MAX = PAPER_TITLE_MAX
+    ABSTRACT_MAX = PAPER_ABSTRACT_MAX
+    COMMENT_MAX = PAPER_COMMENT_MAX
+    JOURNAL_REF_MAX = PAPER_JOURNAL_REF_MAX
+    ERROR_MAX = PAPER_ERROR_MAX
+    PDF_METADATA_MAX = PAPER_PDF_METADATA_MAX  # papers.pdf.MAX_METADATA_CHARS
+    FIRST_PAGES_TEXT_MAX = PAPER_FIRST_PAGES_TEXT_MAX  # papers.pdf.MAX_TEXT_CHARS
+
     # Fields a person may correct on the paper page (papers.editing); once
     # corrected, a later arXiv fetch leaves them alone.
     EDITABLE_FIELDS = ("title", "authors", "year", "url", "doi", "abstract")
@@ -39,10 +62,10 @@ class Paper(models.Model):
     # The latest version arXiv knows of: the title and abstract are of it.
     arxiv_latest_version = models.PositiveSmallIntegerField(null=True, blank=True)
 
-    title = models.TextField(blank=True)
+    title = bounded_text(TITLE_MAX, blank=True)
     authors = models.JSONField(default=list, blank=True)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
-    abstract = models.TextField(blank=True)
+    abstract = bounded_text(ABSTRACT_MAX, blank=True)
     categories = models.JSONField(default=list, blank=True)
     primary_category = models.CharField(max_length=40, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -51,8 +74,8 @@ class Paper(models.Model):
     pdf_url = models.URLField(max_length=300, blank=True)
     # Normalised (papers.identifiers.normalize_doi): lower case, no resolver prefix.
     doi = models.CharField(max_length=200, blank=True)
-    comment = models.TextField(blank=True)
-    journal_ref = models.TextField(blank=True)
+    comment = bounded_text(COMMENT_MAX, blank=True)
+    journal_ref = bounded_text(JOURNAL_REF_MAX, blank=True)
     code_links = models.JSONField(default=list, blank=True)
     # Papers not on arXiv: a link typed by hand, or an uploaded PDF.
     url = models.URLField(max_length=500, blank=True)
@@ -69,16 +92,16 @@ class Paper(models.Model):
     metadata_state = models.CharField(
         max_length=10, choices=MetadataState.choices, default=MetadataState.PENDING
     )
-    metadata_error = models.TextField(blank=True)
+    metadata_error = bounded_text(ERROR_MAX, blank=True)
     metadata_attempts = models.PositiveSmallIntegerField(default=0)
     metadata_attempted_at = models.DateTimeField(null=True, blank=True)
 
     pdf_state = models.CharField(max_length=10, choices=PdfState.choices, default=PdfState.NONE)
-    pdf_error = models.TextField(blank=True)
+    pdf_error = bounded_text(ERROR_MAX, blank=True)
     page_count = models.PositiveIntegerField(null=True, blank=True)
-    pdf_title = models.TextField(blank=True)
-    pdf_author = models.TextField(blank=True)
-    first_pages_text = models.TextField(blank=True)
+    pdf_title = bounded_text(PDF_METADATA_MAX, blank=True)
+    pdf_author = bounded_text(PDF_METADATA_MAX, blank=True)
+    first_pages_text = bounded_text(FIRST_PAGES_TEXT_MAX, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
@@ -116,6 +139,17 @@ class Paper(models.Model):
                 fields=["club", "pdf_sha256"],
                 condition=~Q(pdf_sha256=""),
                 name="paper_pdf_once_per_club",
+            ),
+            text_length_check("title", PAPER_TITLE_MAX, name="paper_title_length"),
+            text_length_check("abstract", PAPER_ABSTRACT_MAX, name="paper_abstract_length"),
+            text_length_check("comment", PAPER_COMMENT_MAX, name="paper_comment_length"),
+            text_length_check(
+                "journal_ref", PAPER_JOURNAL_REF_MAX, name="paper_journal_ref_length"
+            ),
+            text_length_check("pdf_title", PAPER_PDF_METADATA_MAX, name="paper_pdf_title_length"),
+            text_length_check("pdf_author", PAPER_PDF_METADATA_MAX, name="paper_pdf_author_length"),
+            text_length_check(
+                "first_pages_text", PAPER_FIRST_PAGES_TEXT_MAX, name="paper_first_pages_text_length"
             ),
         ]
         indexes = [
@@ -187,7 +221,9 @@ class Nomination(models.Model):
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    pitch = models.TextField(max_length=1000, blank=True)
+    PITCH_MAX = NOMINATION_PITCH_MAX
+
+    pitch = bounded_text(PITCH_MAX, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="nominations")
     state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
     pinned_at = models.DateTimeField(
@@ -206,6 +242,7 @@ class Nomination(models.Model):
                 condition=Q(state__in=["proposed", "scheduled", "covered", "archived"]),
                 name="nomination_state_valid",
             ),
+            text_length_check("pitch", NOMINATION_PITCH_MAX, name="nomination_pitch_length"),
         ]
         indexes = [
             # No index holds vote_count: a vote then changes no indexed column, so
@@ -256,14 +293,27 @@ class ReadingGuide(models.Model):
     Every field may be empty: the extractor records nothing rather than nonsense.
     """
 
+    ABSTRACT_MAX = GUIDE_ABSTRACT_MAX  # what papers.guide extracts
+    INTRO_END_MAX = GUIDE_INTRO_END_MAX
+
     paper = models.OneToOneField(Paper, on_delete=models.CASCADE, related_name="guide")
-    abstract = models.TextField(blank=True)
-    intro_end = models.TextField(blank=True, help_text="The introduction's final paragraphs.")
+    abstract = bounded_text(ABSTRACT_MAX, blank=True)
+    intro_end = bounded_text(
+        INTRO_END_MAX, blank=True, help_text="The introduction's final paragraphs."
+    )
     headings = models.JSONField(default=list, blank=True)
     figure_captions = models.JSONField(default=list, blank=True)
     related_work_heading = models.CharField(max_length=200, blank=True)
     related_work_page = models.PositiveSmallIntegerField(null=True, blank=True)
     extracted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            text_length_check("abstract", GUIDE_ABSTRACT_MAX, name="reading_guide_abstract_length"),
+            text_length_check(
+                "intro_end", GUIDE_INTRO_END_MAX, name="reading_guide_intro_end_length"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Reading guide for {self.paper}"
@@ -284,12 +334,15 @@ class PaperNote(models.Model):
 
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    text = models.TextField(blank=True, max_length=20000)
+    TEXT_MAX = PAPER_NOTE_TEXT_MAX
+
+    text = bounded_text(TEXT_MAX, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["paper", "user"], name="paper_note_one_per_person")
+            models.UniqueConstraint(fields=["paper", "user"], name="paper_note_one_per_person"),
+            text_length_check("text", PAPER_NOTE_TEXT_MAX, name="paper_note_text_length"),
         ]
 
     def __str__(self) -> str:

@@ -26,7 +26,7 @@ from .identifiers import InvalidDoi, normalize_doi
 from .models import GuideTick, Nomination, Paper, PaperNote, Tag, Vote
 
 MAX_IDS_PER_BATCH = 50
-PITCH_MAX_LENGTH = 1000
+PITCH_MAX_LENGTH = Nomination.PITCH_MAX
 
 
 class PaperError(Exception):

@@ -10,6 +10,13 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from clubs.limits import bounded_text, text_length_check
+
+# Free-text maxima (docs/limits.md); each model also names its own.
+SESSION_NOTES_MAX = 20_000
+QUESTION_TEXT_MAX = 1000
+DELIVERY_ERROR_MAX = 1_000
+
 
 class Weekday(models.IntegerChoices):
     MONDAY = 0, "Monday"
@@ -74,6 +81,8 @@ class Session(models.Model):
         SURVEY = "survey", "Several papers (survey or quick hits)"
         GUEST = "guest", "A guest author's talk"
 
+    NOTES_MAX = SESSION_NOTES_MAX
+
     club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="sessions")
     # A stable identity for calendars: the same UID for the session's whole life.
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -104,7 +113,7 @@ class Session(models.Model):
     location = models.CharField(max_length=300, blank=True, help_text="For in-person weeks.")
     slides_url = models.URLField(max_length=500, blank=True)
     recording_url = models.URLField(max_length=500, blank=True)
-    notes = models.TextField(blank=True, help_text="Markdown: the facilitation outline.")
+    notes = bounded_text(NOTES_MAX, blank=True, help_text="Markdown: the facilitation outline.")
     cancel_reason = models.CharField(max_length=200, blank=True)
     # Rises on every material change (time, length, papers, facilitator, link,
     # cancellation): calendars use it as the event's SEQUENCE.
@@ -141,6 +150,7 @@ class Session(models.Model):
                 condition=Q(co_facilitator__isnull=True) | ~Q(co_facilitator=F("facilitator")),
                 name="session_co_facilitator_differs",
             ),
+            text_length_check("notes", SESSION_NOTES_MAX, name="session_notes_length"),
         ]
         indexes = [
             models.Index(fields=["club", "starts_at"]),
@@ -254,11 +264,11 @@ class PreRead(models.Model):
 class Question(models.Model):
     """A question for the facilitator, asked before the session."""
 
-    MAX_LENGTH = 1000
+    MAX_LENGTH = QUESTION_TEXT_MAX
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="questions")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    text = models.TextField(max_length=MAX_LENGTH)
+    text = bounded_text(MAX_LENGTH)
     # Hidden from other members; organizers still see who asked (abuse handling).
     anonymous = models.BooleanField(default=False)
     vote_count = models.PositiveIntegerField(default=0)
@@ -268,6 +278,7 @@ class Question(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=~Q(text=""), name="question_not_empty"),
+            text_length_check("text", QUESTION_TEXT_MAX, name="question_text_length"),
         ]
         indexes = [models.Index(fields=["session", "-vote_count"])]
 
@@ -394,7 +405,9 @@ class Delivery(models.Model):
     sequence = models.PositiveIntegerField(default=0)
     email = models.EmailField()
     state = models.CharField(max_length=8, choices=State.choices, default=State.SENDING)
-    error = models.TextField(blank=True)
+    ERROR_MAX = DELIVERY_ERROR_MAX
+
+    error = bounded_text(ERROR_MAX, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     message_id = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)

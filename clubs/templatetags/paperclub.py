@@ -1,7 +1,7 @@
 from django import template
 from django.utils.safestring import mark_safe
 
-from clubs.markdown import render_markdown
+from clubs.markdown import markdown_excerpt, render_markdown
 
 register = template.Library()
 
@@ -9,6 +9,12 @@ register = template.Library()
 @register.filter(name="markdown")
 def markdown_filter(text: str) -> str:
     return mark_safe(render_markdown(text))  # noqa: S308 - sanitised by nh3
+
+
+@register.filter(name="markdown_excerpt")
+def markdown_excerpt_filter(text: str) -> str:
+    """The first thousand characters rendered: for cards that show a few dozen words."""
+    return mark_safe(markdown_excerpt(text))  # noqa: S308 - sanitised by nh3
 
 
 @register.filter

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch
 from django.utils import timezone
 
+from clubs.limits import clip
 from clubs.models import Membership
 
 from ..models import Delivery, Session, SessionPaper
@@ -135,6 +136,11 @@ def _text(value) -> str:
 
 
 def _describe(error: Exception) -> str:
+    """What went wrong, short enough for the send log (Delivery.ERROR_MAX)."""
+    return clip(_describe_in_full(error), Delivery.ERROR_MAX)
+
+
+def _describe_in_full(error: Exception) -> str:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return "; ".join(
             f"{address}: {code} {_text(message)}"

@@ -2,6 +2,8 @@
 
 from django import forms
 
+from papers.models import PaperNote
+
 from ..models import Question
 
 
@@ -22,7 +24,7 @@ class NotesForm(forms.Form):
     text = forms.CharField(
         label="Your private notes",
         required=False,
-        max_length=20000,
+        max_length=PaperNote.TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text="Only you ever see these. Markdown is allowed.",
     )

@@ -237,7 +237,7 @@ class DetailsForm(_WithMembers, forms.Form):
     notes = forms.CharField(
         label="Facilitation outline",
         required=False,
-        max_length=20000,
+        max_length=Session.NOTES_MAX,
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text="Markdown. Suggested headings: Big idea, Results, Relevance, "
         "Related work, Open questions.",
