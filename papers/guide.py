@@ -182,8 +182,21 @@ def _section_text(flat, heading_at, pattern, *, limit: int) -> str:
     return text if len(text.split()) >= 12 else ""
 
 
+INTRO_END_CHARS = 1_200
+
+
 def _intro_end(lines: list[str]) -> str:
-    """The last ~two paragraphs of the introduction (where contributions are listed)."""
+    """The introduction's last paragraphs (where contributions are listed): its end, or nothing.
+
+    Text from PDFs rarely keeps blank lines between paragraphs, so a paragraph
+    also ends at a sentence's end on a line clearly shorter than the column's
+    usual width (about 95 characters on one-column pages, 45 on two-column
+    ones). Whole paragraphs are taken from the end while they fit in
+    INTRO_END_CHARS; when the last one alone is longer, its last sentences."""
+    widths = sorted(len(line) for line in lines if line)
+    if not widths:
+        return ""
+    short = 0.8 * widths[len(widths) // 2]
     paragraphs, current = [], []
     for line in lines:
         if not line:
@@ -192,11 +205,34 @@ def _intro_end(lines: list[str]) -> str:
                 current = []
             continue
         current.append(line)
-        if line.endswith(".") and len(line) < 60:  # a short last line ends a paragraph
+        if line.endswith((".", ":")) and len(line) < short:
             paragraphs.append(current)
             current = []
     if current:
         paragraphs.append(current)
-    tail = [p for p in paragraphs if len(" ".join(p).split()) >= 8][-2:]
-    text = "\n\n".join(_join(p, 1200) for p in tail)
+    texts = [_join(p, len(" ".join(p)) + 1) for p in paragraphs]
+    texts = [t for t in texts if len(t.split()) >= 8]
+    if not texts:
+        return ""
+    tail = [texts[-1]]
+    for text in reversed(texts[:-1][-1:]):  # at most one more paragraph
+        if len(text) + sum(len(t) + 2 for t in tail) > INTRO_END_CHARS:
+            break
+        tail.insert(0, text)
+    tail[0] = _last_sentences(tail[0], INTRO_END_CHARS - sum(len(t) + 2 for t in tail[1:]))
+    text = "\n\n".join(tail)
     return text if len(text.split()) >= 12 else ""
+
+
+_SENTENCE_START = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])")
+
+
+def _last_sentences(text: str, limit: int) -> str:
+    """The end of `text` in at most `limit` characters, starting at a sentence (else a word)."""
+    if len(text) <= limit:
+        return text
+    window = text[-limit:]
+    start = _SENTENCE_START.search(window)
+    if start is not None:
+        return "… " + window[start.end() :]
+    return "… " + window.split(" ", 1)[-1]

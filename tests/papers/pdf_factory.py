@@ -32,6 +32,16 @@ def text_content(text: str) -> bytes:
     return b"BT\n/F1 11 Tf\n%d TL\n72 %d Td\n%sET\n" % (_LINE_HEIGHT, _TOP, lines)
 
 
+def two_column_content(left: str, right: str) -> bytes:
+    """A content stream with two columns of lines, the left one written first (as
+    LaTeX's two-column papers are), so text extraction reads left then right."""
+    columns = []
+    for x, text in ((72, left), (320, right)):
+        lines = b"".join(_show_text(line) for line in text.split("\n"))
+        columns.append(b"BT\n/F1 9 Tf\n%d TL\n%d %d Td\n%sET\n" % (11, x, _TOP, lines))
+    return b"".join(columns)
+
+
 def _stream(content: bytes, *, compress: bool) -> bytes:
     if compress:
         content = zlib.compress(content)
@@ -101,6 +111,15 @@ def make_pdf(
         info["Author"] = author
     info["Producer"] = "Paper Club test factory"
     contents = [_stream(text_content(text), compress=compress) for text in pages]
+    return build_pdf(contents, info)
+
+
+def make_two_column_pdf(pages: list[tuple[str, str]], title: str | None = None) -> bytes:
+    """A PDF whose pages each hold a (left, right) pair of columns."""
+    info = {"Producer": "Paper Club test factory"}
+    if title is not None:
+        info["Title"] = title
+    contents = [_stream(two_column_content(left, right), compress=True) for left, right in pages]
     return build_pdf(contents, info)
 
 
