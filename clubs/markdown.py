@@ -48,7 +48,7 @@ def render_markdown(text: str, *, max_chars: int = MARKDOWN_MAX_CHARS) -> str:
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
-    )
+    ).strip()
 
 
 def markdown_excerpt(text: str) -> str:

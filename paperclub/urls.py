@@ -25,8 +25,5 @@ if settings.PAPERCLUB_BENCH:
     from . import bench_views
 
     urlpatterns.append(path("bench/floor/", bench_views.floor, name="bench_floor"))
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Nothing serves MEDIA_URL, not even with DEBUG: uploaded PDFs go through
+# papers:pdf, which checks the club's permissions (papers/storage.py).

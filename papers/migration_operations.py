@@ -1,5 +1,6 @@
 """Migration operations for indexes SQLite cannot build (NULLS LAST): made and
-dropped on PostgreSQL only, so the embedded mode does without them."""
+dropped on PostgreSQL only, so the embedded mode does without them (and without
+checks on a table that has them)."""
 
 from django.db import migrations
 
@@ -20,3 +21,8 @@ class AddIndexOnPostgres(_OnPostgresOnly, migrations.AddIndex):
 
 class RemoveIndexOnPostgres(_OnPostgresOnly, migrations.RemoveIndex):
     pass
+
+
+class AddConstraintOnPostgres(_OnPostgresOnly, migrations.AddConstraint):
+    """SQLite adds a check by rebuilding the table, and rebuilding papers_nomination
+    would try to build its PostgreSQL-only indexes."""

@@ -183,7 +183,9 @@ class Paper(models.Model):
 
     @property
     def link(self) -> str:
-        return self.abs_url or self.url or (self.pdf_file.url if self.pdf_file else "")
+        """Where the paper lives outside Paper Club. An uploaded PDF is not one: it is
+        served per club by papers:pdf, which checks who may see it."""
+        return self.abs_url or self.url
 
     @property
     def is_settled(self) -> bool:

@@ -253,3 +253,10 @@ def others_have_voted(*, nomination: Nomination) -> bool:
 def club_home_backlog_section(request, access) -> dict:
     """The club home's "top of the backlog" (registered in PapersConfig.ready)."""
     return {"backlog_top": backlog_top(club=access.club, user=request.user)}
+
+
+def uploaded_pdf_of(*, club: Club, nomination_id: int) -> Paper:
+    """The paper of a nomination in `club` with an uploaded PDF (Paper.DoesNotExist if none)."""
+    return Paper.objects.exclude(pdf_file="").get(
+        nominations__club=club, nominations__pk=nomination_id
+    )

@@ -24,6 +24,7 @@ urlpatterns = [
     path("c/<slug:slug>/backlog/add/", views.propose, name="propose"),
     path("c/<slug:slug>/papers/<int:nomination_id>/", views.nomination, name="nomination"),
     path("c/<slug:slug>/papers/<int:nomination_id>/status/", views.paper_status, name="status"),
+    path("c/<slug:slug>/papers/<int:nomination_id>/pdf/", views.paper_pdf, name="pdf"),
     path("c/<slug:slug>/papers/<int:nomination_id>/vote/", views.vote, name="vote"),
     path("c/<slug:slug>/papers/<int:nomination_id>/retry/", views.retry_fetch, name="retry"),
     path("c/<slug:slug>/papers/<int:nomination_id>/edit/", views.edit_own, name="edit"),

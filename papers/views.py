@@ -11,9 +11,9 @@ from django.views.decorators.http import require_POST
 
 from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
 
-from . import cards, fetching, selectors, services
+from . import cards, fetching, selectors, services, storage
 from .forms import MergeForm, NominationEditForm, ProposeForm, TagsForm, split_tags
-from .models import Nomination
+from .models import Nomination, Paper
 
 PAGE_SIZE = 25
 
@@ -177,6 +177,16 @@ def paper_status(request: HttpRequest, access: ClubAccess, nomination_id: int) -
         "can_retry": access.is_member,
     }
     return render(request, "papers/_paper_status.html", context)
+
+
+@club_view(needs=ANYONE)
+def paper_pdf(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpResponse:
+    """The uploaded PDF, to whoever may see the paper's page (a private club's is a 404)."""
+    try:
+        paper = selectors.uploaded_pdf_of(club=access.club, nomination_id=nomination_id)
+    except Paper.DoesNotExist as error:
+        raise Http404("This paper has no uploaded PDF here.") from error
+    return storage.pdf_response(paper.pdf_file, filename=storage.pdf_filename(paper.title))
 
 
 @require_POST

@@ -172,14 +172,14 @@ def test_markdown_is_sanitised():
     assert '<a href="https://example.org" rel="nofollow noopener noreferrer">ok</a>' in html
     assert "<td>1</td>" in html
     # A line that starts with a tag is an HTML block: cmark drops it whole.
-    assert render_markdown("<script>alert(1)</script> **bold**").strip() == ""
+    assert render_markdown("<script>alert(1)</script> **bold**") == ""
 
 
 def test_markdown_renders_at_most_its_cap():
     text = "word " * (MARKDOWN_MAX_CHARS // 5) + "BEYOND-THE-CAP"
     html = render_markdown(text)
     assert "BEYOND-THE-CAP" not in html
-    assert html.rstrip().endswith("…</p>")
+    assert html.endswith("…</p>")
     assert "BEYOND" not in markdown_excerpt("word " * 300 + "BEYOND")
 
 

@@ -31,10 +31,15 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(clip_over_long, migrations.RunPython.noop),
-        migrations.AlterField(
-            model_name='club',
-            name='description',
-            field=models.TextField(blank=True, help_text='Markdown.', max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]),
+        # A TextField's max_length and validators live in Python: no column changes.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='club',
+                    name='description',
+                    field=models.TextField(blank=True, help_text='Markdown.', max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]),
+                ),
+            ],
         ),
         migrations.AddConstraint(
             model_name='club',

@@ -268,7 +268,10 @@ if AWS_STORAGE_BUCKET_NAME:
             "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
             "default_acl": None,
+            # Links to uploaded PDFs are URLs signed for PAPER_PDF_URL_SECONDS
+            # (papers/storage.py), with Signature Version 4, which every region takes.
             "querystring_auth": True,
+            "signature_version": "s3v4",
             "file_overwrite": False,
         },
     }
@@ -327,6 +330,8 @@ ARXIV_MIN_INTERVAL_SECONDS = env.int("ARXIV_MIN_INTERVAL_SECONDS", default=3)
 ARXIV_RETRY_BASE_SECONDS = env.float("ARXIV_RETRY_BASE_SECONDS", default=5.0)
 ARXIV_TIMEOUT_SECONDS = env.float("ARXIV_TIMEOUT_SECONDS", default=15.0)
 PAPER_UPLOAD_MAX_BYTES = env.int("PAPER_UPLOAD_MAX_BYTES", default=30 * 1024 * 1024)
+# With S3, an uploaded PDF's link is a URL the bucket signs for this long.
+PAPER_PDF_URL_SECONDS = env.int("PAPER_PDF_URL_SECONDS", default=300)
 INVITATION_DEFAULT_DAYS = 7
 
 LOGGING = {

@@ -32,20 +32,25 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(clip_over_long, migrations.RunPython.noop),
-        migrations.AlterField(
-            model_name='delivery',
-            name='error',
-            field=models.TextField(blank=True, max_length=1000, validators=[django.core.validators.MaxLengthValidator(1000)]),
-        ),
-        migrations.AlterField(
-            model_name='question',
-            name='text',
-            field=models.TextField(max_length=1000, validators=[django.core.validators.MaxLengthValidator(1000)]),
-        ),
-        migrations.AlterField(
-            model_name='session',
-            name='notes',
-            field=models.TextField(blank=True, help_text='Markdown: the facilitation outline.', max_length=20000, validators=[django.core.validators.MaxLengthValidator(20000)]),
+        # A TextField's max_length and validators live in Python: no column changes.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='delivery',
+                    name='error',
+                    field=models.TextField(blank=True, max_length=1000, validators=[django.core.validators.MaxLengthValidator(1000)]),
+                ),
+                migrations.AlterField(
+                    model_name='question',
+                    name='text',
+                    field=models.TextField(max_length=1000, validators=[django.core.validators.MaxLengthValidator(1000)]),
+                ),
+                migrations.AlterField(
+                    model_name='session',
+                    name='notes',
+                    field=models.TextField(blank=True, help_text='Markdown: the facilitation outline.', max_length=20000, validators=[django.core.validators.MaxLengthValidator(20000)]),
+                ),
+            ],
         ),
         migrations.AddConstraint(
             model_name='question',

@@ -7,6 +7,7 @@ contain it, and the matrix must cover every URL the clubs app routes.
 from datetime import time, timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from sessions.reading.services import question_ask
 from sessions.rota.planning import ScheduleInput, schedule_save
 from sessions.rota.weeks import rsvp_set
 from tests.factories import InvitationFactory, MembershipFactory, UserFactory
+from tests.papers.pdf_factory import make_pdf
 
 SECRET_NAME = "Zebra Secret Society"
 SECRET_MEMBER = "Quentin Hidden-Member"
@@ -52,6 +54,8 @@ PUBLIC = {
     "papers:propose": ("get", ["login", 403, 403, 200, 200]),
     "papers:nomination": ("get", [200, 200, 200, 200, 200]),
     "papers:status": ("get", [200, 200, 200, 200, 200]),
+    # The uploaded PDF: whoever may see the paper's page.
+    "papers:pdf": ("get", [200, 200, 200, 200, 200]),
     "papers:vote": ("post", ["login", 403, 403, "redirect", "redirect"]),
     "papers:retry": ("post", ["login", 403, 403, "redirect", "redirect"]),
     # Only the proposer (someone else here) may edit or withdraw.
@@ -167,6 +171,9 @@ def scene(db):
     rsvp_set(session=session, user=hidden.user, answer="going")
     question = question_ask(session=session, user=hidden.user, text="Why?", anonymous=True)
     paper_note_save(paper=nomination.paper, user=hidden.user, text=SECRET_NOTE)
+    nomination.paper.pdf_file.save(
+        "zebra.pdf", ContentFile(make_pdf([f"{SECRET_PITCH}: the uploaded copy"])), save=True
+    )
     session.question = question
     return club, people, hidden, requester, invitation, nomination, session
 
@@ -188,6 +195,12 @@ def _url(name, club, requester, invitation, nomination, session):
     if args is None and name.startswith("sessions:") and name not in NO_SESSION:
         args = [club.slug, session.pk]
     return reverse(name, args=args or [club.slug])
+
+
+def _body(response) -> str:
+    if response.streaming:  # the uploaded PDF
+        return b"".join(response.streaming_content).decode("latin-1")
+    return response.content.decode()
 
 
 def _check(client, people, role, method, url, expected):
@@ -212,7 +225,7 @@ def test_public_club_url_outcome_for_role(client, scene, name, role_index, role)
     method, outcomes = PUBLIC[name]
     url = _url(name, club, requester, invitation, nomination, session)
     response = _check(client, people, role, method, url, outcomes[role_index])
-    body = response.content.decode()
+    body = _body(response)
     assert SECRET_NOTE not in body  # private notes are only ever shown to their author
     if outcomes[role_index] in (403, 404):
         assert SECRET_MEMBER not in body
@@ -236,7 +249,7 @@ def test_private_club_url_outcome_for_role(client, scene, name, role_index, role
     method, outcomes = PRIVATE[name]
     url = _url(name, club, requester, invitation, nomination, session)
     response = _check(client, people, role, method, url, outcomes[role_index])
-    body = response.content.decode()
+    body = _body(response)
     assert SECRET_NOTE not in body
     if outcomes[role_index] == 404:
         for secret in (SECRET_NAME, SECRET_MEMBER, SECRET_TOKEN, SECRET_PITCH, SECRET_LINK):

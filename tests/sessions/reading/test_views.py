@@ -645,8 +645,8 @@ SCRIPTED_NOTES = (
     "<img src=x onerror=alert(2)> [site](javascript:alert(3))"
 )
 SANITISED_NOTES = (
-    '<div class="prose"><p><strong>Key idea</strong>: sparse attention.</p>\n\n\n'
-    '<p> <a rel="nofollow noopener noreferrer">site</a></p></div>'
+    '<div class="prose"><p><strong>Key idea</strong>: sparse attention.</p>\n\n'
+    '<p> <a href="" rel="nofollow noopener noreferrer">site</a></p></div>'
 )
 
 
