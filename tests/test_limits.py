@@ -94,7 +94,7 @@ def test_every_free_text_field_is_documented_with_its_maximum():
 def test_database_refuses_text_over_the_limit_from_any_code_path(model, field, maximum):
     club = ClubFactory()
     user = UserFactory()
-    paper = Paper.objects.create(title="Short")
+    paper = Paper.objects.create(club=club, title="Short")
     session = session_at(club, starts_in=timedelta(days=1), state="open")
     rows = {
         Club: club,

@@ -23,7 +23,7 @@ PDF = make_pdf(["Attention Is Not Enough\nA. Writer\nAbstract\nWe read papers."]
 
 
 def _uploaded(club: Club, *, title="Attention Is Not Enough") -> Nomination:
-    paper = Paper.objects.create(title=title, metadata_state="ready")
+    paper = Paper.objects.create(club=club, title=title, metadata_state="ready")
     paper.pdf_file.save("upload.pdf", ContentFile(PDF), save=True)
     return Nomination.objects.create(club=club, paper=paper)
 
@@ -93,7 +93,7 @@ def test_a_pdf_is_served_only_under_the_club_that_has_it(client):
 def test_paper_without_an_upload_has_no_pdf(client):
     club = ClubFactory()
     nomination = Nomination.objects.create(
-        club=club, paper=Paper.objects.create(arxiv_id="2106.09685", title="LoRA")
+        club=club, paper=Paper.objects.create(club=club, arxiv_id="2106.09685", title="LoRA")
     )
     assert client.get(_pdf_url(nomination)).status_code == 404
 
@@ -137,7 +137,7 @@ S3 = {
 
 def test_with_s3_the_view_redirects_to_a_short_lived_signed_url(client):
     club = ClubFactory()
-    paper = Paper.objects.create(title="Sparse Mixtures", metadata_state="ready")
+    paper = Paper.objects.create(club=club, title="Sparse Mixtures", metadata_state="ready")
     # The row as an S3 upload leaves it (the bucket itself is not needed to sign).
     Paper.objects.filter(pk=paper.pk).update(pdf_file="papers/2026/12/sparse.pdf")
     nomination = Nomination.objects.create(club=club, paper=paper)
