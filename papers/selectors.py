@@ -36,7 +36,14 @@ STATES = {
     "scheduled": "Scheduled",
     "covered": "Covered",
     "archived": "Archived",
-    "all": "All",
+    "any": "Any state",
+}
+# What the states are called in a sentence ("1 covered paper matches").
+STATE_WORDS = {
+    "proposed": "proposed",
+    "scheduled": "scheduled",
+    "covered": "covered",
+    "archived": "archived",
 }
 
 
@@ -51,6 +58,8 @@ class BacklogFilter:
     def from_params(cls, params) -> "BacklogFilter":
         sort = params.get("sort", "top")
         state = params.get("state", "open")
+        if state == "all":  # the filter's old name for "any"
+            state = "any"
         return cls(
             sort=sort if sort in SORTS else "top",
             state=state if state in STATES else "open",
@@ -109,14 +118,18 @@ def _search(qs: QuerySet[Nomination], query: str) -> QuerySet[Nomination]:
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
-        # Exactly the expression of the GIN index (migration papers 0004): in a
+        # Exactly the expression of the GIN index (migration papers 0008): in a
         # subquery on papers, so PostgreSQL finds the matches through the index
         # whatever order the page asks for, rather than computing each vector.
+        # One configuration for every field and for the query: a surname is
+        # stemmed alike on both sides (Jones -> jone), so it is found.
         vector = (
             SearchVector("title", weight="A", config="english")
-            + SearchVector(Cast("authors", TextField()), weight="B", config="simple")
+            + SearchVector(Cast("authors", TextField()), weight="B", config="english")
             + SearchVector("abstract", weight="C", config="english")
         )
+        # Not narrowed to the club here: the index alone finds the matches
+        # fastest, and the nominations around it are the club's anyway.
         matching = Paper.objects.annotate(search=vector).filter(
             search=SearchQuery(query, search_type="websearch", config="english")
         )
@@ -131,13 +144,15 @@ def _search(qs: QuerySet[Nomination], query: str) -> QuerySet[Nomination]:
     return qs
 
 
-def _backlog_filtered(*, club: Club, options: BacklogFilter) -> QuerySet[Nomination]:
+def _backlog_filtered(
+    *, club: Club, options: BacklogFilter, by_tag: bool = True, by_state: bool = True
+) -> QuerySet[Nomination]:
     qs = Nomination.objects.filter(club=club)
-    if options.state == "open":
+    if by_state and options.state == "open":
         qs = qs.filter(state=Nomination.State.PROPOSED)
-    elif options.state != "all":
+    elif by_state and options.state != "any":
         qs = qs.filter(state=options.state)
-    if options.tag:
+    if by_tag and options.tag:
         qs = qs.filter(tags__slug=options.tag)
     if options.query:
         qs = _search(qs, options.query)
@@ -189,19 +204,46 @@ def _ids_list(*, club: Club, options: BacklogFilter) -> tuple[tuple, Callable[[]
 
 def backlog_lists(*, club: Club, options: BacklogFilter) -> tuple[list[int], list]:
     """The ids `backlog` lists, in its order, and the club's topics with how many
-    nominations each has (TagCount), from the cache while the club's backlog is
-    unchanged (papers.backlog_cache)."""
-
-    def topics() -> list[backlog_cache.TagCount]:
-        return [
-            backlog_cache.TagCount(slug=tag.slug, name=tag.name, uses=tag.uses)
-            for tag in club_tags(club=club)
-        ]
-
+    nominations each would list (TagCount: the same state and search, that
+    topic instead of the chosen one), from the cache while the club's backlog
+    is unchanged (papers.backlog_cache)."""
     found = backlog_cache.cached_lists(
-        club=club, lists={"ids": _ids_list(club=club, options=options), "topics": ((), topics)}
+        club=club,
+        lists={
+            "ids": _ids_list(club=club, options=options),
+            "topics": _topics_list(club=club, options=options),
+        },
     )
     return found["ids"], found["topics"]
+
+
+def _topics_list(*, club: Club, options: BacklogFilter) -> tuple[tuple, Callable[[], list]]:
+    def topics() -> list[backlog_cache.TagCount]:
+        listed = _backlog_filtered(club=club, options=options, by_tag=False)
+        return [
+            backlog_cache.TagCount(slug=tag.slug, name=tag.name, uses=tag.uses)
+            for tag in club_tags(club=club, nominations=listed)
+        ]
+
+    return (options.state, options.query), topics
+
+
+def backlog_matches_elsewhere(*, club: Club, options: BacklogFilter) -> dict[str, int]:
+    """A search that leaves out some states: how many of the club's papers in
+    each left-out state match it ({"covered": 1}), so the page can say why a
+    paper someone looked for is not listed. Cached like the lists."""
+    if not options.query or options.state == "any":
+        return {}
+
+    def counts() -> dict[str, int]:
+        matching = _backlog_filtered(club=club, options=options, by_state=False)
+        shown = {Nomination.State.PROPOSED} if options.state == "open" else {options.state}
+        rows = matching.exclude(state__in=shown).values("state").annotate(n=Count("pk"))
+        order = list(STATE_WORDS)
+        return dict(sorted(((r["state"], r["n"]) for r in rows), key=lambda i: order.index(i[0])))
+
+    params = (options.state, options.tag, options.query)
+    return backlog_cache.cached_lists(club=club, lists={"elsewhere": (params, counts)})["elsewhere"]
 
 
 def backlog_card_rows(*, club: Club, user: AbstractBaseUser | None) -> QuerySet[Nomination]:
@@ -219,16 +261,15 @@ def backlog_top(*, club: Club, user: AbstractBaseUser | None, limit: int = 5) ->
     return [found[pk] for pk in ids if pk in found]
 
 
-def club_tags(*, club: Club) -> QuerySet[Tag]:
+def club_tags(*, club: Club, nominations: QuerySet[Nomination] | None = None) -> QuerySet[Tag]:
+    """The club's topics, each with how many of `nominations` (default: all of
+    the club's) it files."""
     # A count per tag read from the (tag) index alone, rather than a join of
     # every tagging of every club.
-    uses = (
-        Nomination.tags.through.objects.filter(tag=OuterRef("pk"))
-        .order_by()
-        .values("tag")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
+    uses = Nomination.tags.through.objects.filter(tag=OuterRef("pk"))
+    if nominations is not None:
+        uses = uses.filter(nomination__in=nominations.values("pk"))
+    uses = uses.order_by().values("tag").annotate(n=Count("*")).values("n")
     return Tag.objects.filter(club=club).annotate(
         uses=Coalesce(Subquery(uses, output_field=IntegerField()), 0)
     )

@@ -39,6 +39,7 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     # club's backlog is unchanged; the cards from theirs (papers.cards).
     ids, topics = selectors.backlog_lists(club=access.club, options=options)
     page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
+    elsewhere = selectors.backlog_matches_elsewhere(club=access.club, options=options)
     return render(
         request,
         "papers/backlog.html",
@@ -58,8 +59,36 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             "sorts": selectors.SORTS,
             "states": selectors.STATES,
             "tags": topics,
+            "elsewhere": elsewhere,
+            "elsewhere_text": _matches_sentence(elsewhere),
+            "any_state_query": _with_params(request, state="any"),
         },
     )
+
+
+def _matches_sentence(counts: dict[str, int]) -> tuple[str, str]:
+    """Why papers a search matches are not listed, and the link's words:
+    {"covered": 1} -> ("1 covered paper matches your search (the club has read
+    it)", "show it"); {"covered": 2, "archived": 1} -> ("2 covered and 1
+    archived papers match your search", "show them")."""
+    if not counts:
+        return "", ""
+    parts = [f"{n:,} {selectors.STATE_WORDS[state]}" for state, n in counts.items()]
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    one = sum(counts.values()) == 1
+    text += " paper matches your search" if one else " papers match your search"
+    if set(counts) == {"covered"}:
+        text += " (the club has read it)" if one else " (the club has read them)"
+    return text, "show it" if one else "show them"
+
+
+def _with_params(request: HttpRequest, **changes: str) -> str:
+    """This page's query string with some parameters changed (and page 1)."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    for name, value in changes.items():
+        params[name] = value
+    return "?" + params.urlencode()
 
 
 @club_view(needs=MEMBER)

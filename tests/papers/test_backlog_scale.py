@@ -201,7 +201,7 @@ def test_search_finds_through_the_gin_index(club, member):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = found.explain()
-    assert "paper_search_vector" in plan
+    assert "paper_search_vector" in plan, plan
 
 
 def test_a_vote_with_someone_elses_membership_is_still_refused(club, member, outsider):

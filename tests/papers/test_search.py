@@ -1,0 +1,104 @@
+"""Issue 13: search that finds what people type."""
+
+import pytest
+from django.urls import reverse
+
+from papers import selectors, services
+from papers.models import Nomination, Paper
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+READING_LIST = [
+    ("2311.00001", "Attention in practice", ["Llion Jones", "Ashish Vaswani"], "proposed"),
+    ("2311.00002", "Foundations of statistical NLP", ["Christopher D. Manning"], "proposed"),
+    ("2311.00003", "Retrieval-augmented generation", ["Patrick Lewis", "Ethan Perez"], "proposed"),
+    ("2311.00004", "Scaling laws for transfer", ["Adam Roberts", "Colin Raffel"], "proposed"),
+    ("2311.00005", "QLoRA: Efficient Finetuning of Quantized LLMs", ["Tim Dettmers"], "covered"),
+    ("2311.00006", "LLM.int8(): 8-bit Matrix Multiplication", ["Tim Dettmers"], "proposed"),
+]
+
+
+@pytest.fixture
+def papers(club, member):
+    found = {}
+    for arxiv_id, title, authors, state in READING_LIST:
+        nomination = services.papers_propose(club=club, user=member, text=arxiv_id).added[0]
+        Paper.objects.filter(pk=nomination.paper_id).update(
+            title=title, authors=authors, abstract="An abstract.", metadata_state="ready"
+        )
+        Nomination.objects.filter(pk=nomination.pk).update(state=state)
+        found[arxiv_id] = nomination.pk
+    return found
+
+
+def _found(club, **options) -> list[str]:
+    ids, _ = selectors.backlog_lists(club=club, options=selectors.BacklogFilter(**options))
+    return sorted(Nomination.objects.filter(pk__in=ids).values_list("paper__arxiv_id", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Jones", ["2311.00001"]),
+        ("Manning", ["2311.00002"]),
+        ("Lewis", ["2311.00003"]),
+        ("Roberts", ["2311.00004"]),
+        ("Dettmers", ["2311.00006"]),  # the covered one only with state "any"
+        ("dettmers matrix", ["2311.00006"]),  # an author and a title word together
+        ("Vaswani attention", ["2311.00001"]),
+    ],
+)
+def test_authors_are_found_by_surname_on_every_database(club, papers, query, expected):
+    """On PostgreSQL authors were indexed with the "simple" configuration and
+    queried with "english", so any surname English stems (Jones -> jone) was
+    never found."""
+    assert _found(club, query=query) == expected
+
+
+def test_state_any_finds_covered_papers(club, papers):
+    assert _found(club, query="Dettmers", state="any") == ["2311.00005", "2311.00006"]
+    assert _found(club, query="QLoRA") == []
+    assert _found(club, query="QLoRA", state="any") == ["2311.00005"]
+
+
+def test_the_state_filter_offers_any(client, club, papers):
+    page = client.get(reverse("papers:backlog", args=[club.slug]))
+    assert page.context["states"]["any"] == "Any state"
+
+
+def test_searching_a_read_paper_says_why_it_is_not_listed(client, club, papers):
+    page = client.get(reverse("papers:backlog", args=[club.slug]), {"q": "QLoRA"})
+    body = page.content.decode()
+    assert page.context["elsewhere"] == {"covered": 1}
+    assert "1 covered paper matches your search (the club has read it)" in body
+    assert 'href="?q=QLoRA&amp;state=any"' in body
+
+
+def test_topic_counts_count_what_the_list_shows(club, member, papers):
+    for arxiv_id in ("2311.00005", "2311.00006"):  # one covered, one proposed
+        nomination = Nomination.objects.get(club=club, pk=papers[arxiv_id])
+        services.nomination_tags_set(nomination=nomination, names=["Quantization"])
+    counts = {
+        state: {
+            t.slug: t.uses
+            for t in selectors.backlog_lists(
+                club=club, options=selectors.BacklogFilter(state=state)
+            )[1]
+        }
+        for state in ("open", "covered", "any")
+    }
+    assert counts == {
+        "open": {"quantization": 1},
+        "covered": {"quantization": 1},
+        "any": {"quantization": 2},
+    }
+    assert len(_found(club, tag="quantization")) == counts["open"]["quantization"]
+
+
+def test_another_clubs_papers_are_never_found(club, papers):
+    other_member = MembershipFactory().user
+    other_club = other_member.memberships.get().club
+    services.papers_propose(club=other_club, user=other_member, text="2311.00007")
+    Paper.objects.filter(club=other_club).update(title="Attention elsewhere", authors=["Jones"])
+    assert _found(club, query="Jones") == ["2311.00001"]
