@@ -31,7 +31,7 @@ def _replace(config: str):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("papers", "0007_paper_club_required")]
+    dependencies = [("papers", "0008_text_limits")]
 
     operations = [
         migrations.RunPython(_replace("english"), _replace("simple"), elidable=False),
