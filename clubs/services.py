@@ -340,12 +340,13 @@ def invitation_email_send(*, invitation: Invitation) -> bool:
     context = {
         "invitation": invitation,
         "club": invitation.club,
+        "site_name": settings.SITE_NAME,
         "inviter": getattr(invitation.created_by, "profile", None),
         "accept_url": settings.SITE_URL
         + reverse("clubs:invitation_accept", args=[invitation.token]),
     }
     message = EmailMultiAlternatives(
-        subject=f"You are invited to {invitation.club.name} on Paper Club",
+        subject=f"You are invited to {invitation.club.name} on {settings.SITE_NAME}",
         body=render_to_string("clubs/email/invitation.txt", context),
         to=[invitation.email],
     )

@@ -387,6 +387,7 @@ class Delivery(models.Model):
     class Kind(models.TextChoices):
         INVITE = "invite", "Calendar invite"
         CANCEL = "cancel", "Cancellation"
+        ASSIGNED = "assigned", "Facilitator assignment"
         VOLUNTEER = "volunteer", "Volunteer needed"
         PREP = "prep", "Facilitator preparation"
         NUDGE = "nudge", "Pre-read nudge"

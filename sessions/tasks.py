@@ -42,6 +42,26 @@ def send_invites(self, session_id: int) -> None:
         raise self.retry(countdown=_backoff(self.request.retries)) from error
 
 
+@shared_task(
+    name="sessions.send_assignment",
+    bind=True,
+    max_retries=6,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def send_assignment(self, session_id: int, user_id: int, sequence: int) -> None:
+    """An organizer's assignment, told to the person assigned."""
+    try:
+        invites.assignment_send(session_id=session_id, user_id=user_id, sequence=sequence)
+    except sending.FanOutBusy as busy:
+        raise self.retry(countdown=5, max_retries=None) from busy
+    except sending.TransientMailError as error:
+        if self.request.is_eager or self.request.retries >= self.max_retries:
+            sending.give_up(session_id=session_id, kind="assigned", reason=str(error))
+            return
+        raise self.retry(countdown=_backoff(self.request.retries)) from error
+
+
 @shared_task(name="sessions.scan_reminders")
 def scan_reminders() -> int:
     """Beat, every few minutes: enqueue the reminders that are due."""

@@ -27,6 +27,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# What every mail, calendar and page calls the site (never its host and port).
+SITE_NAME = env.str("SITE_NAME", default="Paper Club")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
@@ -189,6 +191,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 CELERY_TASK_ROUTES = {
     "papers.fetch_arxiv_metadata": {"queue": "arxiv"},
     "sessions.send_invites": {"queue": "mail"},
+    "sessions.send_assignment": {"queue": "mail"},
     "sessions.send_reminder": {"queue": "mail"},
 }
 CELERY_TIMEZONE = "UTC"
@@ -205,7 +208,7 @@ if EMAIL_HOST:
     EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Paper Club <noreply@localhost>")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Accounts (django-allauth) ------------------------------------------------
@@ -225,7 +228,7 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_ADAPTER = "clubs.adapters.AccountAdapter"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Paper Club] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 if PAPERCLUB_BENCH:
     # bench/run signs in its 50 made-up members from 127.0.0.1 within seconds
     # (allauth allows 30 a minute per address); every other limit stays.

@@ -34,10 +34,11 @@ def event_data(session: Session, *, with_link: bool) -> ical.EventData:
     if papers:
         lines.append("Papers:")
         lines += [f"- {p.display_title} {p.link}".rstrip() for p in papers]
-    facilitator = session.facilitator
-    if facilitator is not None:
-        profile = getattr(facilitator, "profile", None)
-        lines.append(f"Facilitator: {profile.name if profile else facilitator.email}")
+    people = (("Facilitator", session.facilitator), ("Co-facilitator", session.co_facilitator))
+    for label, person in people:
+        if person is not None:
+            profile = getattr(person, "profile", None)
+            lines.append(f"{label}: {profile.name if profile else person.email}")
     lines.append(f"Session page: {session_url(session)}")
     return ical.EventData(
         uid=f"session-{session.uid}@paperclub",

@@ -34,7 +34,7 @@ def _shaped(qs: QuerySet[Session]) -> QuerySet[Session]:
         to_attr="ordered_papers",
     )
     return (
-        qs.select_related("club", "facilitator__profile")
+        qs.select_related("club", "facilitator__profile", "co_facilitator__profile")
         .prefetch_related(papers)
         .order_by("starts_at")
     )

@@ -50,3 +50,21 @@ def invites_send(*, session_id: int) -> FanOutResult:
                 kind=Kind.CANCEL, session=session, recipients=recipients, sequence=sequence
             )
         return FanOutResult()
+
+
+def assignment_send(*, session_id: int, user_id: int, sequence: int) -> FanOutResult:
+    """Tell the person an organizer assigned (at change `sequence`) that they
+    facilitate, with links to the session and to step back. Nothing if the week
+    has changed hands since, or has passed."""
+    with SessionLock(session_id):
+        session = load_session(session_id)
+        if session is None or session.facilitator_id != user_id:
+            return FanOutResult()
+        if session.state != Session.State.SCHEDULED or session.starts_at <= timezone.now():
+            return FanOutResult()
+        recipients = [
+            u for u in active_members(session).filter(pk=user_id) if wants(u, Kind.ASSIGNED)
+        ]
+        return deliver_all(
+            kind=Kind.ASSIGNED, session=session, recipients=recipients, sequence=sequence
+        )

@@ -2,18 +2,21 @@
 HTML bodies, its headers, and for invites and cancellations the calendar parts."""
 
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 
 from ..calendars import ical
 from ..calendars.events import event_data, session_papers, session_url
 from ..models import Delivery, Session
 from .preferences import unsubscribe_url
+from .timewords import when_phrase
 
 Kind = Delivery.Kind
 
@@ -27,41 +30,137 @@ def _reason(session: Session) -> str:
     return f": {session.cancel_reason}" if session.cancel_reason else ""
 
 
-def _copy(kind: str, session: Session) -> tuple[str, list[str]]:
-    """Subject and paragraphs for a kind of message."""
+def _name(user) -> str:
+    profile = getattr(user, "profile", None)
+    return (profile.name if profile else "") or user.email
+
+
+def role_of(session: Session, user: AbstractBaseUser) -> str:
+    """How a person takes part in a session: "facilitator", "co_facilitator" or "member"."""
+    if user.pk is not None and user.pk == session.facilitator_id:
+        return "facilitator"
+    if user.pk is not None and user.pk == session.co_facilitator_id:
+        return "co_facilitator"
+    return "member"
+
+
+# A reminder found this long after its moment still says what the club set
+# ("in 30 minutes", not "in 27 minutes" because the scan came 3 minutes late);
+# one sent later than that (after downtime) says how far off the session really is.
+ON_TIME = timedelta(minutes=15)
+
+
+def _as_of(kind: str, session: Session, now: datetime) -> datetime:
+    from .reminders import reminder_moment
+
+    moment = reminder_moment(kind, session) if kind in _REMINDERS else None
+    if moment is not None and moment <= now <= moment + ON_TIME:
+        return moment
+    return now
+
+
+_REMINDERS = {Kind.VOLUNTEER, Kind.PREP, Kind.NUDGE, Kind.SOON}
+
+
+def _invite_copy(session: Session, role: str, *, update: bool, about: str, day: str) -> tuple:
+    club = session.club.name
+    facilitator = session.facilitator
+    if session.state == Session.State.OPEN:
+        return (
+            f"Updated: {club}, {day}{about} needs a facilitator",
+            [
+                "The facilitator stepped back, so this week needs a facilitator again. "
+                "It stays in your calendar; could you take it? Claim it on the session page."
+            ],
+        )
+    updated = "Updated: " if update else ""
+    if role == "facilitator":
+        lines = [
+            "You are facilitating this session."
+            if not update
+            else "The details of the session you facilitate changed; your calendar follows."
+        ]
+        if session.co_facilitator is not None:
+            lines.append(f"{_name(session.co_facilitator)} co-facilitates with you.")
+        return (f"{updated}You facilitate {club}, {day}{about}", lines)
+    if role == "co_facilitator":
+        with_whom = f" with {_name(facilitator)}" if facilitator is not None else ""
+        lines = [
+            f"You are co-facilitating this session{with_whom}."
+            if not update
+            else "The details of the session you co-facilitate changed; your calendar follows."
+        ]
+        return (f"{updated}You co-facilitate {club}, {day}{about}", lines)
+    lines = [
+        "You are invited to this session."
+        if not update
+        else "The details of this session changed; your calendar follows."
+    ]
+    lines.append("Say whether you're going on the session page (replies to this email go nowhere).")
+    return (f"{updated}{club}, {day}{about}", lines)
+
+
+def _copy(
+    kind: str, session: Session, user: AbstractBaseUser, *, now: datetime, zone: str, update: bool
+) -> tuple[str, list[str]]:
+    """Subject and paragraphs for a kind of message, to one person."""
     club = session.club.name
     topic = session.title or "; ".join(p.display_title for p in session_papers(session))
     about = f": {topic}" if topic else ""
     day = f"{session.local_start:%a %-d %b}"
-    copy = {
-        Kind.INVITE: (f"{club}, {day}{about}", ["You are invited to this session."]),
-        Kind.CANCEL: (
-            f"Cancelled: {club}{about}",
-            [f"This session is cancelled{_reason(session)}."],
-        ),
-        Kind.VOLUNTEER: (
-            f"{club} needs a facilitator",
-            ["Nobody has volunteered to facilitate this session yet. Could it be you?"],
-        ),
-        Kind.PREP: (
-            f"You facilitate {club} soon",
+    role = role_of(session, user)
+    when = when_phrase(session.starts_at, now=_as_of(kind, session, now), zone_name=zone)
+    if kind == Kind.INVITE:
+        return _invite_copy(session, role, update=update, about=about, day=day)
+    if kind == Kind.CANCEL:
+        return (
+            f"Cancelled: {club}, {day}{about}",
+            [f"This session is cancelled{_reason(session)}. Your calendar drops it."],
+        )
+    if kind == Kind.ASSIGNED:
+        return (
+            f"Will you facilitate {club}, {day}?",
             [
-                "Time to prepare: the big idea, the results, why it matters, "
-                "related work and open questions.",
+                f"The organizers of {club} asked you to facilitate the session {when}.",
+                "If that works for you, there is nothing to do: choose the papers on the "
+                "session page when you're ready. If it doesn't, step back and the week is "
+                "open to volunteers again.",
+            ],
+        )
+    if kind == Kind.VOLUNTEER:
+        return (
+            f"{club} needs a facilitator for {day}",
+            [
+                f"Nobody has volunteered to facilitate the session {when} yet. Could it be you?",
+                "Claim it on the session page.",
+            ],
+        )
+    if kind == Kind.PREP:
+        co = "co-" if role == "co_facilitator" else ""
+        return (
+            f"You {co}facilitate {club} {when}",
+            [
+                f"You {co}facilitate {when}. Time to prepare: the big idea, the results, "
+                "why it matters, related work and open questions.",
                 "Members' questions are on the session page.",
             ],
-        ),
-        Kind.NUDGE: (
+        )
+    if kind == Kind.NUDGE:
+        return (
             f"Pre-read for {club}{about}",
-            ["The session is in two days. Even a ten-minute first pass helps."],
-        ),
-        Kind.SOON: (f"Starting soon: {club}{about}", ["The session starts within the hour."]),
-        Kind.FOLLOW_UP: (
+            [f"The session is {when}. Even a ten-minute first pass helps."],
+        )
+    if kind == Kind.SOON:
+        lines = [f"The session starts {when}."]
+        if role in ("facilitator", "co_facilitator"):
+            lines.append("You're facilitating: the meeting link is below.")
+        return (f"Starting {when}: {club}{about}", lines)
+    if kind == Kind.FOLLOW_UP:
+        return (
             f"Slides and recording: {club}{about}",
             ["Thanks for coming. The slides and recording are linked on the session page."],
-        ),
-    }
-    return copy[kind]
+        )
+    raise ValueError(f"No copy for {kind!r}.")
 
 
 def build_message(
@@ -72,22 +171,31 @@ def build_message(
     sequence: int,
     message_id: str,
     invites: ical.Invites | None = None,
+    now: datetime | None = None,
 ) -> EmailMultiAlternatives:
-    """One person's message. A fan-out passes `invites`, the session's calendar
-    written once for everyone (see ical.Invites)."""
+    """One person's message, written as of `now` (default: the moment it is
+    written). A fan-out passes `invites`, the session's calendar written once
+    for everyone (see ical.Invites)."""
+    now = now or timezone.now()
     profile = getattr(user, "profile", None)
     zone = profile.time_zone if profile else session.club.time_zone
-    subject, paragraphs = _copy(kind, session)
+    update = kind == Kind.INVITE and user.pk in _invited_before(session, sequence)
+    subject, paragraphs = _copy(kind, session, user, now=now, zone=zone, update=update)
     unsubscribe = unsubscribe_url(user=user, kind=kind)
-    member_link = kind in (Kind.INVITE, Kind.SOON) and session.meeting_link
+    role = role_of(session, user)
+    member_link = kind in (Kind.INVITE, Kind.SOON, Kind.ASSIGNED) and session.meeting_link
+    page = session_url(session)
     context = {
         "kind": kind,
+        "role": role,
+        "site_name": settings.SITE_NAME,
         "session": session,
         "papers": session_papers(session),
         "paragraphs": paragraphs,
         "when": _local(session.starts_at, zone),
         "when_club": _local(session.starts_at, session.club.time_zone),
-        "session_url": session_url(session),
+        "session_url": page,
+        "step_back_url": step_back_url(session) if kind == Kind.ASSIGNED else "",
         "meeting_link": session.meeting_link if member_link else "",
         "unsubscribe_url": unsubscribe,
         "name": profile.name if profile else "",
@@ -116,6 +224,29 @@ def build_message(
         message.attach_alternative(calendar.decode(), f"text/calendar; method={method}")
         message.attach("invite.ics", calendar, f"application/ics; method={method}")
     return message
+
+
+def _invited_before(session: Session, sequence: int) -> set[int]:
+    """Who was sent an earlier version of this session's invite (their message
+    is an update). Kept on the instance: one query per fan-out, not per person."""
+    key = f"_invited_before_{sequence}"
+    found = session.__dict__.get(key)
+    if found is None:
+        found = set(
+            Delivery.objects.filter(
+                session=session,
+                kind=Kind.INVITE,
+                state=Delivery.State.SENT,
+                sequence__lt=sequence,
+            ).values_list("user_id", flat=True)
+        )
+        session.__dict__[key] = found
+    return found
+
+
+def step_back_url(session: Session) -> str:
+    """The facilitator's "step back" page: it asks first, and steps back on POST."""
+    return settings.SITE_URL + reverse("sessions:step_back", args=[session.club.slug, session.pk])
 
 
 def invites_for(session: Session) -> ical.Invites:

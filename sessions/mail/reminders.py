@@ -45,6 +45,11 @@ def _moment(kind: str, session: Session, rules: ClubReminders) -> datetime | Non
     return None
 
 
+def reminder_moment(kind: str, session: Session) -> datetime | None:
+    """When the club's settings say this reminder is due (None: turned off)."""
+    return _moment(kind, session, _settings(session.club))
+
+
 def _applies(kind: str, session: Session) -> bool:
     if kind == Kind.VOLUNTEER:
         return session.state == Session.State.OPEN

@@ -293,7 +293,7 @@ def load_session(session_id: int) -> Session | None:
         to_attr="ordered_papers",
     )
     return (
-        Session.objects.select_related("club", "facilitator__profile")
+        Session.objects.select_related("club", "facilitator__profile", "co_facilitator__profile")
         .prefetch_related(papers)
         .filter(pk=session_id)
         .first()

@@ -61,7 +61,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         prefs.invites = data["invites"]
         prefs.no_email = data["no_email"]
-        prefs.muted_kinds = [k for k in REMINDER_KINDS if k not in data["reminders"]]
+        # Kinds muted from a mail's own link (not on this form) stay muted.
+        kept = [k for k in prefs.muted_kinds if k not in REMINDER_KINDS]
+        prefs.muted_kinds = kept + [k for k in REMINDER_KINDS if k not in data["reminders"]]
         prefs.feed_scope = data["feed_scope"]
         prefs.save()
         messages.success(request, "Mail and calendar settings saved.")

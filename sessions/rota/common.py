@@ -62,6 +62,14 @@ def calendar_changed(*session_ids: int) -> None:
         transaction.on_commit(send)
 
 
+def assignment_told(session: Session, facilitator) -> None:
+    """After commit, tell the person an organizer assigned that they facilitate."""
+    from ..tasks import send_assignment
+
+    args = (session.pk, facilitator.pk, session.change_count)
+    transaction.on_commit(lambda: send_assignment.delay(*args))
+
+
 # --- Organizer changes to one week --------------------------------------------------
 
 

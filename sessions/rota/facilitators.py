@@ -11,7 +11,7 @@ from papers.services import nominations_set_state
 from ..errors import SessionError
 from ..models import Session, SessionPaper
 from ..permissions import active_membership, require_member, require_organizer, require_runner
-from .common import calendar_changed, ensure_future, lock_session
+from .common import assignment_told, calendar_changed, ensure_future, lock_session
 
 # --- Facilitators ------------------------------------------------------------------------
 
@@ -76,6 +76,8 @@ def session_assign(
     session.change_count += 1
     session.save(update_fields=["facilitator", "co_facilitator", "state", "change_count"])
     calendar_changed(session.pk)
+    if facilitator is not None and facilitator.pk != by.pk:
+        assignment_told(session, facilitator)
     return session
 
 

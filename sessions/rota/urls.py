@@ -14,6 +14,7 @@ urlpatterns = [
     path(_ONE, views.session_page, name="session"),
     path(_ONE + "claim/", views.claim, name="claim"),
     path(_ONE + "withdraw/", views.withdraw, name="withdraw"),
+    path(_ONE + "step-back/", views.step_back, name="step_back"),
     path(_ONE + "assign/", views.assign, name="assign"),
     path(_ONE + "papers/", views.papers, name="papers"),
     path(_ONE + "details/", views.details, name="details"),

@@ -269,6 +269,30 @@ def withdraw(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpR
     return _back(request, _rota_url(access))
 
 
+@club_view(needs=MEMBER)
+def step_back(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResponse:
+    """The facilitator, from the link in their assignment mail: GET asks (mail
+    scanners follow links, so a link alone never changes anything), POST steps
+    back. Plain HTML, no JavaScript needed."""
+    if request.method == "POST":
+        session = _plain_session(access, session_id)
+        _report(
+            request,
+            lambda: session_withdraw(session=session, user=request.user),
+            lambda _: "You've stepped back; the week is open to volunteers again.",
+        )
+        return redirect(_session_url(access, session_id))
+    session = _session(access, session_id, request)
+    context = {
+        "club": access.club,
+        "access": access,
+        "session": session,
+        "is_facilitator": session.facilitator_id == request.user.pk,
+        "upcoming": not session.is_past and session.state == Session.State.SCHEDULED,
+    }
+    return render(request, "sessions/step_back.html", context)
+
+
 # --- Organizers: one week ---------------------------------------------------------------
 
 

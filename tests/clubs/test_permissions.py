@@ -71,6 +71,8 @@ PUBLIC = {
     "sessions:claim": ("post", ["login", 403, 403, "redirect", "redirect"]),
     # Nobody in the scene facilitates, so withdrawing is refused with a message.
     "sessions:withdraw": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    # The facilitator's confirmation page (GET asks; nobody facilitates here).
+    "sessions:step_back": ("get", ["login", 403, 403, 200, 200]),
     "sessions:assign": ("post", ["login", 403, 403, 403, "redirect"]),
     # Only the facilitators or an organizer: the service says no to a member (403).
     "sessions:papers": ("post", ["login", 403, 403, 403, "redirect"]),
