@@ -85,7 +85,9 @@ def personal_feed(*, user: AbstractBaseUser) -> bytes:
     key = f"feed:user:{user.pk}:{_fingerprint(qs)}"
     cached = cache.get(key)
     if cached is None:
-        cached = _render(qs, name="Paper Club", uid=f"person-{user.pk}@paperclub", with_link=True)
+        cached = _render(
+            qs, name=settings.SITE_NAME, uid=f"person-{user.pk}@paperclub", with_link=True
+        )
         cache.set(key, cached, FEED_CACHE_SECONDS)
     return cached
 

@@ -4,6 +4,27 @@ Every event keeps its session's UID for life and takes SEQUENCE from the
 session's change counter, so calendars update or remove the event in place.
 Times are written as local wall-clock times with the club's TZID, and the
 VTIMEZONE is included, so 12:00 stays 12:00 across daylight saving changes.
+
+ORGANIZER, and why invites ask for no reply:
+- Emailed invites carry an ORGANIZER: the sender address (DEFAULT_FROM_EMAIL)
+  named after the site (SITE_NAME). iTIP (RFC 5546) requires it in REQUEST
+  and CANCEL, and without it Outlook and Apple Calendar file the event as one
+  the recipient organizes, and some clients cannot match a later CANCEL to it.
+  It is never the recipient, so Gmail treats the message as an invitation to
+  them (it shows its buttons only to an ATTENDEE who is not the ORGANIZER).
+- A calendar's reply (Yes/No/Maybe) goes to the ORGANIZER's address, which is
+  noreply@: nobody reads it, and the session page's RSVP would never learn of
+  it. So the ATTENDEE is written with RSVP=FALSE (no reply expected), and the
+  mail says to answer on the session page. Feeds (PUBLISH) carry no ORGANIZER
+  or ATTENDEE: they are not invitations.
+- An organizer's or facilitator's own address as ORGANIZER would send every
+  member's reply to one person's inbox and hand that address to the whole
+  club; Paper Club has no inbound mail to turn replies into RSVPs.
+
+Feeds ask calendar apps to poll every FEED_REFRESH (REFRESH-INTERVAL, RFC 7986,
+and X-PUBLISHED-TTL for Apple and Outlook); a feed request costs one small
+query while nothing changed, and people who want changes at once opt in to
+emailed updates.
 """
 
 import re
@@ -14,6 +35,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 PRODID = "-//Paper Club//Paper Club calendar//EN"
+FEED_REFRESH = timedelta(hours=1)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -39,7 +61,7 @@ class EventData:
     meeting_link: str = ""  # only in feeds and mail that belong to a member
 
 
-def _event(data: EventData, *, attendee: str = "", organizer: str = ""):
+def _event(data: EventData, *, attendee: str = "", organizer: str = "", organizer_name: str = ""):
     from icalendar import Event, vCalAddress
 
     zone = zoneinfo.ZoneInfo(data.time_zone)
@@ -60,7 +82,11 @@ def _event(data: EventData, *, attendee: str = "", organizer: str = ""):
     )
     event.add("STATUS", "CANCELLED" if data.cancelled else "CONFIRMED")
     if organizer:
-        event.add("ORGANIZER", vCalAddress(f"mailto:{organizer}"), parameters={"CN": "Paper Club"})
+        event.add(
+            "ORGANIZER",
+            vCalAddress(f"mailto:{organizer}"),
+            parameters={"CN": clean(organizer_name) or "Paper Club"},
+        )
     if attendee:
         _add_attendee(event, attendee)
     return event
@@ -75,7 +101,8 @@ def _add_attendee(event, attendee: str) -> None:
         parameters={
             "ROLE": "REQ-PARTICIPANT",
             "PARTSTAT": "NEEDS-ACTION",
-            "RSVP": "TRUE",
+            # Replies would go to noreply@ (see the module's docstring).
+            "RSVP": "FALSE",
         },
     )
 
@@ -104,8 +131,12 @@ def _span(items: list[EventData]):
 
 def feed(items: list[EventData], *, name: str, uid: str) -> bytes:
     """A subscribable feed (METHOD:PUBLISH); `uid` names the feed itself, stably."""
+    from icalendar import vDuration
+
     events = [_event(item) for item in items]
     calendar = _calendar(events, method="PUBLISH", name=name, span=_span(items), uid=uid)
+    calendar.add("REFRESH-INTERVAL", vDuration(FEED_REFRESH), parameters={"VALUE": "DURATION"})
+    calendar.add("X-PUBLISHED-TTL", vDuration(FEED_REFRESH))
     return calendar.to_ical()
 
 
@@ -120,9 +151,14 @@ class Invites:
     attendee; each person's copy replaces that one ATTENDEE line with theirs, as
     the library writes it. A fan-out of thousands then writes one calendar."""
 
-    def __init__(self, item: EventData, *, organizer: str):
+    def __init__(self, item: EventData, *, organizer: str, organizer_name: str = ""):
         self.method = "CANCEL" if item.cancelled else "REQUEST"
-        event = _event(item, attendee=_PLACEHOLDER_ATTENDEE, organizer=organizer)
+        event = _event(
+            item,
+            attendee=_PLACEHOLDER_ATTENDEE,
+            organizer=organizer,
+            organizer_name=organizer_name,
+        )
         calendar = _calendar([event], method=self.method, name="", span=_span([item]), uid=item.uid)
         text = calendar.to_ical()
         line = _attendee_line(_PLACEHOLDER_ATTENDEE)
@@ -143,9 +179,11 @@ def _attendee_line(attendee: str) -> bytes:
     return event.content_line("ATTENDEE", event["ATTENDEE"]).to_ical() + b"\r\n"
 
 
-def invite(item: EventData, *, attendee: str, organizer: str) -> tuple[bytes, str]:
+def invite(
+    item: EventData, *, attendee: str, organizer: str, organizer_name: str = ""
+) -> tuple[bytes, str]:
     """An emailed invite for one person: REQUEST, or CANCEL for a cancelled session.
 
     Returns (the calendar, its METHOD) so the MIME part can say the same method."""
-    invites = Invites(item, organizer=organizer)
+    invites = Invites(item, organizer=organizer, organizer_name=organizer_name)
     return invites.for_attendee(attendee), invites.method

@@ -131,7 +131,7 @@ def _copy(
         return (
             f"{club} needs a facilitator for {day}",
             [
-                f"Nobody has volunteered to facilitate the session {when} yet. Could it be you?",
+                f"Nobody has volunteered yet to facilitate the session {when}. Could it be you?",
                 "Claim it on the session page.",
             ],
         )
@@ -140,8 +140,8 @@ def _copy(
         return (
             f"You {co}facilitate {club} {when}",
             [
-                f"You {co}facilitate {when}. Time to prepare: the big idea, the results, "
-                "why it matters, related work and open questions.",
+                f"You {co}facilitate the session {when}. Time to prepare: the big idea, "
+                "the results, why it matters, related work and open questions.",
                 "Members' questions are on the session page.",
             ],
         )
@@ -250,7 +250,11 @@ def step_back_url(session: Session) -> str:
 
 
 def invites_for(session: Session) -> ical.Invites:
-    return ical.Invites(event_data(session, with_link=True), organizer=_sender_address())
+    return ical.Invites(
+        event_data(session, with_link=True),
+        organizer=_sender_address(),
+        organizer_name=settings.SITE_NAME,
+    )
 
 
 def _sender_address() -> str:

@@ -1,0 +1,251 @@
+"""Golden files: every message kind, exactly as sent (headers, text, HTML, the
+calendar part and the attached .ics), and the club feed. Any change to what a
+message says or how it is built fails here until the golden file is renewed on
+purpose.
+
+To renew after an intended change:
+
+    UPDATE_GOLDEN=1 ./scripts/test tests/sessions/mail/test_golden.py
+    git diff tests/sessions/mail/golden/      # read every line of it
+
+What varies from run to run is normalised (golden/README.md): DTSTAMP, the
+database ids in links and Message-IDs, the unsubscribe signature, MIME
+boundaries; calendar lines are unfolded so an id's length cannot move a fold.
+"""
+
+import os
+import re
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from papers.models import Nomination, Paper
+from sessions.calendars import feeds
+from sessions.mail.messages import build_message, message_id_for
+from sessions.mail.reminders import reminder_moment
+from sessions.models import Delivery, Session, SessionPaper
+from tests.factories import ClubFactory, MembershipFactory, UserFactory
+from tests.sessions.ics import parse_everywhere
+
+pytestmark = pytest.mark.django_db
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+BERLIN = ZoneInfo("Europe/Berlin")
+# Wednesday 5 March 2031, noon in Berlin: far enough ahead to stay in the future.
+STARTS = datetime(2031, 3, 5, 12, 0, tzinfo=BERLIN)
+SESSION_UID = uuid.UUID("00000000-0000-4000-8000-00000000c0de")
+TOP_HEADERS = [
+    "Subject",
+    "From",
+    "To",
+    "Message-ID",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "Auto-Submitted",
+    "MIME-Version",
+    "Content-Type",
+]
+
+Kind = Delivery.Kind
+
+
+class Scene:
+    def __init__(self):
+        self.club = ClubFactory(name="Golden Club", slug="golden", time_zone="Europe/Berlin")
+        self.ada = self._person("ada@example.org", "Ada Lovelace", "Europe/Berlin")
+        self.grace = self._person("grace@example.org", "Grace Hopper", "America/New_York")
+        self.alan = self._person("alan@example.org", "Alan Turing", "Asia/Tokyo")
+        paper = Paper.objects.create(
+            club=self.club,
+            arxiv_id="1706.03762",
+            title="Attention Is All You Need",
+            abs_url="https://arxiv.org/abs/1706.03762",
+            metadata_state="ready",
+        )
+        self.session = Session.objects.create(
+            club=self.club,
+            uid=SESSION_UID,
+            starts_at=STARTS,
+            ends_at=STARTS + timedelta(minutes=90),
+            state=Session.State.SCHEDULED,
+            facilitator=self.ada,
+            co_facilitator=self.grace,
+            title="Transformers, from the source",
+            meeting_link="https://meet.example.com/golden",
+            location="Room 4, Library",
+            change_count=1,
+        )
+        nomination = Nomination.objects.create(
+            club=self.club, paper=paper, state=Nomination.State.SCHEDULED
+        )
+        SessionPaper.objects.create(session=self.session, nomination=nomination)
+
+    def _person(self, email, name, zone):
+        user = UserFactory(
+            email=email, username=email, profile__display_name=name, profile__time_zone=zone
+        )
+        MembershipFactory(club=self.club, user=user)
+        return user
+
+
+def _open_week(scene):
+    Session.objects.filter(pk=scene.session.pk).update(
+        state=Session.State.OPEN, facilitator=None, co_facilitator=None
+    )
+
+
+def _cancel(scene):
+    Session.objects.filter(pk=scene.session.pk).update(
+        state=Session.State.CANCELLED, cancel_reason="the library is closed", change_count=2
+    )
+
+
+def _earlier_invite(scene):
+    Delivery.objects.create(
+        kind=Kind.INVITE,
+        session=scene.session,
+        user=scene.alan,
+        sequence=1,
+        email=scene.alan.email,
+        state=Delivery.State.SENT,
+        message_id="<earlier@localhost>",
+    )
+    Session.objects.filter(pk=scene.session.pk).update(change_count=2)
+
+
+def _done(scene):
+    Session.objects.filter(pk=scene.session.pk).update(
+        state=Session.State.DONE,
+        slides_url="https://slides.example.com/golden",
+        recording_url="https://video.example.com/golden",
+    )
+
+
+# name -> (kind, recipient, change to the scene)
+CASES = {
+    "invite": (Kind.INVITE, "alan", None),
+    "update": (Kind.INVITE, "alan", _earlier_invite),
+    "cancel": (Kind.CANCEL, "alan", _cancel),
+    "facilitator_invite": (Kind.INVITE, "ada", None),
+    "co_facilitator_invite": (Kind.INVITE, "grace", None),
+    "assignment": (Kind.ASSIGNED, "ada", None),
+    "reminder_volunteer": (Kind.VOLUNTEER, "alan", _open_week),
+    "reminder_prep": (Kind.PREP, "ada", None),
+    "reminder_nudge": (Kind.NUDGE, "alan", None),
+    "reminder_soon": (Kind.SOON, "alan", None),
+    "reminder_soon_facilitator": (Kind.SOON, "ada", None),
+    "reminder_follow_up": (Kind.FOLLOW_UP, "alan", _done),
+}
+
+
+def _now_for(kind, session):
+    moment = reminder_moment(kind, session)
+    if kind == Kind.FOLLOW_UP:
+        return session.ends_at + timedelta(minutes=2)
+    if moment is None:
+        return STARTS - timedelta(days=6)
+    return moment + timedelta(minutes=2)  # the scan came two minutes late
+
+
+def _unfold(ics: str) -> str:
+    return re.sub(r"\r?\n[ \t]", "", ics)
+
+
+def _normalise(text: str, *, ids: dict[str, str]) -> str:
+    text = text.replace("\r\n", "\n")
+    text = re.sub(r"DTSTAMP:\d{8}T\d{6}Z", "DTSTAMP:<generated>", text)
+    text = re.sub(r"/unsubscribe/[^/\s\"'>]+/", "/unsubscribe/<signed>/", text)
+    text = re.sub(r'boundary="[^"]+"', 'boundary="<boundary>"', text)
+    for value, placeholder in ids.items():
+        text = text.replace(value, placeholder)
+    return text
+
+
+def _render(message, *, ids) -> tuple[str, list[tuple[str, bytes]]]:
+    """The message as a reader of its source sees it, and its calendar parts."""
+    mime = message.message()
+    lines = [f"{name}: {mime[name]}" for name in TOP_HEADERS if mime[name] is not None]
+    calendars = []
+    for part in mime.walk():
+        disposition = part.get("Content-Disposition")
+        lines.append("")
+        lines.append(f"--- {part['Content-Type']}" + (f" ({disposition})" if disposition else ""))
+        if part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True)
+        text = payload.decode()
+        if part.get_content_type() in ("text/calendar", "application/ics"):
+            calendars.append((part["Content-Type"], payload))
+            text = _unfold(text)
+        lines.append(text)
+    return _normalise("\n".join(lines), ids=ids) + "\n", calendars
+
+
+def _check(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(actual)
+    assert path.exists(), f"No golden file {path.name}: run with UPDATE_GOLDEN=1 and read it."
+    assert actual == path.read_text(), (
+        f"{path.name} changed. If that is intended: UPDATE_GOLDEN=1 and review the git diff."
+    )
+
+
+def _ids(scene, user, sequence):
+    return {
+        f"/sessions/{scene.session.pk}/": "/sessions/<session>/",
+        f".{user.pk}.{sequence}@": f".<user>.{sequence}@",
+    }
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_message_matches_its_golden_file(name):
+    kind, who, change = CASES[name]
+    scene = Scene()
+    if change is not None:
+        change(scene)
+    session = Session.objects.select_related(
+        "club", "facilitator__profile", "co_facilitator__profile"
+    ).get(pk=scene.session.pk)
+    user = getattr(scene, who)
+    # Invites, cancellations and assignments are keyed by the change; reminders by 0.
+    sequence = session.change_count if kind in (Kind.INVITE, Kind.CANCEL, Kind.ASSIGNED) else 0
+
+    message = build_message(
+        kind=kind,
+        session=session,
+        user=user,
+        sequence=sequence,
+        message_id=message_id_for(kind, session, user, sequence),
+        now=_now_for(kind, session),
+    )
+
+    rendered, calendars = _render(message, ids=_ids(scene, user, sequence))
+    _check(f"{name}.eml.txt", rendered)
+    if kind in (Kind.INVITE, Kind.CANCEL):
+        assert len(calendars) == 2  # the text/calendar part and the attached file
+        (inline_type, inline), (file_type, attached) = calendars
+        assert inline == attached
+        method = parse_everywhere(inline)["METHOD"]
+        assert inline_type == f'text/calendar; method="{method}"; charset="utf-8"'
+        assert file_type == f"application/ics; method={method}"
+    else:
+        assert calendars == []
+
+
+def test_club_feed_matches_its_golden_file():
+    scene = Scene()
+    Session.objects.filter(pk=scene.session.pk).update(co_facilitator=None)
+
+    feed = feeds.club_feed(club=scene.club)
+
+    parse_everywhere(feed)
+    ids = {
+        f"/sessions/{scene.session.pk}/": "/sessions/<session>/",
+        f"UID:club-{scene.club.pk}@": "UID:club-<club>@",
+    }
+    _check("feed_club.ics.txt", _normalise(_unfold(feed.decode()), ids=ids))
