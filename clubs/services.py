@@ -306,6 +306,11 @@ def invitation_accept(*, token: str, user: AbstractBaseUser) -> Membership:
         raise ClubError("This invitation has expired. Ask an organizer for a new one.")
     if status == "used" and invitation.accepted_by_id != user.pk:
         raise ClubError("This invitation has already been used.")
+    if invitation.email and not invitation_is_for(invitation=invitation, user=user):
+        raise ClubError(
+            f"This invitation was sent to {mask_address(invitation.email)}. Sign in with that "
+            "address, or add it to your account and confirm it, to accept."
+        )
     club = invitation.club
     membership = _membership_locked(club=club, user=user)
     if membership is not None and membership.state == Membership.State.ACTIVE:
@@ -322,6 +327,25 @@ def invitation_accept(*, token: str, user: AbstractBaseUser) -> Membership:
         invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["use_count", "accepted_by", "accepted_at"])
     return membership
+
+
+def invitation_is_for(*, invitation: Invitation, user: AbstractBaseUser) -> bool:
+    """An emailed invitation is only for the account that owns its address: one
+    with that address confirmed. (Forwarded, the link lets nobody else in; link
+    invitations, with no address, are for whoever holds them.)"""
+    from allauth.account.models import EmailAddress
+
+    if not invitation.email:
+        return True
+    return EmailAddress.objects.filter(
+        user=user, email__iexact=invitation.email, verified=True
+    ).exists()
+
+
+def mask_address(address: str) -> str:
+    """a•••@example.org: enough for its owner to recognise, little for anyone else."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}•••@{domain}"
 
 
 def invitation_email_send(*, invitation: Invitation) -> bool:

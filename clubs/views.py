@@ -281,6 +281,13 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "clubs/invitation_accept.html",
-        {"invitation": invitation, "club": invitation.club, "status": status},
+        {
+            "invitation": invitation,
+            "club": invitation.club,
+            "status": status,
+            "for_someone_else": request.user.is_authenticated
+            and not services.invitation_is_for(invitation=invitation, user=request.user),
+            "masked_email": services.mask_address(invitation.email) if invitation.email else "",
+        },
         status=200 if status == "valid" else 410,
     )

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -170,9 +171,35 @@ def test_unknown_invitation_token_is_refused():
 
 def test_email_invitation_is_single_use():
     invitation = InvitationFactory(email="a@example.org")
-    services.invitation_accept(token=invitation.token, user=UserFactory())
+    services.invitation_accept(token=invitation.token, user=UserFactory(email="a@example.org"))
     with pytest.raises(services.ClubError, match="already been used"):
         services.invitation_accept(token=invitation.token, user=UserFactory())
+
+
+def test_email_invitation_is_only_for_the_account_that_owns_the_address():
+    invitation = InvitationFactory(email="ada@example.org")
+    forwarded_to = UserFactory(email="eve@example.org")
+    unconfirmed = UserFactory(email="other@example.org")
+    EmailAddress.objects.create(user=unconfirmed, email="ada@example.org", verified=False)
+
+    for user in (forwarded_to, unconfirmed):
+        with pytest.raises(services.ClubError, match="sent to a•••@example.org. Sign in with"):
+            services.invitation_accept(token=invitation.token, user=user)
+
+    owner = UserFactory(email="ADA@example.org")
+    services.invitation_accept(token=invitation.token, user=owner)
+    assert Membership.objects.filter(club=invitation.club, state="active").get().user == owner
+    assert not Membership.objects.filter(user__in=[forwarded_to, unconfirmed]).exists()
+
+
+def test_link_invitation_is_for_whoever_holds_it():
+    invitation = InvitationFactory()
+    user = UserFactory()
+    EmailAddress.objects.filter(user=user).update(verified=False)
+
+    services.invitation_accept(token=invitation.token, user=user)
+
+    assert Membership.objects.get(user=user).state == "active"
 
 
 def test_invitation_accept_brings_a_removed_member_back():

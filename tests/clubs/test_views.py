@@ -138,6 +138,20 @@ def test_unusable_invitation_page_says_why_and_joins_nobody(client, change, stat
     assert not Membership.objects.filter(user=user).exists()
 
 
+def test_email_invitation_page_for_another_account_says_so_and_offers_no_join(client):
+    club = ClubFactory(visibility="private", join_policy="invite", name="Hidden Reading")
+    invitation = InvitationFactory(club=club, email="ada@example.org")
+    client.force_login(UserFactory(email="eve@example.org"))
+    url = reverse("clubs:invitation_accept", args=[invitation.token])
+
+    body = client.get(url).content.decode()
+
+    assert "<strong>This invitation is for a•••@example.org</strong>" in body
+    assert "you are signed in as eve@example.org" in body
+    assert "Join Hidden Reading</button>" not in body
+    assert "ada@example.org" not in body
+
+
 def test_unknown_invitation_is_404(client):
     response = client.get(reverse("clubs:invitation_accept", args=["nope"]))
     assert response.status_code == 404
