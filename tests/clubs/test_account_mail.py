@@ -25,7 +25,9 @@ def test_sign_up_confirmation_mail_names_the_site(client):
     message = mail.outbox[0]
     assert message.subject == "[Reading Room] Please Confirm Your Email Address"
     assert message.body.startswith("Hello from Reading Room!")
-    assert "to create an account on Reading Room." in message.body
+    assert "because someone gave this address to create an account on Reading Room." in (
+        message.body
+    )
     assert "Thank you for using Reading Room!" in message.body
     # The only mention of the host is inside the confirmation link itself.
     link = next(word for word in message.body.split() if word.startswith("http://"))
