@@ -9,12 +9,15 @@ way those can fail. Each step records its state on the Paper, so a person sees
 import logging
 import random
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
+
+from clubs.limits import clip
 
 from . import arxiv_client, guide, pdf
 from .backlog_cache import backlogs_changed
@@ -23,19 +26,38 @@ from .models import Nomination, Paper, ReadingGuide
 
 log = logging.getLogger(__name__)
 
-# How many times an arXiv fetch is tried before the paper is marked failed.
-MAX_ATTEMPTS = 5
-# A well-formed id that arXiv answers with nothing is asked again this often
-# (arXiv sometimes answers empty under load) before we say "not found".
-MAX_NOT_FOUND_ATTEMPTS = 3
 ARXIV_SLOT_KEY = "papers:arxiv-request-slot"
+ARXIV_UNHEALTHY_KEY = "papers:arxiv-unhealthy-until"
+
+# How arXiv's faults are met (issue 13: none is final on its own).
+#
+# A transient failure (HTTP 408/429/5xx, a timeout, an answer we cannot read)
+# keeps the paper waiting: the beat's sweep (papers.sweep_arxiv) asks again
+# after a backoff that doubles from ARXIV_RETRY_BASE_SECONDS up to an hour,
+# for two days, before the paper says it could not be fetched.
+RETRY_MAX_SECONDS = 3600.0
+TRANSIENT_GIVE_UP_AFTER = timedelta(hours=48)
+# After a transient failure arXiv counts as unhealthy for a while: an answer
+# without a paper we asked for is then no evidence that the id does not exist.
+UNHEALTHY_FOR = timedelta(minutes=10)
+# "No such id" is final only when arXiv, healthy, said so NOT_FOUND_ANSWERS
+# times over at least NOT_FOUND_SPAN: asked again after these pauses, then at
+# the end of the span. (arXiv sometimes answers empty under load, and a new
+# paper can take a while to appear in its API.)
+NOT_FOUND_ANSWERS = 3
+NOT_FOUND_SPAN = timedelta(hours=1)
+NOT_FOUND_RECHECKS = (timedelta(minutes=2), timedelta(minutes=15))
+# A claimed paper is not claimed again until this long has passed: a worker
+# that died mid-fetch leaves it to the sweep after that.
+FETCH_LEASE = timedelta(minutes=15)
 
 
-def retry_delay(attempt: int, *, retry_after: float | None = None) -> float:
-    """Exponential backoff with jitter: 5 s, 10 s, 20 s… (ARXIV_RETRY_BASE_SECONDS
-    doubling), each drawn from its upper half, capped at 5 minutes."""
+def retry_delay(failures: int, *, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter: ARXIV_RETRY_BASE_SECONDS doubling with
+    each failure in a row, drawn from its upper half, capped at an hour; never
+    sooner than arXiv's Retry-After."""
     first = settings.ARXIV_RETRY_BASE_SECONDS
-    base = min(300.0, first * (2 ** max(0, attempt - 1)))
+    base = min(RETRY_MAX_SECONDS, first * (2 ** max(0, failures - 1)))
     delay = random.uniform(base / 2, base)  # noqa: S311 - jitter, not security
     return max(delay, retry_after or 0.0)
 
@@ -54,25 +76,103 @@ def arxiv_slot_wait(*, max_wait: float = 30.0) -> bool:
         time.sleep(0.25)
 
 
+def arxiv_unhealthy(*, now: datetime) -> bool:
+    until = cache.get(ARXIV_UNHEALTHY_KEY)
+    return until is not None and now.timestamp() < until
+
+
+def _arxiv_health_record(*, now: datetime, healthy: bool) -> None:
+    """Times come from the caller's clock, so a test can let hours pass."""
+    if healthy:
+        cache.delete(ARXIV_UNHEALTHY_KEY)
+    else:
+        until = (now + UNHEALTHY_FOR).timestamp()
+        cache.set(ARXIV_UNHEALTHY_KEY, until, timeout=int(UNHEALTHY_FOR.total_seconds()) * 6)
+
+
+def _due(now: datetime) -> Q:
+    return Q(metadata_next_attempt_at__isnull=True) | Q(metadata_next_attempt_at__lte=now)
+
+
 @transaction.atomic
-def arxiv_papers_claim(*, paper_ids: list[int]) -> list[Paper]:
-    """Mark the papers still waiting as fetching, and count the attempt."""
+def arxiv_papers_claim(*, paper_ids: list[int], now: datetime) -> list[Paper]:
+    """Mark the papers that are due as fetching, and count the attempt."""
     papers = list(
-        Paper.objects.select_for_update(skip_locked=True).filter(
+        Paper.objects.select_for_update(skip_locked=True)
+        .filter(
             pk__in=paper_ids,
             arxiv_id__isnull=False,
             metadata_state__in=[Paper.MetadataState.PENDING, Paper.MetadataState.FETCHING],
         )
+        .filter(_due(now))
     )
-    now = timezone.now()
     for paper in papers:
         paper.metadata_state = Paper.MetadataState.FETCHING
         paper.metadata_attempts += 1
         paper.metadata_attempted_at = now
+        paper.metadata_next_attempt_at = now + FETCH_LEASE
     Paper.objects.bulk_update(
-        papers, ["metadata_state", "metadata_attempts", "metadata_attempted_at"]
+        papers,
+        [
+            "metadata_state",
+            "metadata_attempts",
+            "metadata_attempted_at",
+            "metadata_next_attempt_at",
+        ],
     )
     return papers
+
+
+def arxiv_due_paper_ids(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """What the sweep asks arXiv for: waiting papers whose next attempt is due,
+    and papers a dead worker left fetching past their lease."""
+    now = now or timezone.now()
+    return list(
+        Paper.objects.filter(
+            arxiv_id__isnull=False,
+            metadata_state__in=[Paper.MetadataState.PENDING, Paper.MetadataState.FETCHING],
+        )
+        .filter(_due(now))
+        .order_by(F("metadata_next_attempt_at").asc(nulls_first=True), "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def arxiv_fetch(*, paper_ids: list[int], now: datetime | None = None) -> list[int]:
+    """One attempt at these papers: claim the ones due, ask arXiv once (in the
+    shared slot), record what came of it. Returns the ids whose PDF is now to
+    be read. Every way it can fail is recorded on the papers; nothing raises."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    now = now or timezone.now()
+    papers = arxiv_papers_claim(paper_ids=paper_ids, now=now)
+    if not papers:
+        return []
+    if not arxiv_slot_wait():
+        # Other workers hold the slot: our own queue, not arXiv's fault.
+        arxiv_fetch_postponed(papers=papers, now=now)
+        return []
+    ids = [arxiv_client.ArxivId(base=p.arxiv_id, version=None) for p in papers]
+    try:
+        result = arxiv_client.fetch_papers(
+            ids, api_url=settings.ARXIV_API_URL, timeout=settings.ARXIV_TIMEOUT_SECONDS
+        )
+    except arxiv_client.ArxivRejected as error:
+        arxiv_fetch_rejected(papers=papers, reason=str(error))
+        return []
+    except (arxiv_client.ArxivError, SoftTimeLimitExceeded) as error:
+        _arxiv_health_record(now=now, healthy=False)
+        arxiv_fetch_failed(
+            papers=papers,
+            reason=str(error) or "arXiv did not answer in time.",
+            retry_after=getattr(error, "retry_after", None),
+            now=now,
+        )
+        return []
+    healthy = not arxiv_unhealthy(now=now)
+    if result.papers:
+        _arxiv_health_record(now=now, healthy=True)
+    return arxiv_result_apply(papers=papers, result=result, now=now, healthy=healthy)
 
 
 def _apply(paper: Paper, found: "arxiv_client.ArxivPaper") -> None:
@@ -102,6 +202,10 @@ def _apply(paper: Paper, found: "arxiv_client.ArxivPaper") -> None:
     paper.code_links = found.code_links
     paper.metadata_state = Paper.MetadataState.READY
     paper.metadata_error = ""
+    paper.metadata_next_attempt_at = None
+    paper.metadata_failing_since = None
+    paper.not_found_count = 0
+    paper.not_found_first_at = None
     if paper.pdf_state == Paper.PdfState.NONE:
         paper.pdf_state = Paper.PdfState.PENDING
     paper.save()
@@ -138,13 +242,17 @@ def _every_clubs_rows(arxiv_ids: list[str]) -> dict[str, list[Paper]]:
 
 @transaction.atomic
 def arxiv_result_apply(
-    *, papers: list[Paper], result: "arxiv_client.FetchResult", may_ask_again: bool = True
-) -> tuple[list[int], list[int]]:
+    *,
+    papers: list[Paper],
+    result: "arxiv_client.FetchResult",
+    now: datetime | None = None,
+    healthy: bool = True,
+) -> list[int]:
     """Fill in what arXiv returned, in every club's row of each work found (one
-    request serves them all). Returns (ids whose PDF is now to read, ids to ask
-    again)."""
-    ready, again = [], []
-    changed = []
+    request serves them all), and schedule another look at the ones it did
+    not return. Returns the ids whose PDF is now to be read."""
+    now = now or timezone.now()
+    ready, changed = [], []
     rows = _every_clubs_rows([p.arxiv_id for p in papers if p.arxiv_id in result.papers])
     for arxiv_id, found in result.papers.items():
         for row in rows.get(arxiv_id, []):
@@ -155,63 +263,121 @@ def arxiv_result_apply(
     for paper in papers:
         if paper.arxiv_id in result.papers:
             continue
-        if not may_ask_again or paper.metadata_attempts >= MAX_NOT_FOUND_ATTEMPTS:
-            _fail(paper, f"arXiv has no paper with the id {paper.arxiv_id}: not found on arXiv.")
+        if healthy:
+            _not_found(paper, now=now)
         else:
-            _wait(paper, "arXiv answered without this paper; asking again shortly.")
-            again.append(paper.pk)
+            # Said while arXiv was failing: no evidence, so it does not count.
+            _transient(paper, "arXiv answered without this paper while having trouble", now=now)
     _searchable_text_changed(changed)
-    return ready, again
+    return ready
+
+
+def _not_found(paper: Paper, *, now: datetime) -> None:
+    paper.not_found_count += 1
+    first = paper.not_found_first_at = paper.not_found_first_at or now
+    paper.metadata_failing_since = None
+    if paper.not_found_count >= NOT_FOUND_ANSWERS and now - first >= NOT_FOUND_SPAN:
+        minutes = int((now - first).total_seconds() // 60)
+        _fail(
+            paper,
+            f"arXiv has no paper with the id {paper.arxiv_id}: not found on arXiv "
+            f"(asked {paper.not_found_count} times over {minutes} minutes).",
+        )
+        return
+    if paper.not_found_count <= len(NOT_FOUND_RECHECKS):
+        paper.metadata_next_attempt_at = now + NOT_FOUND_RECHECKS[paper.not_found_count - 1]
+    else:
+        paper.metadata_next_attempt_at = max(now + NOT_FOUND_RECHECKS[0], first + NOT_FOUND_SPAN)
+    _wait(
+        paper,
+        f"arXiv does not know the id {paper.arxiv_id} (yet). We ask again for an hour "
+        "before we call it not found; if it is mistyped, withdraw it or enter the details "
+        "yourself.",
+    )
+
+
+def _transient(
+    paper: Paper, reason: str, *, now: datetime, retry_after: float | None = None
+) -> None:
+    since = paper.metadata_failing_since = paper.metadata_failing_since or now
+    reason = reason.rstrip(".") + "."
+    if now - since >= TRANSIENT_GIVE_UP_AFTER:
+        _fail(paper, f"{reason} arXiv has not answered properly since {since:%d %b %Y %H:%M} UTC.")
+        return
+    delay = retry_delay(paper.metadata_attempts, retry_after=retry_after)
+    paper.metadata_next_attempt_at = now + timedelta(seconds=delay)
+    _wait(paper, f"{reason} Trying again automatically.")
 
 
 @transaction.atomic
-def arxiv_fetch_failed(*, papers: list[Paper], reason: str, final: bool) -> None:
-    """Record a failed attempt: wait for a retry, or give up with the reason."""
+def arxiv_fetch_failed(
+    *, papers: list[Paper], reason: str, now: datetime, retry_after: float | None = None
+) -> None:
+    """A transient failure: the papers wait for the sweep's next attempt."""
     for paper in papers:
-        if final or paper.metadata_attempts >= MAX_ATTEMPTS:
-            _fail(paper, reason)
-        else:
-            _wait(paper, f"{reason} Trying again shortly.")
+        _transient(paper, reason, now=now, retry_after=retry_after)
+
+
+@transaction.atomic
+def arxiv_fetch_rejected(*, papers: list[Paper], reason: str) -> None:
+    """arXiv refused the request itself (ids are checked locally first, so this
+    is rare): asking the same again cannot help."""
+    for paper in papers:
+        _fail(paper, reason)
+
+
+@transaction.atomic
+def arxiv_fetch_postponed(*, papers: list[Paper], now: datetime) -> None:
+    for paper in papers:
+        paper.metadata_attempts = max(0, paper.metadata_attempts - 1)  # not an attempt
+        paper.metadata_next_attempt_at = now
+        paper.metadata_state = Paper.MetadataState.PENDING
+        paper.save(
+            update_fields=["metadata_attempts", "metadata_next_attempt_at", "metadata_state"]
+        )
+
+
+_FETCH_FIELDS = [
+    "metadata_state",
+    "metadata_error",
+    "metadata_next_attempt_at",
+    "metadata_failing_since",
+    "not_found_count",
+    "not_found_first_at",
+]
 
 
 def _fail(paper: Paper, reason: str) -> None:
     paper.metadata_state = Paper.MetadataState.FAILED
-    paper.metadata_error = reason
-    paper.save(update_fields=["metadata_state", "metadata_error"])
+    paper.metadata_error = clip(reason, Paper.ERROR_MAX)
+    paper.metadata_next_attempt_at = None
+    paper.save(update_fields=_FETCH_FIELDS)
 
 
 def _wait(paper: Paper, reason: str) -> None:
     paper.metadata_state = Paper.MetadataState.PENDING
-    paper.metadata_error = reason
-    paper.save(update_fields=["metadata_state", "metadata_error"])
+    paper.metadata_error = clip(reason, Paper.ERROR_MAX)
+    paper.save(update_fields=_FETCH_FIELDS)
 
 
 @transaction.atomic
 def paper_metadata_retry(*, paper: Paper) -> Paper:
-    """The "try again" button: start the attempts afresh."""
-    if paper.arxiv_id is None or paper.metadata_state != Paper.MetadataState.FAILED:
+    """The "try again" button: start the attempts afresh, now."""
+    busy = paper.metadata_state == Paper.MetadataState.FETCHING
+    if paper.arxiv_id is None or paper.metadata_state == Paper.MetadataState.READY or busy:
         return paper
     paper.metadata_state = Paper.MetadataState.PENDING
     paper.metadata_attempts = 0
     paper.metadata_error = ""
-    paper.save(update_fields=["metadata_state", "metadata_attempts", "metadata_error"])
+    paper.metadata_next_attempt_at = None
+    paper.metadata_failing_since = None
+    paper.not_found_count = 0
+    paper.not_found_first_at = None
+    paper.save(update_fields=[*_FETCH_FIELDS, "metadata_attempts"])
     from .tasks import fetch_arxiv_metadata
 
     fetch_arxiv_metadata.delay_on_commit([paper.pk])
     return paper
-
-
-def stale_fetching_papers(*, older_than: timedelta = timedelta(minutes=15)) -> list[int]:
-    """Papers left "fetching" by a worker that died: the beat sweep re-queues them."""
-    cutoff = timezone.now() - older_than
-    return list(
-        Paper.objects.filter(
-            metadata_state__in=[Paper.MetadataState.FETCHING, Paper.MetadataState.PENDING],
-            arxiv_id__isnull=False,
-        )
-        .filter(metadata_attempted_at__lt=cutoff)
-        .values_list("pk", flat=True)[:500]
-    )
 
 
 # --- PDFs -------------------------------------------------------------------------

@@ -95,6 +95,13 @@ class Paper(models.Model):
     metadata_error = bounded_text(ERROR_MAX, blank=True)
     metadata_attempts = models.PositiveSmallIntegerField(default=0)
     metadata_attempted_at = models.DateTimeField(null=True, blank=True)
+    # When the sweep asks arXiv next (None: as soon as a worker is free).
+    metadata_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Since when arXiv has failed for this paper, transiently and in a row.
+    metadata_failing_since = models.DateTimeField(null=True, blank=True)
+    # arXiv's "no such id" answers while healthy, and when the first came.
+    not_found_count = models.PositiveSmallIntegerField(default=0)
+    not_found_first_at = models.DateTimeField(null=True, blank=True)
 
     pdf_state = models.CharField(max_length=10, choices=PdfState.choices, default=PdfState.NONE)
     pdf_error = bounded_text(ERROR_MAX, blank=True)
@@ -153,7 +160,10 @@ class Paper(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["metadata_state"]),
+            # The sweep's question: which waiting papers are due.
+            models.Index(
+                fields=["metadata_state", "metadata_next_attempt_at"], name="paper_fetch_due"
+            ),
             # A fetched answer is applied to every club's row of the work.
             models.Index(fields=["arxiv_id"], name="paper_arxiv_id"),
         ]

@@ -12,51 +12,12 @@ from .models import Paper
 log = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="papers.fetch_arxiv_metadata",
-    bind=True,
-    max_retries=fetching.MAX_ATTEMPTS,
-    soft_time_limit=90,
-    time_limit=120,
-)
-def fetch_arxiv_metadata(self, paper_ids: list[int]) -> None:
-    # Run in-process (the embedded mode, no worker), a retry would block the
-    # request that enqueued it: failures are final there, with "try again".
-    can_retry = not self.request.is_eager
-    papers = fetching.arxiv_papers_claim(paper_ids=paper_ids)
-    if not papers:
-        return
-    ids = [arxiv_client.ArxivId(base=p.arxiv_id, version=None) for p in papers]
-    attempt = max(p.metadata_attempts for p in papers)
-    if not fetching.arxiv_slot_wait():
-        fetching.arxiv_fetch_failed(papers=papers, reason="arXiv is busy.", final=not can_retry)
-        if can_retry:
-            raise self.retry(countdown=fetching.retry_delay(attempt))
-        return
-    try:
-        result = arxiv_client.fetch_papers(
-            ids, api_url=settings.ARXIV_API_URL, timeout=settings.ARXIV_TIMEOUT_SECONDS
-        )
-    except arxiv_client.ArxivRejected as error:
-        fetching.arxiv_fetch_failed(papers=papers, reason=str(error), final=True)
-        return
-    except (arxiv_client.ArxivUnavailable, SoftTimeLimitExceeded) as error:
-        retry_after = getattr(error, "retry_after", None)
-        reason = str(error) if str(error) else "arXiv did not answer in time."
-        final = not can_retry or self.request.retries >= self.max_retries
-        fetching.arxiv_fetch_failed(papers=papers, reason=reason, final=final)
-        if not final:
-            raise self.retry(
-                countdown=fetching.retry_delay(attempt, retry_after=retry_after)
-            ) from error
-        return
-    ready, again = fetching.arxiv_result_apply(
-        papers=papers, result=result, may_ask_again=can_retry
-    )
-    for paper_id in ready:
+@shared_task(name="papers.fetch_arxiv_metadata", soft_time_limit=90, time_limit=120)
+def fetch_arxiv_metadata(paper_ids: list[int]) -> None:
+    """One attempt at these papers. A failure is recorded on them and the
+    sweep below asks again when it is due: the task itself never retries."""
+    for paper_id in fetching.arxiv_fetch(paper_ids=paper_ids):
         read_paper_pdf.delay(paper_id)
-    if again:
-        fetch_arxiv_metadata.apply_async(args=[again], countdown=fetching.retry_delay(attempt))
 
 
 @shared_task(name="papers.read_pdf", bind=True, max_retries=3, soft_time_limit=120, time_limit=150)
@@ -87,9 +48,10 @@ def read_paper_pdf(self, paper_id: int) -> None:
     fetching.paper_pdf_apply(paper=paper, info=info)
 
 
-@shared_task(name="papers.sweep_stale_fetches")
-def sweep_stale_fetches() -> None:
-    """Re-queue papers a dead worker left half-fetched (beat, every 10 minutes)."""
-    stale = fetching.stale_fetching_papers()
-    for start in range(0, len(stale), 50):
-        fetch_arxiv_metadata.delay(stale[start : start + 50])
+@shared_task(name="papers.sweep_arxiv")
+def sweep_arxiv() -> None:
+    """Ask arXiv again for every paper whose next attempt is due (beat, every
+    SWEEP_ARXIV_SECONDS), in batches of one request each."""
+    due = fetching.arxiv_due_paper_ids()
+    for start in range(0, len(due), 50):
+        fetch_arxiv_metadata.delay(due[start : start + 50])

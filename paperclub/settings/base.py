@@ -174,7 +174,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")
 )
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "papers-sweep-stale-fetches": {"task": "papers.sweep_stale_fetches", "schedule": 600.0},
+    # arXiv's faults are retried from here (papers.fetching), never by a task itself.
+    "papers-sweep-arxiv": {
+        "task": "papers.sweep_arxiv",
+        "schedule": env.float("SWEEP_ARXIV_SECONDS", default=20.0),
+    },
     # Keep every club's rolling horizon of weeks full (idempotent).
     "sessions-plan": {"task": "sessions.plan_all", "schedule": 6 * 3600.0},
     # Mark finished weeks done (their papers become covered).
@@ -330,7 +334,8 @@ ARXIV_API_URL = env.str("ARXIV_API_URL", default="https://export.arxiv.org/api/q
 ARXIV_PDF_URL = env.str("ARXIV_PDF_URL", default="https://arxiv.org/pdf")
 # arXiv asks clients for at most one request every 3 seconds.
 ARXIV_MIN_INTERVAL_SECONDS = env.int("ARXIV_MIN_INTERVAL_SECONDS", default=3)
-ARXIV_RETRY_BASE_SECONDS = env.float("ARXIV_RETRY_BASE_SECONDS", default=5.0)
+# The first pause after a transient failure; it doubles with each one, up to an hour.
+ARXIV_RETRY_BASE_SECONDS = env.float("ARXIV_RETRY_BASE_SECONDS", default=20.0)
 ARXIV_TIMEOUT_SECONDS = env.float("ARXIV_TIMEOUT_SECONDS", default=15.0)
 PAPER_UPLOAD_MAX_BYTES = env.int("PAPER_UPLOAD_MAX_BYTES", default=30 * 1024 * 1024)
 # With S3, an uploaded PDF's link is a URL the bucket signs for this long.

@@ -30,7 +30,6 @@ def test_add_paper_watch_it_fetch_and_vote_without_reload(new_page, fake_arxiv):
     with running_worker(
         ARXIV_API_URL=fake_arxiv.api_url,
         ARXIV_PDF_URL=fake_arxiv.pdf_url,
-        ARXIV_RETRY_BASE_SECONDS=0.1,
     ):
         page = new_page()
         sign_in(page, member.email)

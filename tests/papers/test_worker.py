@@ -3,8 +3,9 @@
 import time
 
 import pytest
+from django.utils import timezone
 
-from papers import services
+from papers import services, tasks
 from papers.models import Paper
 from tests.celery_worker import running_worker
 from tests.factories import ClubFactory, MembershipFactory
@@ -43,7 +44,6 @@ def test_worker_fetches_a_batch_and_reads_the_pdf(fake_arxiv, django_capture_on_
     with running_worker(
         ARXIV_API_URL=fake_arxiv.api_url,
         ARXIV_PDF_URL=fake_arxiv.pdf_url,
-        ARXIV_RETRY_BASE_SECONDS=0.1,
     ):
         with django_capture_on_commit_callbacks(execute=True):
             services.papers_propose(
@@ -51,7 +51,9 @@ def test_worker_fetches_a_batch_and_reads_the_pdf(fake_arxiv, django_capture_on_
             )
 
         def settled():
-            return all(p.is_settled for p in Paper.objects.all()) and Paper.objects.count() == 3
+            # The unknown id waits to be asked again later (see test_arxiv_faults).
+            found = Paper.objects.exclude(arxiv_id="2412.99999")
+            return Paper.objects.count() == 3 and all(p.is_settled for p in found)
 
         assert _wait_until(settled), list(
             Paper.objects.values_list("arxiv_id", "metadata_state", "pdf_state", "metadata_error")
@@ -72,48 +74,47 @@ def test_worker_fetches_a_batch_and_reads_the_pdf(fake_arxiv, django_capture_on_
     assert attention.metadata_state == "ready"
     assert attention.pdf_state == "failed"  # the fake arXiv has no PDF for it
     missing = Paper.objects.get(arxiv_id="2412.99999")
-    assert missing.metadata_state == "failed"
-    assert (
-        missing.metadata_error == "arXiv has no paper with the id 2412.99999: not found on arXiv."
+    assert (missing.metadata_state, missing.not_found_count, missing.metadata_attempts) == (
+        "pending",
+        1,
+        1,
     )
-    assert missing.metadata_attempts == 3
-    # One id_list request per batch, then only the missing id was asked again.
+    assert missing.metadata_error.startswith("arXiv does not know the id 2412.99999 (yet).")
+    # One id_list request for the batch; the unknown id is not asked again at once.
     api_calls = [r.id_list for r in fake_arxiv.requests if r.path == "/api/query"]
-    assert api_calls[0] == ["2106.09685", "1706.03762", "2412.99999"]
-    assert api_calls[1:] == [["2412.99999"], ["2412.99999"]]
+    assert api_calls == [["2106.09685", "1706.03762", "2412.99999"]]
+
+
+def _let_time_pass() -> None:
+    """The backoff's pause is over (what minutes of waiting would do)."""
+    Paper.objects.filter(metadata_next_attempt_at__isnull=False).update(
+        metadata_next_attempt_at=timezone.now()
+    )
 
 
 @pytest.mark.django_db(transaction=True)
-def test_worker_retries_busy_arxiv_then_succeeds(fake_arxiv, django_capture_on_commit_callbacks):
+def test_busy_arxiv_is_asked_again_by_the_beat_sweep_until_it_answers(
+    fake_arxiv, django_capture_on_commit_callbacks
+):
     fake_arxiv.add_entry("1706.03762", atom_entry("1706.03762v7", title="Attention"))
     fake_arxiv.queue(status=503, body="<html>busy</html>")
     fake_arxiv.queue(status=429, body="slow down", headers={"Retry-After": "0"})
     club = ClubFactory()
     member = MembershipFactory(club=club).user
-    with running_worker(ARXIV_API_URL=fake_arxiv.api_url, ARXIV_RETRY_BASE_SECONDS=0.1):
+    with running_worker(ARXIV_API_URL=fake_arxiv.api_url):
         with django_capture_on_commit_callbacks(execute=True):
             services.papers_propose(club=club, user=member, text="1706.03762")
+        assert _wait_until(lambda: Paper.objects.get().metadata_attempts == 1)
+        assert _wait_until(lambda: Paper.objects.get().metadata_state == "pending")
+        # The task never retries by itself: only the sweep asks again, when due.
+        tasks.sweep_arxiv.delay()
+        time.sleep(1)
+        assert Paper.objects.get().metadata_attempts == 1
+        for attempts in (2, 3):
+            _let_time_pass()
+            tasks.sweep_arxiv.delay()
+            assert _wait_until(lambda n=attempts: Paper.objects.get().metadata_attempts == n)
         assert _wait_until(lambda: Paper.objects.get().metadata_state == "ready")
     paper = Paper.objects.get()
     assert (paper.title, paper.metadata_attempts, paper.metadata_error) == ("Attention", 3, "")
     assert len([r for r in fake_arxiv.requests if r.path == "/api/query"]) == 3
-
-
-@pytest.mark.django_db(transaction=True)
-def test_worker_gives_up_after_the_cap_with_the_reason(
-    fake_arxiv, django_capture_on_commit_callbacks
-):
-    from papers.fetching import MAX_ATTEMPTS
-
-    for _ in range(MAX_ATTEMPTS + 2):
-        fake_arxiv.queue(status=503, body="<html>down</html>")
-    club = ClubFactory()
-    member = MembershipFactory(club=club).user
-    with running_worker(ARXIV_API_URL=fake_arxiv.api_url, ARXIV_RETRY_BASE_SECONDS=0.05):
-        with django_capture_on_commit_callbacks(execute=True):
-            services.papers_propose(club=club, user=member, text="1706.03762")
-        assert _wait_until(lambda: Paper.objects.get().metadata_state == "failed", timeout=60)
-    paper = Paper.objects.get()
-    assert paper.metadata_attempts == MAX_ATTEMPTS
-    assert paper.metadata_error == "arXiv is busy (HTTP 503)"
-    assert len([r for r in fake_arxiv.requests if r.path == "/api/query"]) == MAX_ATTEMPTS
