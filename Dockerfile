@@ -16,11 +16,11 @@ RUN groupadd --system paperclub \
 
 WORKDIR /app
 
-# Dependencies first, so a code change does not reinstall them. pyproject.toml
-# lists no packages: `pip install .` installs the dependencies and the app runs
-# from /app beside manage.py. (README.m[d]: copied when present, for the metadata.)
-COPY pyproject.toml README.m[d] ./
-RUN pip install .
+# Dependencies first, so a code change does not reinstall them: the exact
+# versions and hashes of requirements.txt (the lockfile, see ./scripts/lock),
+# nothing resolved at build time. The app itself runs from /app beside manage.py.
+COPY requirements.txt ./
+RUN pip install --require-hashes --no-deps -r requirements.txt
 
 COPY . .
 

@@ -32,7 +32,7 @@ from .models import Paper
 if TYPE_CHECKING:
     import arxiv
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 USER_AGENT = (
     "PaperClub/0.1 (+https://github.com/paperclub/paperclub; mailto:admin@paperclub.invalid)"
@@ -311,6 +311,10 @@ def _is_transient(status: int) -> bool:
 
 def _unavailable_for(response: requests.Response) -> ArxivUnavailable:
     status = response.status_code
+    retry_after = response.headers.get("Retry-After")
+    log.warning(
+        "arXiv answered HTTP %d (Retry-After: %s) to GET %s", status, retry_after, response.url
+    )
     if status in (429, 503):
         message = f"arXiv is busy (HTTP {status})"
     elif status == 408:
@@ -320,7 +324,7 @@ def _unavailable_for(response: requests.Response) -> ArxivUnavailable:
     return ArxivUnavailable(
         message,
         status=status,
-        retry_after=_retry_after_seconds(response.headers.get("Retry-After")),
+        retry_after=_retry_after_seconds(retry_after),
     )
 
 
@@ -345,9 +349,9 @@ class _Exchange:
                 allow_redirects=True,
             )
         except requests.Timeout as exc:
-            raise ArxivUnavailable("arXiv did not answer in time") from exc
+            raise self.unavailable("arXiv did not answer in time", exc) from exc
         except requests.RequestException as exc:
-            raise ArxivUnavailable("arXiv could not be reached") from exc
+            raise self.unavailable("arXiv could not be reached", exc) from exc
 
     def chunks(self, response: requests.Response) -> Iterator[bytes]:
         """Yield the body. `timeout` bounds each read and, checked between chunks, the whole
@@ -357,14 +361,18 @@ class _Exchange:
             for chunk in response.iter_content(_CHUNK_BYTES):
                 yield chunk
                 if time.monotonic() > self.deadline:
-                    raise ArxivUnavailable("arXiv did not answer in time")
+                    raise self.unavailable("arXiv did not answer in time")
         except requests.Timeout as exc:
-            raise ArxivUnavailable("arXiv did not answer in time") from exc
+            raise self.unavailable("arXiv did not answer in time", exc) from exc
         except requests.RequestException as exc:
             # requests reports a read timeout in the middle of a body as a ConnectionError.
             if any(isinstance(arg, ReadTimeoutError) for arg in exc.args):
-                raise ArxivUnavailable("arXiv did not answer in time") from exc
-            raise ArxivUnavailable("arXiv broke off the answer") from exc
+                raise self.unavailable("arXiv did not answer in time", exc) from exc
+            raise self.unavailable("arXiv broke off the answer", exc) from exc
+
+    def unavailable(self, message: str, error: Exception | None = None) -> ArxivUnavailable:
+        log.warning("%s: GET %s (%r)", message, self.url, error)
+        return ArxivUnavailable(message)
 
     def read(self, response: requests.Response, *, max_bytes: int) -> bytes | None:
         """The whole body, or None when it is longer than `max_bytes`."""
@@ -419,10 +427,12 @@ def fetch_papers(
         elif status == 400:
             body = exchange.read(response, max_bytes=MAX_FEED_BYTES)
             message = _error_message(body) if body else None
+            log.warning("arXiv rejected GET %s: %s", exchange.url, message)
             raise ArxivRejected(message or "arXiv rejected the request (HTTP 400)")
         elif _is_transient(status):
             raise _unavailable_for(response)
         else:
+            log.warning("arXiv answered HTTP %d to GET %s", status, exchange.url)
             raise ArxivError(f"arXiv answered HTTP {status}")
 
     return _fetch_result(body, wanted)
@@ -475,6 +485,7 @@ def _fetch_result(body: bytes, wanted: dict[str, ArxivId]) -> FetchResult:
 
     root = _parse_xml(body)
     if root is None:
+        log.warning("arXiv sent an answer that is not XML: %r", body[:200])
         raise ArxivUnavailable("arXiv sent an answer we could not read")
     total_results = _total_results(root)
 
@@ -483,18 +494,22 @@ def _fetch_result(body: bytes, wanted: dict[str, ArxivId]) -> FetchResult:
     for entry in entries:
         if _is_error_entry(entry):
             summary = _collapse(entry.findtext("atom:summary", namespaces=_FEED_NS))
+            log.warning("arXiv answered with an error entry: %s", summary)
             raise ArxivRejected(summary or "arXiv rejected the request", status=200)
         result = _feed._build_result(entry)
         if result is None:
             continue  # arxiv logged why (no id or no dates)
         paper = _paper_from_result(result)
         if paper is None or paper.base_id not in wanted:
-            logger.warning("Ignoring an arXiv entry we did not ask for: %s", result.entry_id)
+            log.warning("Ignoring an arXiv entry we did not ask for: %s", result.entry_id)
             continue
         found.setdefault(paper.base_id, paper)
 
     # An empty answer is only "no such paper" when arXiv says so; otherwise it's a hiccup.
     if not entries and total_results != 0:
+        log.warning(
+            "arXiv sent no entries for %s (totalResults %s)", ",".join(wanted), total_results
+        )
         raise ArxivUnavailable("arXiv sent an empty answer")
 
     papers = {base: found[base] for base in wanted if base in found}
@@ -562,6 +577,7 @@ def download_pdf(
         if _is_transient(status):
             raise _unavailable_for(response)
         if status != 200:
+            log.warning("arXiv answered HTTP %d to GET %s", status, exchange.url)
             raise ArxivError(f"arXiv answered HTTP {status} for the PDF of {name}")
 
         limit = _megabytes(max_bytes)
@@ -582,6 +598,7 @@ def download_pdf(
 
     if b"%PDF-" not in data[:1024]:
         content_type = response.headers.get("Content-Type", "unknown type")
+        log.warning("arXiv sent %s, not a PDF, to GET %s", content_type, exchange.url)
         raise ArxivError(f"arXiv sent something that is not a PDF for {name} ({content_type})")
     return data
 

@@ -348,6 +348,13 @@ _FETCH_FIELDS = [
 
 
 def _fail(paper: Paper, reason: str) -> None:
+    log.warning(
+        "arXiv %s (paper %s): gave up after %d attempts: %s",
+        paper.arxiv_id,
+        paper.pk,
+        paper.metadata_attempts,
+        reason,
+    )
     paper.metadata_state = Paper.MetadataState.FAILED
     paper.metadata_error = clip(reason, Paper.ERROR_MAX)
     paper.metadata_next_attempt_at = None
@@ -355,6 +362,13 @@ def _fail(paper: Paper, reason: str) -> None:
 
 
 def _wait(paper: Paper, reason: str) -> None:
+    log.info(
+        "arXiv %s (paper %s): attempt %d failed: %s",
+        paper.arxiv_id,
+        paper.pk,
+        paper.metadata_attempts,
+        reason,
+    )
     paper.metadata_state = Paper.MetadataState.PENDING
     paper.metadata_error = clip(reason, Paper.ERROR_MAX)
     paper.save(update_fields=_FETCH_FIELDS)
@@ -467,6 +481,7 @@ def reading_guide_build(*, paper: Paper) -> ReadingGuide:
 
 @transaction.atomic
 def paper_pdf_failed(*, paper: Paper, reason: str) -> Paper:
+    log.warning("PDF of paper %s (%s) failed: %s", paper.pk, paper.arxiv_id or "upload", reason)
     paper.pdf_state = Paper.PdfState.FAILED
     paper.pdf_error = reason
     paper.save(update_fields=["pdf_state", "pdf_error"])

@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pypdf import PdfReader
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PAGES = 2000
 DEFAULT_TEXT_PAGES = 6
@@ -215,6 +215,8 @@ def read_pdf(
     except (LimitReachedError, RecursionError, MemoryError) as exc:
         raise PdfUnreadable.too_complex() from exc
     except DependencyError as exc:
+        # An optional part of pypdf is missing from this installation: the operator's to fix.
+        log.warning("pypdf cannot read a PDF without an optional dependency: %s", exc)
         raise PdfUnreadable(
             "The PDF uses a feature we cannot read.", reason=PdfUnreadable.UNSUPPORTED
         ) from exc
@@ -222,7 +224,7 @@ def read_pdf(
         raise PdfUnreadable.damaged() from exc
     except Exception as exc:
         # Hostile or broken files make pypdf raise anything (ValueError, KeyError, ...).
-        logger.info("pypdf failed on a PDF: %r", exc)
+        log.warning("pypdf raised %r on a PDF; taken as damaged", exc, exc_info=True)
         raise PdfUnreadable.damaged() from exc
 
 
@@ -273,7 +275,7 @@ def _metadata(reader: PdfReader) -> tuple[str, str]:
     except _time_limits():
         raise
     except Exception as exc:
-        logger.info("Unreadable PDF metadata: %r", exc)
+        log.info("Unreadable PDF metadata: %r", exc)
         return "", ""
     if metadata is None:
         return "", ""
@@ -316,7 +318,7 @@ def _first_pages_text(reader: PdfReader, count: int) -> list[str]:
         except _time_limits():
             raise
         except Exception as exc:  # LimitReachedError on a bomb page, or any pypdf bug
-            logger.info("No text from PDF page %d: %r", index + 1, exc)
+            log.info("No text from PDF page %d: %r", index + 1, exc)
             text = ""
         texts.append(text)
         total += len(text) + len(PAGE_SEPARATOR)

@@ -1,16 +1,18 @@
 # shellcheck shell=bash
 # Sourced by scripts/serve and scripts/test (not run on its own).
 #
-# venv_ensure: make sure ./.venv exists and holds Paper Club with its dev tools,
-# reinstalling only when pyproject.toml changed since the last install. The
-# stamp holds a hash of pyproject.toml rather than relying on mtimes, which a
-# fresh `git clone` resets.
+# venv_ensure: make sure ./.venv holds exactly what requirements-dev.txt (the
+# lockfile, written by ./scripts/lock) lists, reinstalling only when that file
+# changed since the last install. The stamp holds a hash of the lockfile rather
+# than relying on mtimes, which a fresh `git clone` resets. The app itself is not
+# installed: it runs from this checkout (manage.py, pytest's rootdir).
 
 venv_ensure() {
-    local root venv stamp python want have
+    local root venv stamp lock python want have
     root=$(pwd)
     venv="$root/.venv"
-    stamp="$venv/.paperclub-pyproject.sha256"
+    lock="$root/requirements-dev.txt"
+    stamp="$venv/.paperclub-lock.sha256"
 
     # A venv whose interpreter no longer runs (moved checkout, Python removed or
     # upgraded) is rebuilt rather than patched.
@@ -26,16 +28,23 @@ venv_ensure() {
             echo "error: '$python -m venv' failed. On Debian/Ubuntu: apt-get install python3-venv" >&2
             return 1
         fi
-        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip ||
-            echo "warning: could not upgrade pip in .venv; going on with the bundled one" >&2
     fi
 
-    want=$(_venv_hash "$root/pyproject.toml")
+    want=$(_venv_hash "$lock")
     have=$(cat "$stamp" 2>/dev/null || true)
     if [[ "$want" != "$have" ]]; then
-        echo "==> Installing Paper Club and its dev tools into .venv (pyproject.toml is new or changed)"
-        if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev]"; then
-            echo "error: 'pip install -e .[dev]' failed; see pip's message above" >&2
+        echo "==> Installing the locked dependencies into .venv (requirements-dev.txt is new or changed)"
+        # Exact versions, every file checked against its hash (pip itself is in
+        # the lockfile too, so the bundled one upgrades to the locked one).
+        if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+            --require-hashes --no-deps -r "$lock"; then
+            echo "error: 'pip install --require-hashes -r requirements-dev.txt' failed; see pip's message above" >&2
+            return 1
+        fi
+        # ...and nothing else: what a lockfile change dropped leaves .venv too, so
+        # an import of an undeclared package fails here as it would on CI.
+        if ! "$venv/bin/pip-sync" --quiet --pip-args "--disable-pip-version-check" "$lock"; then
+            echo "error: 'pip-sync requirements-dev.txt' failed; see its message above" >&2
             return 1
         fi
         echo "$want" >"$stamp"

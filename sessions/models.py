@@ -32,7 +32,7 @@ class ClubSchedule(models.Model):
     """The cadence a club meets on. Times are wall-clock in the club's time zone."""
 
     club = models.OneToOneField("clubs.Club", on_delete=models.CASCADE, related_name="schedule")
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, default=Weekday.WEDNESDAY)
+    weekday = models.PositiveSmallIntegerField(choices=Weekday, default=Weekday.WEDNESDAY)
     start_time = models.TimeField(default=time(12, 0))
     duration_minutes = models.PositiveSmallIntegerField(
         default=60, validators=[MinValueValidator(15), MaxValueValidator(600)]

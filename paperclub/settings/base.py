@@ -342,10 +342,15 @@ PAPER_UPLOAD_MAX_BYTES = env.int("PAPER_UPLOAD_MAX_BYTES", default=30 * 1024 * 1
 PAPER_PDF_URL_SECONDS = env.int("PAPER_PDF_URL_SECONDS", default=300)
 INVITATION_DEFAULT_DAYS = 7
 
+# Every module that talks to the outside or can fail on its own (arXiv, PDFs,
+# mail, the outbox, the planner) logs through `logging.getLogger(__name__)`;
+# its records reach the root handler here. Celery workers put their own
+# handler on the root logger, so the same lines show in the worker's log.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -1,5 +1,6 @@
 """The schedule and the planner that keeps its weeks open ahead."""
 
+import logging
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -16,6 +17,8 @@ from ..errors import SessionError
 from ..models import ClubSchedule, Session, SessionPaper
 from ..permissions import require_organizer
 from .common import calendar_changed, ends_after, local_datetime, occurrence_dates
+
+log = logging.getLogger(__name__)
 
 # --- Planning ------------------------------------------------------------------------
 
@@ -167,8 +170,15 @@ def schedule_save(
 
 
 def sessions_plan_all(*, now: datetime | None = None) -> int:
-    """The daily beat job: keep every club's horizon full."""
-    created = 0
+    """The beat job: keep every club's horizon full. A club whose planning
+    fails is logged and skipped, so one bad schedule holds up no other club."""
+    created = failed = 0
     for club in Club.objects.filter(schedule__isnull=False):
-        created += sessions_plan(club=club, now=now).created
+        try:
+            created += sessions_plan(club=club, now=now).created
+        except Exception:
+            failed += 1
+            log.exception("planner: club %s (%s) could not be planned", club.pk, club.slug)
+    if created or failed:
+        log.info("planner: %d new weeks; %d clubs failed", created, failed)
     return created

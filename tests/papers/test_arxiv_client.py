@@ -1,3 +1,4 @@
+import logging
 import pickle
 import socket
 from datetime import UTC, datetime
@@ -586,6 +587,45 @@ def test_fetch_papers_other_http_status_is_a_final_error(fake_arxiv):
 
     assert type(caught.value) is ArxivError
     assert str(caught.value) == "arXiv answered HTTP 403"
+
+
+def _warnings(caplog) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "papers.arxiv_client" and r.levelname == "WARNING"
+    ]
+
+
+def test_fetch_papers_busy_arxiv_is_logged_with_status_retry_after_and_url(fake_arxiv, caplog):
+    # Explicitly: what a logger inherits depends on what ran before (a real worker
+    # reconfigures logging for the process).
+    caplog.set_level(logging.WARNING, logger="papers.arxiv_client")
+    fake_arxiv.queue(status=503, body=b"busy", headers={"Retry-After": "120"})
+
+    with pytest.raises(ArxivUnavailable):
+        fetch_papers([LORA], api_url=fake_arxiv.api_url)
+
+    url = f"{fake_arxiv.api_url}?id_list=2106.09685&max_results=1"
+    assert _warnings(caplog) == [f"arXiv answered HTTP 503 (Retry-After: 120) to GET {url}"]
+
+
+def test_fetch_papers_unreachable_arxiv_is_logged_with_the_error(caplog):
+    # Explicitly: what a logger inherits depends on what ran before (a real worker
+    # reconfigures logging for the process).
+    caplog.set_level(logging.WARNING, logger="papers.arxiv_client")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    with pytest.raises(ArxivUnavailable):
+        fetch_papers([LORA], api_url=f"http://127.0.0.1:{port}/api/query", timeout=2)
+
+    [warning] = _warnings(caplog)
+    assert warning.startswith(
+        f"arXiv could not be reached: GET http://127.0.0.1:{port}/api/query"
+        "?id_list=2106.09685&max_results=1 (ConnectionError("
+    )
 
 
 def test_fetch_papers_resolves_against_the_fake_catalogue(fake_arxiv, arxiv_fixture):

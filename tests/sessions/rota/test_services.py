@@ -1,5 +1,7 @@
 """The rota's services: the planner, schedule edits, claims, papers, done, RSVP."""
 
+import logging
+import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -258,6 +260,26 @@ def test_plan_all_fills_every_scheduled_clubs_horizon(club):
 
     assert sessions_plan_all(now=TUESDAY) == 6
     assert sessions_plan_all(now=TUESDAY) == 0
+
+
+def test_plan_all_logs_a_club_that_fails_and_plans_the_others(club, caplog):
+    caplog.set_level(logging.INFO, logger="sessions.rota.planning")
+    broken = ClubFactory(slug="broken")
+    _schedule(broken)
+    # A zone this machine's tz database no longer has (written past the form).
+    type(broken).objects.filter(pk=broken.pk).update(time_zone="Mars/Olympus_Mons")
+    _schedule(club)
+
+    assert sessions_plan_all(now=TUESDAY) == 4
+
+    assert Session.objects.filter(club=broken).count() == 0
+    assert Session.objects.filter(club=club).count() == 4
+    errors = [r for r in caplog.records if r.name == "sessions.rota.planning"]
+    assert [(r.levelname, r.getMessage()) for r in errors] == [
+        ("ERROR", f"planner: club {broken.pk} (broken) could not be planned"),
+        ("INFO", "planner: 4 new weeks; 1 clubs failed"),
+    ]
+    assert errors[0].exc_info[0] is zoneinfo.ZoneInfoNotFoundError
 
 
 # --- Schedule edits and re-planning ---------------------------------------------------------
