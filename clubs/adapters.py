@@ -1,4 +1,5 @@
-"""allauth's hooks: profiles for new accounts, and account mail that names the site.
+"""allauth's hooks: profiles for new accounts, account mail that names the site,
+and failed sign-ins counted per (address, client).
 
 Without django.contrib.sites, allauth names the site after the request's host
 ("Hello from 127.0.0.1:8000!"). Its mails take `current_site` from
@@ -6,6 +7,7 @@ Without django.contrib.sites, allauth names the site after the request's host
 that print the site's domain are overridden in templates/account/email/.
 """
 
+import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -27,8 +29,29 @@ def site_from_settings() -> SiteFromSettings:
     return SiteFromSettings(name=settings.SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc)
 
 
+def client_of(ip: str) -> str:
+    """The client a request comes from: its address, or its /64 for IPv6 (one
+    household or phone has a whole /64, as allauth's own per-ip limits assume)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False).network_address)
+    return str(address)
+
+
 class AccountAdapter(DefaultAccountAdapter):
-    """Every new account gets its profile (display name, time zone) at once."""
+    """Every new account gets its profile (display name, time zone) at once; failed
+    sign-ins count per (address, client)."""
+
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "too_many_login_attempts": (
+            "Too many failed sign-ins for this address from here. Wait five minutes, "
+            "or reset your password: that works at once."
+        ),
+    }
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
@@ -38,3 +61,13 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         super().send_mail(template_prefix, email, {**context, "current_site": site_from_settings()})
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        # allauth counts failed sign-ins ("login_failed", its "key" rate) per
+        # address only, so five wrong passwords from anywhere refused the right
+        # one from everywhere. The client is part of the key: a stranger locks
+        # out only themself. The same key is cleared by a password reset
+        # (allauth's flow calls _delete_login_attempts_cached_email with it).
+        # The per-ip rate of "login_failed" still bounds guessing across addresses.
+        address = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{address}:{client_of(self.get_client_ip(request))}"

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from . import home_sections, selectors, services
+from . import home_sections, ratelimits, selectors, services
 from .forms import (
     ClubForm,
     ClubSettingsForm,
@@ -224,6 +224,7 @@ def invitations(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     email_form = InvitationEmailForm(
         request.POST if request.POST.get("kind") == "email" else None, prefix="email"
     )
+    status = 200
     if request.method == "POST":
         if request.POST.get("kind") == "link" and link_form.is_valid():
             services.invitation_link_create(
@@ -232,14 +233,24 @@ def invitations(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             messages.success(request, "New invitation link created. Share it with care.")
             return redirect(_club_url(access, "clubs:invitations"))
         if request.POST.get("kind") == "email" and email_form.is_valid():
-            sent = services.invitation_emails_create(
-                club=access.club,
-                by=request.user,
-                emails=email_form.cleaned_data["emails"],
-                days=email_form.cleaned_data["days"],
-            )
-            messages.success(request, f"Invitations on their way to {len(sent)} address(es).")
-            return redirect(_club_url(access, "clubs:invitations"))
+            emails = email_form.cleaned_data["emails"]
+            try:
+                ratelimits.rate_limit_take(
+                    action="invitations", scope=f"club:{access.club.pk}", amount=len(emails)
+                )
+            except ratelimits.RateLimited as error:
+                # The form comes back as typed, with the limit's message: nothing is lost.
+                email_form.add_error("emails", str(error))
+                status = 429
+            else:
+                sent = services.invitation_emails_create(
+                    club=access.club,
+                    by=request.user,
+                    emails=emails,
+                    days=email_form.cleaned_data["days"],
+                )
+                messages.success(request, f"Invitations on their way to {len(sent)} address(es).")
+                return redirect(_club_url(access, "clubs:invitations"))
     return render(
         request,
         "clubs/invitations.html",
@@ -250,6 +261,7 @@ def invitations(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             "link_form": link_form,
             "email_form": email_form,
         },
+        status=status,
     )
 
 

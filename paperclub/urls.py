@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from clubs import account_views
 from clubs import views as club_views
 
 from . import views
@@ -11,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/profile/", club_views.profile_edit, name="profile"),
+    path("accounts/login/", account_views.login, name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("", include("clubs.urls")),
     path("", include("papers.urls")),
@@ -20,6 +22,9 @@ urlpatterns = [
 handler403 = "paperclub.views.error_403"
 handler404 = "paperclub.views.error_404"
 handler500 = "paperclub.views.error_500"
+# Not a Django handler: allauth's rate limits look it up here, and the app's own
+# limits (clubs.ratelimits) answer with it too.
+handler429 = "paperclub.views.error_429"
 
 if settings.PAPERCLUB_BENCH:
     from . import bench_views

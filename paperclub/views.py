@@ -4,7 +4,7 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
@@ -62,6 +62,16 @@ def error_404(request: HttpRequest, exception: Exception) -> object:
 def error_403(request: HttpRequest, exception: Exception) -> object:
     reason = str(exception) if exception and str(exception) else ""
     return render(request, "403.html", {"reason": reason}, status=403)
+
+
+def error_429(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Too many requests: allauth's limits (sign-in, sign-up, account mail) and the
+    app's own (clubs.ratelimits.RateLimited, whose message says which and when)."""
+    reason = str(exception) if exception and str(exception) else ""
+    response = render(request, "429.html", {"reason": reason}, status=429)
+    retry_after = getattr(exception, "retry_after", None)
+    response["Retry-After"] = str(retry_after if retry_after else 60)
+    return response
 
 
 def error_500(request: HttpRequest) -> object:

@@ -9,9 +9,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from clubs import ratelimits
 from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
 
 from . import cards, fetching, selectors, services, storage
+from .arxiv_client import split_id_tokens
 from .forms import MergeForm, NominationEditForm, ProposeForm, TagsForm, split_tags
 from .models import Nomination, Paper
 
@@ -103,6 +105,12 @@ def propose(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             "tag_names": data["tag_names"],
         }
         try:
+            _count_proposal(request, data)
+        except ratelimits.RateLimited as error:
+            form.add_error(None, str(error))  # the form comes back as typed
+            context = {"club": access.club, "access": access, "form": form}
+            return render(request, "papers/propose.html", context, status=429)
+        try:
             if data.get("pdf"):
                 nomination = services.paper_propose_upload(
                     upload=data["pdf"], title=data["title"], **common
@@ -152,6 +160,17 @@ def propose(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     return render(
         request, "papers/propose.html", {"club": access.club, "access": access, "form": form}
     )
+
+
+def _count_proposal(request: HttpRequest, data: dict) -> None:
+    """Counts a proposal against the hourly limits (clubs.ratelimits): a PDF
+    against uploads, anything else against papers proposed (each id asked for)."""
+    scope = f"user:{request.user.pk}"
+    if data.get("pdf"):
+        ratelimits.rate_limit_take(action="uploads", scope=scope)
+    else:
+        amount = 1 if data.get("url") else len(split_id_tokens(data.get("ids") or ""))
+        ratelimits.rate_limit_take(action="proposals", scope=scope, amount=amount)
 
 
 def _report_added(request, added, existing) -> None:

@@ -240,6 +240,30 @@ if PAPERCLUB_BENCH:
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+# Rate limits (the README's "Rate limits" table). allauth's use the cache: in
+# production every web process must share it (Redis). Failed sign-ins count per
+# (address, client) (clubs.adapters), so nobody can lock another member out;
+# a password reset clears them for the client it is done from.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/h/ip",
+    "reset_password": "20/h/ip,5/h/key",
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "manage_email": "10/m/user",
+    "change_password": "5/m/user",
+    "reauthenticate": "10/m/user",
+}
+# Behind a reverse proxy, the client is the address that many hops back in
+# X-Forwarded-For (else every client is the proxy).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# The app's own limits (clubs.ratelimits), per clock hour.
+PAPERCLUB_RATE_LIMITS = {
+    "invitations": env.str("RATE_LIMIT_INVITATIONS", default="200/h"),  # per club
+    "proposals": env.str("RATE_LIMIT_PROPOSALS", default="100/h"),  # papers, per person
+    "uploads": env.str("RATE_LIMIT_UPLOADS", default="20/h"),  # PDFs, per person
+}
 LOGIN_REDIRECT_URL = "home"
 LOGIN_URL = "account_login"
 
