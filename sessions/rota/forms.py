@@ -11,6 +11,7 @@ from datetime import datetime, time
 
 from django import forms
 
+from clubs.limits import SaneDateField
 from clubs.selectors import active_members_named
 from clubs.templatetags.paperclub import display_name
 
@@ -67,8 +68,8 @@ class ScheduleForm(forms.Form):
         initial=8,
         help_text="How many coming weeks stay open for volunteers.",
     )
-    first_date = forms.DateField(label="First date", widget=DateInput())
-    last_date = forms.DateField(
+    first_date = SaneDateField(label="First date", widget=DateInput())
+    last_date = SaneDateField(
         label="Last date",
         required=False,
         widget=DateInput(),
@@ -113,7 +114,7 @@ def schedule_form_data(schedule) -> dict:
 class _WhenForm(forms.Form):
     """A date and a time in the club's zone, plus a length."""
 
-    day = forms.DateField(label="Date", widget=DateInput())
+    day = SaneDateField(label="Date", widget=DateInput())
     at = forms.TimeField(label="Start time", widget=TimeInput(), input_formats=["%H:%M"])
     duration_minutes = _duration_field()
 

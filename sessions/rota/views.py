@@ -175,7 +175,9 @@ def _plan_summary(plan: planning.PlanResult) -> str:
 def _misfits(request: HttpRequest, access: ClubAccess) -> list[Session]:
     """Claimed weeks the last save no longer fits (ids carried in the redirect)."""
     raw = request.GET.get("misfits", "")
-    ids = [int(part) for part in raw.split(",") if part.isdigit()][:MAX_MISFITS_SHOWN]
+    # Ids are bigints: longer digit strings are no id (and int() refuses 4,300+ digits).
+    parts = raw.split(",")[:MAX_MISFITS_SHOWN]
+    ids = [int(part) for part in parts if part.isascii() and part.isdigit() and len(part) < 19]
     if not ids:
         return []
     return list(selectors.upcoming_sessions(club=access.club).filter(pk__in=ids))
@@ -349,7 +351,10 @@ def move(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
     session = _plain_session(access, session_id)
     form = MoveForm(request.POST, zone_name=access.club.time_zone)
     if not form.is_valid():
-        messages.error(request, "Give the new date, start time (HH:MM) and length in minutes.")
+        if form.has_error("day", "date_out_of_range"):
+            messages.error(request, f"Not moved: {form.errors['day'][0]}")
+        else:
+            messages.error(request, "Give the new date, start time (HH:MM) and length in minutes.")
         return _back(request, _rota_url(access))
     _report(
         request,
