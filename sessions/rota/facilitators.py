@@ -8,7 +8,7 @@ from django.utils import timezone
 from papers.models import Nomination
 from papers.services import nominations_set_state
 
-from ..errors import SessionError
+from ..errors import OnePaperWeek, SessionError
 from ..models import Session, SessionPaper
 from ..permissions import active_membership, require_member, require_organizer, require_runner
 from .common import assignment_told, calendar_changed, ensure_future, lock_session
@@ -90,11 +90,14 @@ def session_papers_set(
     session: Session,
     by: AbstractBaseUser,
     picks: list[tuple[int, int | None]],
+    make_survey: bool = False,
 ) -> Session:
     """Choose the session's papers from the club's backlog, in order.
 
     `picks` is a list of (nomination id, minutes or None). Chosen nominations
-    become scheduled; ones no longer chosen go back to proposed.
+    become scheduled; ones no longer chosen go back to proposed. A one-paper
+    week holds one paper: more raise OnePaperWeek, unless `make_survey` turns
+    the week into a survey week (several papers) with them.
     """
     session = lock_session(session)
     require_runner(session, by)
@@ -120,9 +123,14 @@ def session_papers_set(
                 f"“{nomination.paper}” is {nomination.get_state_display().lower()}; "
                 "choose a paper that is still proposed."
             )
+    becomes_survey = session.format == Session.Format.SINGLE and len(ids) > 1
+    if becomes_survey and not make_survey:
+        raise OnePaperWeek(count=len(ids))
     before = [(link.nomination_id, link.minutes) for link in current.values()]
     if before == list(picks):
         return session
+    if becomes_survey:
+        session.format = Session.Format.SURVEY
     dropped = [link.nomination for nid, link in current.items() if nid not in nominations]
     session.papers.all().delete()
     SessionPaper.objects.bulk_create(
@@ -134,6 +142,6 @@ def session_papers_set(
     nominations_set_state(nominations=dropped, state=Nomination.State.PROPOSED)
     nominations_set_state(nominations=list(nominations.values()), state=Nomination.State.SCHEDULED)
     session.change_count += 1
-    session.save(update_fields=["change_count"])
+    session.save(update_fields=["change_count", "format"])
     calendar_changed(session.pk)
     return session

@@ -24,7 +24,7 @@ from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
 from clubs.templatetags.paperclub import display_name
 
 from ..calendars.feeds import google_event
-from ..errors import NotAllowed, SessionError
+from ..errors import NotAllowed, OnePaperWeek, SessionError
 from ..models import Session
 from ..permissions import viewer_may_run
 from ..reading.views import reading_context
@@ -418,6 +418,7 @@ def _render_session_page(
     session_id: int,
     *,
     details_form: DetailsForm | None = None,
+    survey_offer: dict | None = None,
 ) -> HttpResponse:
     session = _session(access, session_id, request)
     can_run = viewer_may_run(access, session, request.user)
@@ -435,6 +436,7 @@ def _render_session_page(
         "next": request.get_full_path(),
         **reading_context(request, access, session),
         "google_event_url": google_event(session),
+        "survey_offer": survey_offer,
     }
     if access.is_member:
         context["going"] = list(selectors.people_going(session=session))
@@ -470,18 +472,29 @@ def papers(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRes
     if not form.is_valid():
         messages.error(request, " ".join(form.non_field_errors()))
         return redirect(_session_url(access, session_id))
-    count = len(form.cleaned_data["picks"])
-    _report(
-        request,
-        lambda: session_papers_set(
-            session=session, by=request.user, picks=form.cleaned_data["picks"]
-        ),
-        lambda _: (
-            f"Saved: {count} paper{'s' if count != 1 else ''} for this session."
-            if count
-            else "Saved: no papers chosen yet."
-        ),
-    )
+    picks = form.cleaned_data["picks"]
+    count = len(picks)
+    was_single = session.format == Session.Format.SINGLE
+    try:
+        changed = session_papers_set(
+            session=session,
+            by=request.user,
+            picks=picks,
+            make_survey=request.POST.get("make_survey") == "1",
+        )
+    except OnePaperWeek as error:
+        # Nothing saved: the page asks whether to make it a survey week, picks kept.
+        offer = {"message": str(error), "picks": picks, "ids": [nid for nid, _ in picks]}
+        return _render_session_page(request, access, session_id, survey_offer=offer)
+    except NotAllowed as error:
+        raise _denied(error) from error
+    except SessionError as error:
+        messages.error(request, str(error))
+    else:
+        saved = f"Saved: {count} paper{'s' if count != 1 else ''} for this session."
+        if was_single and changed.format == Session.Format.SURVEY:
+            saved += " It is a survey week now: give each paper its minutes if you like."
+        messages.success(request, saved if count else "Saved: no papers chosen yet.")
     return redirect(_session_url(access, session_id))
 
 

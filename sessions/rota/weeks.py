@@ -146,6 +146,12 @@ def session_details_update(
             club=session.club, user_id=details.co_facilitator_id, state="active"
         ).exists():
             raise SessionError("Only an active member of the club can co-facilitate.")
+    if details.format == Session.Format.SINGLE and session.format != Session.Format.SINGLE:
+        chosen = session.papers.count()
+        if chosen > 1:
+            raise SessionError(
+                f"This week reads {chosen} papers: choose one before making it a one-paper week."
+            )
     material = (
         details.meeting_link != session.meeting_link
         or details.co_facilitator_id != session.co_facilitator_id

@@ -676,6 +676,7 @@ def test_assign_on_a_cancelled_or_past_week_is_refused(club, organizer, member, 
 def test_skip_cancels_the_week_and_releases_its_papers(club, open_week, organizer, member):
     session_claim(session=open_week, user=member)
     first, second = _nomination(club, "A"), _nomination(club, "B")
+    Session.objects.filter(pk=open_week.pk).update(format=Session.Format.SURVEY)
     session_papers_set(session=open_week, by=member, picks=[(first.pk, 30), (second.pk, 30)])
 
     session = session_skip(session=open_week, by=organizer, reason="Thanksgiving")
@@ -828,6 +829,7 @@ def _picks(session) -> list[tuple[int, int | None]]:
 
 def test_papers_set_schedules_the_picks_in_order(club, facilitated, member):
     first, second, third = (_nomination(club, t) for t in ("A", "B", "C"))
+    Session.objects.filter(pk=facilitated.pk).update(format=Session.Format.SURVEY)
 
     session = session_papers_set(
         session=facilitated, by=member, picks=[(third.pk, 20), (first.pk, 40)]
@@ -845,6 +847,7 @@ def test_papers_set_schedules_the_picks_in_order(club, facilitated, member):
 
 def test_papers_set_dropping_a_paper_returns_it_to_the_backlog(club, facilitated, member):
     first, second = _nomination(club, "A"), _nomination(club, "B")
+    Session.objects.filter(pk=facilitated.pk).update(format=Session.Format.SURVEY)
     session_papers_set(session=facilitated, by=member, picks=[(first.pk, 30), (second.pk, 30)])
 
     session = session_papers_set(session=facilitated, by=member, picks=[(second.pk, None)])
