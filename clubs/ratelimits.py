@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
-# What each limit counts, for the 429 page ("… invitations from this club an hour").
+# What each limit counts and for whom, for its message ("At most 200 invitation
+# emails an hour from one club").
 _WHAT = {
-    "invitations": "invitation emails from one club",
-    "proposals": "papers proposed by one person",
-    "uploads": "PDFs uploaded by one person",
+    "invitations": ("invitation emails", "from one club"),
+    "proposals": ("papers proposed", "by one person"),
+    "uploads": ("PDF uploads", "by one person"),
 }
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -37,11 +38,14 @@ class Rate:
         count, unit = duration[:-1], duration[-1]
         return cls(amount=int(amount), seconds=int(count or 1) * _UNITS[unit])
 
+    @property
+    def per(self) -> str:
+        """ "an hour", "a day", "every 600 seconds" """
+        names = {86400: "a day", 3600: "an hour", 60: "a minute"}
+        return names.get(self.seconds, f"every {self.seconds:,} seconds")
+
     def __str__(self) -> str:
-        for per, seconds in (("a day", 86400), ("an hour", 3600), ("a minute", 60)):
-            if self.seconds == seconds:
-                return f"{self.amount:,} {per}"
-        return f"{self.amount:,} every {self.seconds:,} seconds"
+        return f"{self.amount:,} {self.per}"
 
 
 class RateLimited(Exception):
@@ -76,8 +80,8 @@ def rate_limit_take(*, action: str, scope: str, amount: int = 1) -> None:
     left = max(0, rate.amount - (used - amount))
     retry_after = int(rate.seconds - now % rate.seconds) + 1
     minutes = max(1, round(retry_after / 60))
-    what = _WHAT.get(action, action)
-    message = f"Paper Club allows {rate} {what}; "
+    noun, whose = _WHAT.get(action, (action, ""))
+    message = f"At most {rate.amount:,} {noun} {rate.per} {whose}".rstrip() + ": "
     message += (
         f"{left:,} more can go now, {amount:,} were asked for. "
         if left

@@ -64,11 +64,28 @@ def error_403(request: HttpRequest, exception: Exception) -> object:
     return render(request, "403.html", {"reason": reason}, status=403)
 
 
+# allauth's 429 says nothing of which limit: the page it refused tells.
+_ACCOUNT_LIMITS = {
+    "account_login": "Too many sign-in attempts from here in the last minute.",
+    "account_signup": "Too many sign-ups from this network in the last hour.",
+    "account_reset_password": (
+        "Too many password-reset emails were asked for. The ones already sent still "
+        "work: look in your inbox, and in your spam folder."
+    ),
+    "account_reset_password_from_key": "Too many password-reset links were opened from here.",
+    "account_email": "Too many changes to email addresses in the last minute.",
+    "account_change_password": "Too many password changes in the last minute.",
+}
+
+
 def error_429(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Too many requests: allauth's limits (sign-in, sign-up, account mail) and the
     app's own (clubs.ratelimits.RateLimited, whose message says which and when)."""
     reason = str(exception) if exception and str(exception) else ""
-    response = render(request, "429.html", {"reason": reason}, status=429)
+    url_name = request.resolver_match.url_name if request.resolver_match else ""
+    reason = reason or _ACCOUNT_LIMITS.get(url_name, "")
+    context = {"reason": reason, "offer_reset": url_name in ("account_login", "account_signup")}
+    response = render(request, "429.html", context, status=429)
     retry_after = getattr(exception, "retry_after", None)
     response["Retry-After"] = str(retry_after if retry_after else 60)
     return response

@@ -110,6 +110,7 @@ def test_sign_up_flood_from_one_client_gets_the_429_page():
     assert answers == [302] * 20 + [429]
     page = response.content.decode()
     assert "Error 429" in page and "please wait a little" in page
+    assert "Too many sign-ups from this network in the last hour." in page
     assert response["Retry-After"] == "60"
     # Another client signs up as usual.
     other = Client().post(
@@ -135,6 +136,11 @@ def test_password_reset_mail_to_one_address_is_limited():
     ]
     assert answers == [302] * 5 + [429]
     assert len(mail.outbox) == 5
+    refused = Client().post(
+        reverse("account_reset_password"), {"email": member.email}, REMOTE_ADDR="10.0.1.1"
+    )
+    assert "The ones already sent still work" in refused.content.decode()
+    assert "Reset your password</a>" not in refused.content.decode()
 
 
 # --- The app's own limits ------------------------------------------------------------------
@@ -155,7 +161,7 @@ def test_invitations_past_the_hourly_limit_are_refused_with_the_form_kept(client
     refused = invite([f"b{n}@example.org" for n in range(3)])
     assert refused.status_code == 429
     body = refused.content.decode()
-    assert "Paper Club allows 5 an hour invitation emails from one club" in body
+    assert "At most 5 invitation emails an hour from one club: " in body
     assert "2 more can go now, 3 were asked for" in body
     assert "b2@example.org" in body  # what was typed is still there
     assert Invitation.objects.filter(club=club).count() == 3
@@ -179,7 +185,7 @@ def test_proposals_and_uploads_per_hour(client):
     assert client.post(url, {"ids": "2106.09685\n1810.04805"}).status_code == 302
     refused = client.post(url, {"ids": "1706.03762\n2403.01234"})
     assert refused.status_code == 429
-    assert "papers proposed by one person" in refused.content.decode()
+    assert "At most 3 papers proposed an hour by one person" in refused.content.decode()
     assert "1706.03762" in refused.content.decode()
     assert Nomination.objects.filter(club=club).count() == 2
 
@@ -187,7 +193,10 @@ def test_proposals_and_uploads_per_hour(client):
     assert client.post(url, {"pdf": ContentFile(pdf, name="a.pdf")}).status_code == 302
     second = client.post(url, {"pdf": ContentFile(pdf + b"\n", name="b.pdf")})
     assert second.status_code == 429
-    assert "PDFs uploaded by one person" in second.content.decode()
+    assert (
+        "At most 1 PDF uploads an hour by one person: that many have gone already."
+        in second.content.decode()
+    )
 
 
 def test_rate_parsing_and_counting():
