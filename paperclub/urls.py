@@ -1,4 +1,5 @@
 from django.conf import settings
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -6,6 +7,10 @@ from clubs import account_views
 from clubs import views as club_views
 
 from . import views
+
+# The admin signs in through allauth's form, whose failed sign-ins are rate-limited
+# (Django's own admin login is not).
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", club_views.home, name="home"),

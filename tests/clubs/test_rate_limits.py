@@ -211,3 +211,23 @@ def test_rate_parsing_and_counting():
         assert 0 < raised.value.retry_after <= 3601
         rate_limit_take(action="proposals", scope="user:2")  # someone else
         rate_limit_take(action="uploads", scope="user:1")  # not limited here
+
+
+@REAL_LIMITS
+def test_the_admin_signs_in_through_the_limited_form_only():
+    """Django's admin login counts no failures: it hands over to allauth's."""
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    guess = client.post(
+        reverse("admin:login"),
+        {"username": staff.username, "password": "guess"},
+        REMOTE_ADDR=STRANGER,
+    )
+    assert guess.status_code == 302
+    assert guess["Location"].startswith(reverse("account_login"))
+    for _ in range(5):
+        _sign_in(client, staff.email, "guess", STRANGER)
+    assert _sign_in(client, staff.email, PASSWORD, STRANGER).status_code == 429
+    admin = Client()
+    assert _signed_in(_sign_in(admin, staff.email, PASSWORD, MEMBER_LAPTOP))
+    assert admin.get(reverse("admin:index"), REMOTE_ADDR=MEMBER_LAPTOP).status_code == 200
