@@ -6,21 +6,12 @@ import django.db.models.lookups
 from django.conf import settings
 from django.db import migrations, models
 
+from clubs.migration_operations import clip_over_long
+
 LIMITS = [
     ("Session", "notes", 20000),
     ("Question", "text", 1000),
 ]
-
-
-def clip_over_long(apps, schema_editor):
-    """Rows written before these limits existed are cut to fit, so the checks can be added."""
-    from django.db.models.functions import Length, Substr
-
-    for model_name, field, maximum in LIMITS:
-        model = apps.get_model("meetings", model_name)
-        model.objects.annotate(_length=Length(field)).filter(_length__gt=maximum).update(
-            **{field: Substr(field, 1, maximum)}
-        )
 
 
 class Migration(migrations.Migration):
@@ -31,7 +22,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(clip_over_long, migrations.RunPython.noop),
+        # Rows written before these limits existed are cut to fit, so the checks can be added.
+        clip_over_long("meetings", LIMITS),
         # A TextField's max_length and validators live in Python: no column changes.
         migrations.SeparateDatabaseAndState(
             state_operations=[
