@@ -187,8 +187,14 @@ class Invitation(models.Model):
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
     use_count = models.PositiveIntegerField(default=0)
-    # Claimed before an email invitation is mailed, so a retried task never mails twice.
+    # Set once the mail server took the message (never before: a failed send
+    # leaves the invitation owed, and retried).
     sent_at = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    # The last refusal or fault, shown to organizers; empty once sent.
+    send_error = models.TextField(blank=True)
+    # A refusal no retry can fix (a 5xx: no such mailbox): not tried again.
+    send_failed = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -205,6 +211,15 @@ class Invitation(models.Model):
     @property
     def is_link(self) -> bool:
         return not self.email
+
+    @property
+    def delivery(self) -> str:
+        """For an emailed invitation: "sent", "failed" (given up), "retrying" or "queued"."""
+        if self.sent_at:
+            return "sent"
+        if self.send_failed:
+            return "failed"
+        return "retrying" if self.send_error else "queued"
 
     def status(self, now=None) -> str:
         now = now or timezone.now()

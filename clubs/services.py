@@ -348,19 +348,106 @@ def mask_address(address: str) -> str:
     return f"{local[:1]}•••@{domain}"
 
 
+class InvitationMailDeferred(Exception):
+    """The mail server could not take an invitation now; the task tries again later."""
+
+
+# After this many transient failures an invitation is given up (failed, shown).
+INVITATION_MAX_ATTEMPTS = 8
+
+
 def invitation_email_send(*, invitation: Invitation) -> bool:
-    """Mail one email invitation; returns False when it is no longer worth sending."""
+    """Mail one email invitation; True once the mail server has taken it.
+
+    The invitation row is locked while it is sent, so two runs never mail it
+    twice, and `sent_at` is set only after the server took the message: a
+    refusal or a fault leaves it owed, with the reason for the organizers. A
+    permanent refusal (5xx) fails it; anything else raises
+    InvitationMailDeferred for the task to retry (and the sweeper re-drives
+    what a lost task left). The smallest honest version until invitations join
+    the generic outbox (issue 12)."""
+    import smtplib
+
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("club", "created_by__profile")
+            .get(pk=invitation.pk)
+        )
+        if invitation.status() != "valid" or not invitation.email:
+            return False
+        if invitation.sent_at is not None or invitation.send_failed:
+            return False  # sent by an earlier run, or given up
+        invitation.send_attempts += 1
+        try:
+            _invitation_message(invitation).send()
+        except (smtplib.SMTPException, OSError) as error:
+            permanent = _is_permanent(error)
+            invitation.send_error = _describe(error)
+            invitation.send_failed = (
+                permanent or invitation.send_attempts >= INVITATION_MAX_ATTEMPTS
+            )
+            invitation.save(update_fields=["send_attempts", "send_error", "send_failed"])
+            if invitation.send_failed:
+                return False
+            # Raised once the row says why (the atomic block commits first).
+            deferred = InvitationMailDeferred(invitation.send_error)
+        else:
+            invitation.sent_at = timezone.now()
+            invitation.send_error = ""
+            invitation.save(update_fields=["sent_at", "send_attempts", "send_error"])
+            return True
+    raise deferred
+
+
+def invitations_owed(*, older_than: timedelta = timedelta(minutes=5)) -> list[int]:
+    """Emailed invitations still owed a while after they were made (a lost task,
+    a worker that died): the sweeper sends them again."""
+    now = timezone.now()
+    return list(
+        Invitation.objects.filter(
+            sent_at__isnull=True,
+            send_failed=False,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            created_at__lt=now - older_than,
+        )
+        .exclude(email="")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
+def _is_permanent(error: Exception) -> bool:
+    import smtplib
+
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return False
+
+
+def _describe(error: Exception) -> str:
+    import smtplib
+
+    def text(value) -> str:
+        return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{address}: {code} {text(message)}"
+            for address, (code, message) in error.recipients.items()
+        )
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{error.smtp_code} {text(error.smtp_error)}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _invitation_message(invitation: Invitation):
     from django.core.mail import EmailMultiAlternatives
     from django.template.loader import render_to_string
     from django.urls import reverse
 
-    if invitation.status() != "valid" or not invitation.email:
-        return False
-    claimed = Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(
-        sent_at=timezone.now()
-    )
-    if not claimed:
-        return False  # already sent by an earlier run of the task
     context = {
         "invitation": invitation,
         "club": invitation.club,
@@ -373,9 +460,9 @@ def invitation_email_send(*, invitation: Invitation) -> bool:
         subject=f"You are invited to {invitation.club.name} on {settings.SITE_NAME}",
         body=render_to_string("clubs/email/invitation.txt", context),
         to=[invitation.email],
+        headers={"Auto-Submitted": "auto-generated"},
     )
     message.attach_alternative(
         render_to_string("clubs/email/invitation.html", context), "text/html"
     )
-    message.send()
-    return True
+    return message

@@ -179,6 +179,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "papers.sweep_arxiv",
         "schedule": env.float("SWEEP_ARXIV_SECONDS", default=20.0),
     },
+    # Emailed invitations still owed (a lost task, a mail server that was down).
+    "clubs-resend-owed-invitations": {"task": "clubs.resend_owed_invitations", "schedule": 600.0},
     # Keep every club's rolling horizon of weeks full (idempotent).
     "sessions-plan": {"task": "sessions.plan_all", "schedule": 6 * 3600.0},
     # Mark finished weeks done (their papers become covered).
@@ -195,6 +197,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 CELERY_TASK_ROUTES = {
     "papers.fetch_arxiv_metadata": {"queue": "arxiv"},
     "sessions.send_invites": {"queue": "mail"},
+    "clubs.send_invitation_email": {"queue": "mail"},
     "sessions.send_assignment": {"queue": "mail"},
     "sessions.send_reminder": {"queue": "mail"},
 }
