@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from . import smtp_errors
 from .models import Club, Invitation, Membership, Profile
 
 
@@ -382,8 +383,8 @@ def invitation_email_send(*, invitation: Invitation) -> bool:
         try:
             _invitation_message(invitation).send()
         except (smtplib.SMTPException, OSError) as error:
-            permanent = _is_permanent(error)
-            invitation.send_error = _describe(error)
+            permanent = smtp_errors.is_permanent(error)
+            invitation.send_error = smtp_errors.describe(error)
             invitation.send_failed = (
                 permanent or invitation.send_attempts >= INVITATION_MAX_ATTEMPTS
             )
@@ -415,32 +416,6 @@ def invitations_owed(*, older_than: timedelta = timedelta(minutes=5)) -> list[in
         .exclude(email="")
         .values_list("pk", flat=True)[:500]
     )
-
-
-def _is_permanent(error: Exception) -> bool:
-    import smtplib
-
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in error.recipients.values())
-    if isinstance(error, smtplib.SMTPResponseException):
-        return error.smtp_code >= 500
-    return False
-
-
-def _describe(error: Exception) -> str:
-    import smtplib
-
-    def text(value) -> str:
-        return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return "; ".join(
-            f"{address}: {code} {text(message)}"
-            for address, (code, message) in error.recipients.items()
-        )
-    if isinstance(error, smtplib.SMTPResponseException):
-        return f"{error.smtp_code} {text(error.smtp_error)}"
-    return f"{type(error).__name__}: {error}"
 
 
 def _invitation_message(invitation: Invitation):
