@@ -192,7 +192,7 @@ class Invitation(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     send_attempts = models.PositiveSmallIntegerField(default=0)
     # The last refusal or fault, shown to organizers; empty once sent.
-    send_error = models.TextField(blank=True)
+    send_error = models.CharField(max_length=1000, blank=True)
     # A refusal no retry can fix (a 5xx: no such mailbox): not tried again.
     send_failed = models.BooleanField(default=False)
 

@@ -384,7 +384,7 @@ def invitation_email_send(*, invitation: Invitation) -> bool:
             _invitation_message(invitation).send()
         except (smtplib.SMTPException, OSError) as error:
             permanent = smtp_errors.is_permanent(error)
-            invitation.send_error = smtp_errors.describe(error)
+            invitation.send_error = smtp_errors.describe(error)[:1000]
             invitation.send_failed = (
                 permanent or invitation.send_attempts >= INVITATION_MAX_ATTEMPTS
             )
