@@ -98,6 +98,9 @@ class EmbeddedBeat(threading.Thread):
         from paperclub.celery_app import app
 
         app.loader.import_default_modules()  # the apps' tasks.py (autodiscovery is lazy)
+        # One "Task ... succeeded" line per job run (the arXiv sweep runs every
+        # 20 s) would bury the mail printed here; failures are still logged.
+        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         # The server finishes starting before the first jobs run.
         time.sleep(1.0)
         while not self.stopping.is_set():
