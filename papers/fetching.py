@@ -21,7 +21,7 @@ from clubs.limits import clip
 
 from . import arxiv_client, guide, pdf
 from .backlog_cache import backlogs_changed
-from .identifiers import InvalidDoi, normalize_doi
+from .identifiers import InvalidDoi, normalize_doi, normalize_title
 from .models import Nomination, Paper, ReadingGuide
 
 log = logging.getLogger(__name__)
@@ -181,6 +181,7 @@ def _apply(paper: Paper, found: "arxiv_client.ArxivPaper") -> None:
     paper.arxiv_latest_version = found.version
     if "title" not in edited:
         paper.title = found.title or paper.title
+        paper.title_key = normalize_title(paper.title)
     if "authors" not in edited:
         paper.authors = found.authors
     if "abstract" not in edited:
@@ -430,7 +431,8 @@ def paper_pdf_apply(*, paper: Paper, info: "pdf.PdfInfo") -> Paper:
         row.pdf_author = info.author
         row.first_pages_text = info.first_pages_text
         if row.title_is_placeholder and info.title_guess:
-            row.title = info.title_guess[:500]
+            row.title = info.title_guess[: Paper.TITLE_MAX]
+            row.title_key = normalize_title(row.title)
             row.title_is_placeholder = False
             _searchable_text_changed([row.pk])
         row.pdf_state = Paper.PdfState.READY

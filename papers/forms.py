@@ -1,11 +1,44 @@
 from django import forms
 from django.conf import settings
 
+from .editing import (
+    AUTHOR_NAME_MAX,
+    AUTHORS_MAX,
+    YEAR_MAX,
+    YEAR_MIN,
+    PaperDetails,
+    split_authors,
+)
+from .identifiers import (
+    DOI_MAX_LENGTH,
+    InvalidDoi,
+    arxiv_id_from_doi,
+    classify_link,
+    normalize_doi,
+)
+from .models import Paper
 from .services import MAX_IDS_PER_BATCH, PITCH_MAX_LENGTH
 
 
 def split_tags(text: str) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()][:10]
+
+
+def _doi_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=DOI_MAX_LENGTH,
+        help_text="10.1000/xyz123, doi:10.1000/xyz123 or https://doi.org/10.1000/xyz123.",
+    )
+
+
+def _clean_doi(form: forms.Form) -> str:
+    """Any spelling of a DOI, stored one way (papers.identifiers)."""
+    try:
+        return normalize_doi(form.cleaned_data.get("doi") or "")
+    except InvalidDoi as error:
+        raise forms.ValidationError(str(error)) from error
 
 
 class ProposeForm(forms.Form):
@@ -23,7 +56,7 @@ class ProposeForm(forms.Form):
     url = forms.URLField(
         label="Link to the paper", required=False, max_length=500, assume_scheme="https"
     )
-    doi = forms.CharField(label="DOI (optional)", required=False, max_length=200)
+    doi = _doi_field("DOI (optional)")
     pdf = forms.FileField(
         label="…or upload a PDF",
         required=False,
@@ -44,6 +77,12 @@ class ProposeForm(forms.Form):
         required=False,
         label="Yes, propose these again even though the club has read them",
     )
+    # The answers of "is it this one?" (papers.proposing).
+    confirm_new = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    same_as = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    upload_token = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
+
+    clean_doi = _clean_doi
 
     def clean_pdf(self):
         upload = self.cleaned_data.get("pdf")
@@ -62,19 +101,94 @@ class ProposeForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("same_as"):
+            data["tag_names"] = split_tags(data.get("tags", ""))
+            return data
         has_ids = bool((data.get("ids") or "").strip())
-        has_link = bool(data.get("title") or data.get("url"))
-        has_pdf = bool(data.get("pdf"))
+        has_pdf = bool(data.get("pdf") or data.get("upload_token"))
+        # A title alone names a paper not on arXiv, unless it titles an upload.
+        has_link = bool(data.get("url") or data.get("doi") or (data.get("title") and not has_pdf))
         if sum([has_ids, has_link, has_pdf]) == 0:
             raise forms.ValidationError(
                 "Give an arXiv id or link, a title and link, or a PDF to upload."
             )
         if sum([has_ids, has_link, has_pdf]) > 1:
             raise forms.ValidationError("Add one kind at a time: ids, a link, or a PDF.")
-        if has_link and not (data.get("title") and data.get("url")):
-            raise forms.ValidationError("A paper not on arXiv needs both a title and a link.")
+        link = classify_link(data.get("url") or "")
+        on_arxiv = link.arxiv_id is not None or arxiv_id_from_doi(data.get("doi") or "")
+        if has_link and not on_arxiv:
+            if not data.get("title"):
+                raise forms.ValidationError("A paper not on arXiv needs a title.")
+            if not (data.get("url") or data.get("doi")):
+                raise forms.ValidationError(
+                    "A paper not on arXiv needs a link or a DOI besides its title."
+                )
         data["tag_names"] = split_tags(data.get("tags", ""))
         return data
+
+
+class PaperDetailsForm(forms.Form):
+    """A paper's details as the club corrects them (papers.editing)."""
+
+    title = forms.CharField(max_length=Paper.TITLE_MAX)
+    authors = forms.CharField(
+        required=False,
+        max_length=AUTHORS_MAX * (AUTHOR_NAME_MAX + 1),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line, or separated by commas on one line.",
+    )
+    year = forms.IntegerField(required=False, min_value=YEAR_MIN, max_value=YEAR_MAX)
+    url = forms.URLField(
+        label="Link",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text="Where to read it. An arxiv.org link makes it an arXiv paper; "
+        "a doi.org link fills in the DOI.",
+    )
+    doi = _doi_field("DOI")
+    abstract = forms.CharField(
+        required=False,
+        max_length=Paper.ABSTRACT_MAX,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+
+    @classmethod
+    def for_paper(cls, paper: Paper) -> "PaperDetailsForm":
+        return cls(
+            initial={
+                "title": "" if paper.title_is_placeholder else paper.title,
+                "authors": "\n".join(paper.authors or []),
+                "year": paper.year,
+                "url": paper.url,
+                "doi": paper.doi,
+                "abstract": paper.abstract,
+            }
+        )
+
+    clean_doi = _clean_doi
+
+    def clean_authors(self):
+        names = split_authors(self.cleaned_data.get("authors") or "")
+        if len(names) > AUTHORS_MAX:
+            raise forms.ValidationError(f"List at most {AUTHORS_MAX} authors.")
+        if too_long := [n for n in names if len(n) > AUTHOR_NAME_MAX]:
+            raise forms.ValidationError(
+                f"An author's name is at most {AUTHOR_NAME_MAX} characters "
+                f"(“{too_long[0][:40]}…” is longer)."
+            )
+        return names
+
+    def details(self) -> PaperDetails:
+        data = self.cleaned_data
+        return PaperDetails(
+            title=data["title"],
+            authors=data["authors"],
+            year=data["year"],
+            url=data["url"],
+            doi=data["doi"],
+            abstract=data["abstract"],
+        )
 
 
 class NominationEditForm(forms.Form):

@@ -44,9 +44,23 @@ def normalize_doi(text: str) -> str:
     return value
 
 
+_ARXIV_DOI = re.compile(r"10\.48550/arxiv\.(?P<id>.+)")
+
+
+def arxiv_id_from_doi(doi: str) -> ArxivId | None:
+    """arXiv's own DOIs (10.48550/arXiv.2106.09685) name an arXiv paper."""
+    match = _ARXIV_DOI.fullmatch(doi or "")
+    if match is None:
+        return None
+    try:
+        return parse_arxiv_id(match.group("id"))
+    except InvalidArxivId:
+        return None
+
+
 @dataclass(frozen=True)
 class LinkKind:
-    """What a pasted link points at: at most one of arxiv_id and doi is set."""
+    """What a pasted link points at. arXiv's own DOIs set both: the arXiv id wins."""
 
     arxiv_id: ArxivId | None = None
     doi: str = ""
@@ -66,9 +80,10 @@ def classify_link(url: str) -> LinkKind:
             return LinkKind()
     if host in ("doi.org", "dx.doi.org"):
         try:
-            return LinkKind(doi=normalize_doi(value))
+            doi = normalize_doi(value)
         except InvalidDoi:
             return LinkKind()
+        return LinkKind(arxiv_id=arxiv_id_from_doi(doi), doi=doi)
     return LinkKind()
 
 

@@ -63,6 +63,9 @@ class Paper(models.Model):
     arxiv_latest_version = models.PositiveSmallIntegerField(null=True, blank=True)
 
     title = bounded_text(TITLE_MAX, blank=True)
+    # The title reduced to its words (papers.identifiers.normalize_title): two
+    # papers of one club with the same key are likely one work ("is it this one?").
+    title_key = models.CharField(max_length=TITLE_MAX, blank=True)
     authors = models.JSONField(default=list, blank=True)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     abstract = bounded_text(ABSTRACT_MAX, blank=True)
@@ -164,6 +167,7 @@ class Paper(models.Model):
             models.Index(
                 fields=["metadata_state", "metadata_next_attempt_at"], name="paper_fetch_due"
             ),
+            models.Index(fields=["club", "title_key"], name="paper_title_key"),
             # A fetched answer is applied to every club's row of the work.
             models.Index(fields=["arxiv_id"], name="paper_arxiv_id"),
         ]

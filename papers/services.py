@@ -22,7 +22,7 @@ from clubs.models import Club, Membership
 from . import backlog_cache
 from .arxiv_client import ArxivId, InvalidArxivId, parse_arxiv_id, split_id_tokens
 from .backlog_cache import backlogs_changed
-from .identifiers import InvalidDoi, normalize_doi
+from .identifiers import InvalidDoi, arxiv_id_from_doi, normalize_doi
 from .models import GuideTick, Nomination, Paper, PaperNote, Tag, Vote
 
 MAX_IDS_PER_BATCH = 50
@@ -45,6 +45,11 @@ class ProposeOutcome:
     invalid: list[tuple[str, str]] = field(default_factory=list)
     # Papers the club has already read: proposed again only once confirmed.
     covered: list[Nomination] = field(default_factory=list)
+    # Papers of the club whose title is the one given: "is it this one?"
+    # (nothing was added; papers.proposing asks first).
+    similar: list[Nomination] = field(default_factory=list)
+    # An uploaded PDF kept while the person answers that question.
+    upload_token: str = ""
 
     @property
     def nominations(self) -> list[Nomination]:
@@ -60,7 +65,9 @@ def _require_active_member(*, club: Club, user: AbstractBaseUser) -> None:
 
 
 def parse_id_batch(text: str) -> tuple[list[ArxivId], list[tuple[str, str]]]:
-    """Split a textarea into valid ids and one message per malformed token."""
+    """Split a textarea into valid ids and one message per malformed token.
+    DOIs are recognised: arXiv's own (10.48550/arXiv.…) are its ids, others
+    come back as ("doi:<doi>", "") for the caller to look up."""
     tokens = split_id_tokens(text)
     if len(tokens) > MAX_IDS_PER_BATCH:
         raise PaperError(f"That is {len(tokens)} ids; add at most {MAX_IDS_PER_BATCH} at once.")
@@ -70,10 +77,39 @@ def parse_id_batch(text: str) -> tuple[list[ArxivId], list[tuple[str, str]]]:
         try:
             arxiv_id = parse_arxiv_id(token)
         except InvalidArxivId as error:
-            invalid.append((token, str(error)))
-        else:
-            ids.setdefault(arxiv_id.base, arxiv_id)
+            try:
+                doi = normalize_doi(token)
+            except InvalidDoi:
+                invalid.append((token, str(error)))
+                continue
+            arxiv_id = arxiv_id_from_doi(doi)
+            if arxiv_id is None:
+                invalid.append((token, f"doi:{doi}"))
+                continue
+        ids.setdefault(arxiv_id.base, arxiv_id)
     return list(ids.values()), invalid
+
+
+def _doi_tokens(*, club: Club, invalid: list[tuple[str, str]]) -> tuple[list[Paper], list]:
+    """DOIs typed among arXiv ids: the club's papers with them, and a message
+    for each DOI the club does not have."""
+    found, still_invalid = [], []
+    for token, message in invalid:
+        if not message.startswith("doi:"):
+            still_invalid.append((token, message))
+            continue
+        paper = Paper.objects.filter(club=club, doi=message[4:]).first()
+        if paper is not None:
+            found.append(paper)
+        else:
+            still_invalid.append(
+                (
+                    token,
+                    f'"{token[:80]}" is a DOI, not an arXiv id: add the paper under '
+                    "“A paper not on arXiv” with its title.",
+                )
+            )
+    return found, still_invalid
 
 
 def paper_for_arxiv_id(
@@ -116,25 +152,25 @@ def papers_propose(
     """
     _require_active_member(club=club, user=user)
     ids, invalid = parse_id_batch(text)
+    by_doi, invalid = _doi_tokens(club=club, invalid=invalid)
     outcome = ProposeOutcome(invalid=invalid)
     to_fetch = []
+    papers = []
     for arxiv_id in ids:
         paper = paper_for_arxiv_id(club=club, arxiv_id=arxiv_id, created_by=user)
         if paper.metadata_state == Paper.MetadataState.PENDING:
             to_fetch.append(paper.pk)
-        covered = Nomination.objects.filter(
-            club=club, paper=paper, state=Nomination.State.COVERED
-        ).first()
-        if covered is not None:
-            if not confirm_covered:
-                outcome.covered.append(covered)
-                continue
-            covered.state = Nomination.State.PROPOSED
-            covered.save(update_fields=["state"])
-        nomination, created = _nomination_get_or_create(
-            club=club, paper=paper, user=user, pitch=pitch, tag_names=tag_names
+        papers.append(paper)
+    for paper in dict.fromkeys([*papers, *by_doi]):
+        paper_nominate(
+            club=club,
+            user=user,
+            paper=paper,
+            outcome=outcome,
+            confirm_covered=confirm_covered,
+            pitch=pitch,
+            tag_names=tag_names,
         )
-        (outcome.added if created else outcome.existing).append(nomination)
     if outcome.nominations:
         backlogs_changed(club_ids=[club.pk])
     if to_fetch:
@@ -142,6 +178,34 @@ def papers_propose(
 
         fetch_arxiv_metadata.delay_on_commit(to_fetch)
     return outcome
+
+
+def paper_nominate(
+    *,
+    club: Club,
+    user: AbstractBaseUser,
+    paper: Paper,
+    outcome: ProposeOutcome,
+    confirm_covered: bool,
+    pitch: str = "",
+    tag_names: list[str] | tuple[str, ...] = (),
+) -> None:
+    """Put the club's paper in its backlog with the person's vote, into
+    outcome.added or .existing; a paper the club has read comes back only with
+    confirm_covered (until then it goes into outcome.covered)."""
+    covered = Nomination.objects.filter(
+        club=club, paper=paper, state=Nomination.State.COVERED
+    ).first()
+    if covered is not None:
+        if not confirm_covered:
+            outcome.covered.append(covered)
+            return
+        covered.state = Nomination.State.PROPOSED
+        covered.save(update_fields=["state"])
+    nomination, created = _nomination_get_or_create(
+        club=club, paper=paper, user=user, pitch=pitch, tag_names=tag_names
+    )
+    (outcome.added if created else outcome.existing).append(nomination)
 
 
 @transaction.atomic
@@ -156,45 +220,24 @@ def paper_propose_by_link(
     tag_names: list[str] | tuple[str, ...] = (),
 ) -> tuple[Nomination, bool]:
     """Add a paper that is not on arXiv, typed in by hand. A link or DOI the
-    club already has is that paper: the person's vote is counted."""
-    _require_active_member(club=club, user=user)
-    doi = _normalized_doi(doi)
+    club already has is that paper: the person's vote is counted. Returns the
+    nomination and whether it is new. See papers.proposing (the one door)."""
+    from .proposing import paper_propose
 
-    def existing() -> Paper | None:
-        found = Paper.objects.filter(club=club, url=url).first() if url else None
-        if found is None and doi:
-            found = Paper.objects.filter(club=club, doi=doi).first()
-        return found
-
-    paper = existing()
-    if paper is None:
-        try:
-            with transaction.atomic():
-                paper = Paper.objects.create(
-                    club=club,
-                    title=title.strip(),
-                    url=url,
-                    doi=doi,
-                    metadata_state=Paper.MetadataState.READY,
-                    created_by=user,
-                )
-        except IntegrityError:
-            paper = existing()  # added by someone else a moment ago
-            if paper is None:
-                raise
-    return _nomination_get_or_create(
-        club=club, paper=paper, user=user, pitch=pitch, tag_names=tag_names
+    outcome = paper_propose(
+        club=club,
+        user=user,
+        title=title,
+        url=url,
+        doi=doi,
+        pitch=pitch,
+        tag_names=tag_names,
+        confirm_new=True,
+        confirm_covered=True,
     )
+    return outcome.nominations[0], bool(outcome.added)
 
 
-def _normalized_doi(text: str) -> str:
-    try:
-        return normalize_doi(text)
-    except InvalidDoi as error:
-        raise PaperError(str(error)) from error
-
-
-@transaction.atomic
 def paper_propose_upload(
     *,
     club: Club,
@@ -204,28 +247,21 @@ def paper_propose_upload(
     pitch: str = "",
     tag_names: list[str] | tuple[str, ...] = (),
 ) -> Nomination:
-    """Add an uploaded PDF; a worker reads it after commit (page count, title)."""
-    _require_active_member(club=club, user=user)
-    paper = Paper(
-        club=club,
-        title=title.strip(),
-        metadata_state=Paper.MetadataState.READY,
-        pdf_state=Paper.PdfState.PENDING,
-        created_by=user,
-    )
-    if not paper.title:
-        # A placeholder until the worker reads the title from the PDF.
-        paper.title = (upload.name or "Uploaded PDF").rsplit("/", 1)[-1][:200]
-        paper.title_is_placeholder = True
-    paper.pdf_file.save(upload.name or "paper.pdf", upload, save=False)
-    paper.save()
-    nomination, _ = _nomination_get_or_create(
-        club=club, paper=paper, user=user, pitch=pitch, tag_names=tag_names
-    )
-    from .tasks import read_paper_pdf
+    """Add an uploaded PDF (the same file again is the paper the club has, with
+    the person's vote); a worker reads it after commit. See papers.proposing."""
+    from .proposing import paper_propose
 
-    read_paper_pdf.delay_on_commit(paper.pk)
-    return nomination
+    outcome = paper_propose(
+        club=club,
+        user=user,
+        upload=upload,
+        title=title,
+        pitch=pitch,
+        tag_names=tag_names,
+        confirm_new=True,
+        confirm_covered=True,
+    )
+    return outcome.nominations[0]
 
 
 def _nomination_get_or_create(

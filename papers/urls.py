@@ -28,6 +28,7 @@ urlpatterns = [
     path("c/<slug:slug>/papers/<int:nomination_id>/vote/", views.vote, name="vote"),
     path("c/<slug:slug>/papers/<int:nomination_id>/retry/", views.retry_fetch, name="retry"),
     path("c/<slug:slug>/papers/<int:nomination_id>/edit/", views.edit_own, name="edit"),
+    path("c/<slug:slug>/papers/<int:nomination_id>/details/", views.paper_details, name="details"),
     path("c/<slug:slug>/papers/<int:nomination_id>/withdraw/", views.withdraw, name="withdraw"),
     path(
         "c/<slug:slug>/papers/<int:nomination_id>/<curate_action:action>/",

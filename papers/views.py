@@ -12,9 +12,16 @@ from django.views.decorators.http import require_POST
 from clubs import ratelimits
 from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
 
-from . import cards, fetching, selectors, services, storage
+from . import cards, editing, fetching, proposing, selectors, services, storage
 from .arxiv_client import split_id_tokens
-from .forms import MergeForm, NominationEditForm, ProposeForm, TagsForm, split_tags
+from .forms import (
+    MergeForm,
+    NominationEditForm,
+    PaperDetailsForm,
+    ProposeForm,
+    TagsForm,
+    split_tags,
+)
 from .models import Nomination, Paper
 
 PAGE_SIZE = 25
@@ -95,71 +102,67 @@ def _with_params(request: HttpRequest, **changes: str) -> str:
 
 @club_view(needs=MEMBER)
 def propose(request: HttpRequest, access: ClubAccess) -> HttpResponse:
+    """Every way in goes through one door (papers.proposing.paper_propose)."""
     form = ProposeForm(request.POST or None, request.FILES or None)
+    context = {"club": access.club, "access": access, "form": form}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        common = {
-            "club": access.club,
-            "user": request.user,
-            "pitch": data["pitch"],
-            "tag_names": data["tag_names"],
-        }
+        is_upload = bool(data.get("pdf") or data.get("upload_token"))
         try:
-            _count_proposal(request, data)
+            # An answer to "is it this one?" or "propose it again?" was counted
+            # when it was first asked.
+            if not (data.get("same_as") or data.get("confirm_new")):
+                _count_proposal(request, data)
         except ratelimits.RateLimited as error:
             form.add_error(None, str(error))  # the form comes back as typed
-            context = {"club": access.club, "access": access, "form": form}
             return render(request, "papers/propose.html", context, status=429)
         try:
-            if data.get("pdf"):
-                nomination = services.paper_propose_upload(
-                    upload=data["pdf"], title=data["title"], **common
-                )
-                messages.success(request, "PDF uploaded. We are reading it now.")
-                return redirect("papers:nomination", access.club.slug, nomination.pk)
-            if data.get("url"):
-                nomination, created = services.paper_propose_by_link(
-                    title=data["title"], url=data["url"], doi=data["doi"], **common
-                )
-                added, existing = ([nomination], []) if created else ([], [nomination])
-                return _after_propose(request, access, added, existing)
-            outcome = services.papers_propose(
-                text=data["ids"], confirm_covered=data["confirm_covered"], **common
+            outcome = proposing.paper_propose(
+                club=access.club,
+                user=request.user,
+                ids=data["ids"],
+                title=data["title"],
+                url=data["url"],
+                doi=data["doi"],
+                upload=data.get("pdf") or None,
+                upload_token=data["upload_token"],
+                pitch=data["pitch"],
+                tag_names=data["tag_names"],
+                confirm_covered=data["confirm_covered"],
+                confirm_new=data["confirm_new"],
+                same_as=data["same_as"],
             )
         except services.PaperError as error:
             form.add_error(None, str(error))
         else:
-            if outcome.covered and not outcome.invalid:
-                if outcome.nominations:
-                    _report_added(request, outcome.added, outcome.existing)
-                form = ProposeForm(
-                    initial={
-                        "ids": "\n".join(n.paper.arxiv_id for n in outcome.covered),
-                        "pitch": data["pitch"],
-                        "tags": data["tags"],
-                    }
-                )
+            if outcome.similar:
                 return render(
                     request,
-                    "papers/propose.html",
+                    "papers/propose_similar.html",
                     {
-                        "club": access.club,
-                        "access": access,
-                        "form": form,
-                        "covered": outcome.covered,
+                        **context,
+                        "similar": outcome.similar,
+                        "data": data,
+                        "upload_token": outcome.upload_token,
                     },
                 )
-            if not outcome.invalid:
+            if not outcome.covered and not outcome.invalid:
+                if is_upload and outcome.added:
+                    messages.success(request, "PDF uploaded. We are reading it now.")
+                    return redirect("papers:nomination", access.club.slug, outcome.added[0].pk)
                 return _after_propose(request, access, outcome.added, outcome.existing)
-            # Keep only what needs fixing in the box; the valid ones are added.
-            if outcome.nominations:
-                _report_added(request, outcome.added, outcome.existing)
-            form = ProposeForm(data={"ids": "\n".join(token for token, _ in outcome.invalid)})
+            # What the person must still decide or fix: papers the club has read
+            # (confirm) and malformed tokens (correct), both at once. The rest is in.
+            _report_added(request, outcome.added, outcome.existing)
+            tokens = [token for token, _ in outcome.invalid]
+            form = ProposeForm(
+                data={"ids": "\n".join(tokens), "pitch": data["pitch"], "tags": data["tags"]}
+            )
             form.is_valid()
-            form.add_error("ids", [message for _, message in outcome.invalid])
-    return render(
-        request, "papers/propose.html", {"club": access.club, "access": access, "form": form}
-    )
+            if outcome.invalid:
+                form.add_error("ids", [message for _, message in outcome.invalid])
+            context.update(form=form, covered=outcome.covered, pitch=data["pitch"])
+    return render(request, "papers/propose.html", context)
 
 
 def _count_proposal(request: HttpRequest, data: dict) -> None:
@@ -169,7 +172,8 @@ def _count_proposal(request: HttpRequest, data: dict) -> None:
     if data.get("pdf"):
         ratelimits.rate_limit_take(action="uploads", scope=scope)
     else:
-        amount = 1 if data.get("url") else len(split_id_tokens(data.get("ids") or ""))
+        by_hand = data.get("url") or data.get("doi") or data.get("title")
+        amount = 1 if by_hand else len(split_id_tokens(data.get("ids") or ""))
         ratelimits.rate_limit_take(action="proposals", scope=scope, amount=amount)
 
 
@@ -204,12 +208,71 @@ def nomination(request: HttpRequest, access: ClubAccess, nomination_id: int) -> 
         context["edit_form"] = NominationEditForm(
             initial={"pitch": item.pitch, "tags": ", ".join(t.name for t in item.tags.all())}
         )
+    if access.is_member:
+        context["can_edit_details"] = editing.may_edit_details(
+            nomination=item, user=request.user, is_organizer=access.is_organizer
+        )
     if access.is_organizer:
+        context["similar"] = (
+            []
+            if item.paper.title_is_placeholder
+            else [
+                n
+                for n in proposing.similar_papers(club=access.club, title=item.paper.title)
+                if n.pk != item.pk
+            ]
+        )
         context["tags_form"] = TagsForm(
             initial={"tags": ", ".join(t.name for t in item.tags.all())}
         )
         context["merge_form"] = MergeForm()
     return render(request, "papers/nomination.html", context)
+
+
+@club_view(needs=MEMBER)
+def paper_details(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpResponse:
+    """Correct a paper's details: organizers, and the proposer until others vote."""
+    item = _nomination(access, nomination_id)
+    if not editing.may_edit_details(
+        nomination=item, user=request.user, is_organizer=access.is_organizer
+    ):
+        raise PermissionDenied(
+            "Only the club's organizers, or the person who proposed the paper until others "
+            "vote for it, can correct its details."
+        )
+    here = reverse("papers:nomination", args=[access.club.slug, item.pk])
+    if request.method == "POST":
+        form = PaperDetailsForm(request.POST)
+        if form.is_valid():
+            try:
+                changed = editing.paper_details_edit(
+                    nomination=item, user=request.user, details=form.details()
+                )
+            except services.NotAllowed as error:
+                raise PermissionDenied(str(error)) from error
+            except services.PaperError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request,
+                    "Saved. A later fetch from arXiv keeps what you corrected."
+                    if changed
+                    else "Nothing changed.",
+                )
+                return redirect(here)
+    else:
+        form = PaperDetailsForm.for_paper(item.paper)
+    return render(
+        request,
+        "papers/details.html",
+        {
+            "club": access.club,
+            "access": access,
+            "nomination": item,
+            "paper": item.paper,
+            "form": form,
+        },
+    )
 
 
 @club_view(needs=ANYONE)
@@ -223,6 +286,10 @@ def paper_status(request: HttpRequest, access: ClubAccess, nomination_id: int) -
         "heading": "h1" if request.GET.get("heading") == "h1" else "h3",
         "link": bool(request.GET.get("link")),
         "can_retry": access.is_member,
+        "can_edit_details": access.is_member
+        and editing.may_edit_details(
+            nomination=item, user=request.user, is_organizer=access.is_organizer
+        ),
     }
     return render(request, "papers/_paper_status.html", context)
 

@@ -11,7 +11,10 @@ class SessionsConfig(AppConfig):
 
     def ready(self) -> None:
         from clubs import home_sections
+        from papers import hooks
 
+        from .rota.paper_changes import paper_details_changed
         from .rota.selectors import club_home_sessions_section
 
         home_sections.register(club_home_sessions_section)
+        hooks.on_paper_details_changed(paper_details_changed)

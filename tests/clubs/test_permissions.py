@@ -60,6 +60,8 @@ PUBLIC = {
     "papers:retry": ("post", ["login", 403, 403, "redirect", "redirect"]),
     # Only the proposer (someone else here) may edit or withdraw.
     "papers:edit": ("post", ["login", 403, 403, 403, 403]),
+    # Correcting a paper's details: organizers (and the proposer, someone else here).
+    "papers:details": ("get", ["login", 403, 403, 403, 200]),
     "papers:withdraw": ("post", ["login", 403, 403, 403, 403]),
     "papers:curate": ("post", ["login", 403, 403, 403, "redirect"]),
     "sessions:schedule": ("get", ["login", 403, 403, 403, 200]),

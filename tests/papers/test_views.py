@@ -278,10 +278,36 @@ def test_propose_covered_paper_shows_confirmation_then_adds(client, club, member
     assert response.status_code == 200
     body = response.content.decode()
     assert "covered on 12 Mar 2025" in body
-    assert response.context["form"]["ids"].value() == "1706.03762"
+    assert f'name="same_as" value="{nomination.pk}"' in body  # "Propose it again"
     nomination.refresh_from_db()
     assert nomination.state == "covered"
-    response = client.post(_propose_url(club), {"ids": "1706.03762", "confirm_covered": "on"})
+    response = client.post(
+        _propose_url(club), {"same_as": str(nomination.pk), "confirm_covered": "on"}
+    )
     assert response.status_code == 302
     nomination.refresh_from_db()
     assert nomination.state == "proposed"
+    # The ids box with the box ticked does the same (a form that posts both).
+    services.nominations_set_state(nominations=[nomination], state="covered", covered_on=None)
+    client.post(_propose_url(club), {"ids": "1706.03762", "confirm_covered": "on"})
+    nomination.refresh_from_db()
+    assert nomination.state == "proposed"
+
+
+def test_the_already_read_question_is_asked_even_beside_an_invalid_id(client, club, member):
+    """Issue 13: the "already read" confirmation was skipped when the same batch
+    had an invalid id (the covered paper silently dropped)."""
+    nomination = services.papers_propose(club=club, user=member, text="1706.03762").added[0]
+    services.nominations_set_state(nominations=[nomination], state="covered", covered_on=None)
+    client.force_login(member)
+    response = client.post(_propose_url(club), {"ids": "1706.03762 not-an-id 2106.09685"})
+    body = response.content.decode()
+    assert [n.pk for n in response.context["covered"]] == [nomination.pk]
+    assert "The club has read this paper before" in body
+    assert response.context["form"]["ids"].value() == "not-an-id"
+    assert response.context["form"].errors["ids"] == [
+        '"not-an-id" is not an arXiv id; expected something like 2106.09685, 2106.09685v2 '
+        "or hep-th/9901001."
+    ]
+    assert "Added 1 paper to the backlog." in body
+    assert Nomination.objects.filter(club=club).count() == 2
