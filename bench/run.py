@@ -51,6 +51,7 @@ from urllib.parse import urlencode
 
 import psycopg
 import redis
+from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -384,7 +385,7 @@ class Client:
         if status != 200 or token is None:
             raise SystemExit(f"the sign-in page answered {status}")
         form = {"login": email, "password": PASSWORD, "csrfmiddlewaretoken": token.group(1)}
-        status, headers, _, _ = self.request("POST", "/accounts/login/", form=form)
+        status, _headers, _, _ = self.request("POST", "/accounts/login/", form=form)
         if status != 302 or "sessionid" not in self.cookies:
             raise SystemExit(f"signing in as {email} failed ({status})")
         self.email = email
@@ -858,8 +859,6 @@ def fanout(args, env: dict, port: int, targets: Targets) -> dict:
     """An organizer changes the meeting link of the coming weeks (the session
     page's "Edit details" form, as in a browser): every invited member gets the
     updated invite. One Celery worker on the mail queues sends them to a sink."""
-    from aiosmtpd.controller import Controller
-
     sessions = targets.fanout_sessions
     with bench_connect(args) as conn:
         recipients = conn.execute(

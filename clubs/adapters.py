@@ -45,7 +45,7 @@ class AccountAdapter(DefaultAccountAdapter):
     """Every new account gets its profile (display name, time zone) at once; failed
     sign-ins count per (address, client)."""
 
-    error_messages = {
+    error_messages = {  # noqa: RUF012 - allauth's declarative class attribute, read not mutated
         **DefaultAccountAdapter.error_messages,
         "too_many_login_attempts": (
             "Too many failed sign-ins for this address from here. Wait five minutes, "

@@ -119,10 +119,9 @@ def club_view(needs: Role) -> Callable:
             if not request.user.is_authenticated:
                 # Anonymous viewers read times in the club's own zone.
                 timezone.activate(access.club.tzinfo)
-            request.club_access = access
             return view(request, access, *args, **kwargs)
 
-        wrapper.club_needs = needs  # read by the permission matrix test
+        wrapper.club_needs = needs  # type: ignore[attr-defined]  # read by the permission matrix test
         return wrapper
 
     return decorator

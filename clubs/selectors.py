@@ -3,7 +3,7 @@
 import functools
 import re
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Lower, NullIf
@@ -21,7 +21,7 @@ def clubs_public_directory() -> QuerySet[Club]:
     )
 
 
-def memberships_of_user(*, user: AbstractBaseUser) -> QuerySet[Membership]:
+def memberships_of_user(*, user: User) -> QuerySet[Membership]:
     """The clubs a person is in or has asked to join, for "my clubs"."""
     return (
         Membership.objects.filter(

@@ -5,11 +5,16 @@ person can act on when the change is not allowed; views show that sentence.
 """
 
 import secrets
+import smtplib
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from . import smtp_errors
@@ -23,7 +28,7 @@ class ClubError(Exception):
 # --- Profiles -------------------------------------------------------------------
 
 
-def profile_ensure(*, user: AbstractBaseUser) -> Profile:
+def profile_ensure(*, user: User) -> Profile:
     profile, _ = Profile.objects.get_or_create(user=user)
     return profile
 
@@ -31,7 +36,7 @@ def profile_ensure(*, user: AbstractBaseUser) -> Profile:
 @transaction.atomic
 def profile_update(
     *,
-    user: AbstractBaseUser,
+    user: User,
     display_name: str,
     time_zone: str,
     hide_reading_from_facilitators: bool | None = None,
@@ -55,7 +60,7 @@ def profile_update(
 @transaction.atomic
 def club_create(
     *,
-    creator: AbstractBaseUser,
+    creator: User,
     name: str,
     slug: str,
     description: str = "",
@@ -118,7 +123,7 @@ def _policy_for(visibility: str, join_policy: str) -> str:
 
 
 @transaction.atomic
-def club_join(*, club: Club, user: AbstractBaseUser) -> Membership:
+def club_join(*, club: Club, user: User) -> Membership:
     """Join an open club, or ask to join one that approves requests."""
     if club.join_policy == Club.JoinPolicy.INVITE:
         raise ClubError("This club is by invitation only: ask an organizer for a link.")
@@ -142,7 +147,7 @@ def club_join(*, club: Club, user: AbstractBaseUser) -> Membership:
 
 
 @transaction.atomic
-def club_leave(*, club: Club, user: AbstractBaseUser) -> Membership:
+def club_leave(*, club: Club, user: User) -> Membership:
     """Leave a club, or withdraw a request to join it."""
     membership = _membership_locked(club=club, user=user)
     if membership is None or membership.state in (
@@ -207,11 +212,11 @@ def _ensure_another_organizer(*, club: Club, apart_from: Membership) -> None:
         raise ClubError("You are the club's last organizer: make someone else an organizer first.")
 
 
-def _membership_locked(*, club: Club, user: AbstractBaseUser) -> Membership | None:
+def _membership_locked(*, club: Club, user: User) -> Membership | None:
     return Membership.objects.select_for_update().filter(club=club, user=user).first()
 
 
-def _membership_create(*, club: Club, user: AbstractBaseUser, state: str) -> Membership:
+def _membership_create(*, club: Club, user: User, state: str) -> Membership:
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -242,7 +247,7 @@ def _membership_set(membership: Membership, *, state: str, role: str) -> Members
 # --- Invitations --------------------------------------------------------------------
 
 
-def _new_invitation(*, club: Club, by: AbstractBaseUser, days: int, email: str = "") -> Invitation:
+def _new_invitation(*, club: Club, by: User, days: int, email: str = "") -> Invitation:
     if not 1 <= days <= 90:
         raise ClubError("An invitation lasts between 1 and 90 days.")
     now = timezone.now()
@@ -258,7 +263,7 @@ def _new_invitation(*, club: Club, by: AbstractBaseUser, days: int, email: str =
 
 @transaction.atomic
 def invitation_link_create(
-    *, club: Club, by: AbstractBaseUser, days: int = settings.INVITATION_DEFAULT_DAYS
+    *, club: Club, by: User, days: int = settings.INVITATION_DEFAULT_DAYS
 ) -> Invitation:
     return _new_invitation(club=club, by=by, days=days)
 
@@ -267,12 +272,12 @@ def invitation_link_create(
 def invitation_emails_create(
     *,
     club: Club,
-    by: AbstractBaseUser,
+    by: User,
     emails: list[str],
     days: int = settings.INVITATION_DEFAULT_DAYS,
 ) -> list[Invitation]:
     """One single-use invitation per address; each is mailed after commit."""
-    from .tasks import send_invitation_email
+    from .tasks import send_invitation_email  # noqa: PLC0415 - avoids an import cycle: clubs.tasks imports this module
 
     invitations = []
     for email in dict.fromkeys(address.strip().lower() for address in emails if address.strip()):
@@ -294,7 +299,7 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, user: AbstractBaseUser) -> Membership:
+def invitation_accept(*, token: str, user: User) -> Membership:
     invitation = (
         Invitation.objects.select_for_update().select_related("club").filter(token=token).first()
     )
@@ -330,12 +335,10 @@ def invitation_accept(*, token: str, user: AbstractBaseUser) -> Membership:
     return membership
 
 
-def invitation_is_for(*, invitation: Invitation, user: AbstractBaseUser) -> bool:
+def invitation_is_for(*, invitation: Invitation, user: User) -> bool:
     """An emailed invitation is only for the account that owns its address: one
     with that address confirmed. (Forwarded, the link lets nobody else in; link
     invitations, with no address, are for whoever holds them.)"""
-    from allauth.account.models import EmailAddress
-
     if not invitation.email:
         return True
     return EmailAddress.objects.filter(
@@ -367,8 +370,6 @@ def invitation_email_send(*, invitation: Invitation) -> bool:
     InvitationMailDeferred for the task to retry (and the sweeper re-drives
     what a lost task left). The smallest honest version until invitations join
     the generic outbox (issue 12)."""
-    import smtplib
-
     with transaction.atomic():
         invitation = (
             Invitation.objects.select_for_update(of=("self",))
@@ -419,10 +420,6 @@ def invitations_owed(*, older_than: timedelta = timedelta(minutes=5)) -> list[in
 
 
 def _invitation_message(invitation: Invitation):
-    from django.core.mail import EmailMultiAlternatives
-    from django.template.loader import render_to_string
-    from django.urls import reverse
-
     context = {
         "invitation": invitation,
         "club": invitation.club,

@@ -1,3 +1,5 @@
+import random
+
 from celery import shared_task
 
 from .models import Invitation
@@ -31,7 +33,5 @@ def resend_owed_invitations() -> int:
 
 def _backoff(retries: int) -> float:
     """30 s, 60 s, 120 s… with jitter, capped at 30 minutes."""
-    import random
-
     base = min(1800.0, 30.0 * (2**retries))
-    return random.uniform(base / 2, base)  # noqa: S311 - jitter
+    return random.uniform(base / 2, base)

@@ -22,10 +22,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from celery.schedules import maybe_schedule
 from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
+
+from paperclub.celery_app import app
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +42,13 @@ LONGEST_NAP_SECONDS = 30.0
 class Entry:
     name: str
     task: str
-    schedule: object  # a celery schedule: is_due(last_run_at) -> (due, seconds to next check)
+    schedule: Any  # a celery schedule: is_due(last_run_at) -> (due, seconds to next check)
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     last_run_at: datetime | None = None
 
 
 def entries_from_settings() -> list[Entry]:
-    from celery.schedules import maybe_schedule
-
     return [
         Entry(
             name=name,
@@ -61,8 +63,6 @@ def entries_from_settings() -> list[Entry]:
 
 def run_entry(entry: Entry) -> None:
     """Run one job here and now; a failing job is logged, never stops the others."""
-    from paperclub.celery_app import app
-
     entry.last_run_at = timezone.now()
     try:
         app.tasks[entry.task].apply(args=entry.args, kwargs=entry.kwargs, throw=True)
@@ -95,8 +95,6 @@ class EmbeddedBeat(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        from paperclub.celery_app import app
-
         app.loader.import_default_modules()  # the apps' tasks.py (autodiscovery is lazy)
         # One "Task ... succeeded" line per job run (the arXiv sweep runs every
         # 20 s) would bury the mail printed here; failures are still logged.

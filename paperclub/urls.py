@@ -10,7 +10,7 @@ from . import views
 
 # The admin signs in through allauth's form, whose failed sign-ins are rate-limited
 # (Django's own admin login is not).
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # on purpose
 
 urlpatterns = [
     path("", club_views.home, name="home"),

@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from paperclub.celery_app import app
+
 log = logging.getLogger(__name__)
 
 
@@ -26,7 +28,6 @@ def _database_ok() -> tuple[bool, str]:
 def _broker_ok() -> tuple[bool, str]:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return True, "embedded (tasks run in-process)"
-    from paperclub.celery_app import app
 
     try:
         # The URL from settings at call time (the app's config is read once per
@@ -82,7 +83,7 @@ def error_429(request: HttpRequest, exception: Exception | None = None) -> HttpR
     """Too many requests: allauth's limits (sign-in, sign-up, account mail) and the
     app's own (clubs.ratelimits.RateLimited, whose message says which and when)."""
     reason = str(exception) if exception and str(exception) else ""
-    url_name = request.resolver_match.url_name if request.resolver_match else ""
+    url_name = (request.resolver_match.url_name if request.resolver_match else "") or ""
     reason = reason or _ACCOUNT_LIMITS.get(url_name, "")
     context = {"reason": reason, "offer_reset": url_name in ("account_login", "account_signup")}
     response = render(request, "429.html", context, status=429)

@@ -7,8 +7,8 @@ class PapersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from clubs import home_sections
+        from clubs import home_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
 
-        from .selectors import club_home_backlog_section
+        from .selectors import club_home_backlog_section  # noqa: PLC0415 - AppConfig.ready: selectors import models
 
         home_sections.register(club_home_backlog_section)

@@ -57,7 +57,7 @@ def upsert_sql(*, rows: str) -> str:
     "VALUES (%s, %s)", or a SELECT. Names come from the model."""
     club_id, token = _columns()
     return (
-        f"INSERT INTO {_table()} ({club_id}, {token}) {rows} "  # noqa: S608
+        f"INSERT INTO {_table()} ({club_id}, {token}) {rows} "
         f"ON CONFLICT ({club_id}) DO UPDATE SET {token} = excluded.{token}"
     )
 

@@ -10,7 +10,7 @@ the apps above it through papers.hooks.
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from clubs.models import Membership
@@ -21,6 +21,7 @@ from .identifiers import InvalidDoi, classify_link, normalize_doi, normalize_tit
 from .models import Nomination, Paper
 from .selectors import others_have_voted
 from .services import NotAllowed, PaperError
+from .tasks import fetch_arxiv_metadata
 
 AUTHORS_MAX = 200
 AUTHOR_NAME_MAX = 200
@@ -49,13 +50,13 @@ def split_authors(text: str) -> list[str]:
     return lines
 
 
-def may_edit_details(*, nomination: Nomination, user: AbstractBaseUser, is_organizer: bool) -> bool:
+def may_edit_details(*, nomination: Nomination, user: User, is_organizer: bool) -> bool:
     if is_organizer:
         return True
     return nomination.proposed_by_id == user.pk and not others_have_voted(nomination=nomination)
 
 
-def _is_organizer(nomination: Nomination, user: AbstractBaseUser) -> bool | None:
+def _is_organizer(nomination: Nomination, user: User) -> bool | None:
     """True/False for an active member of the club, None for anyone else."""
     membership = Membership.objects.filter(
         club_id=nomination.club_id, user=user, state=Membership.State.ACTIVE
@@ -79,9 +80,7 @@ def _check(details: PaperDetails) -> None:
 
 
 @transaction.atomic
-def paper_details_edit(
-    *, nomination: Nomination, user: AbstractBaseUser, details: PaperDetails
-) -> list[str]:
+def paper_details_edit(*, nomination: Nomination, user: User, details: PaperDetails) -> list[str]:
     """Correct the paper's title, authors, year, link, DOI and abstract.
 
     An arxiv.org link makes a paper that was not on arXiv an arXiv paper (its
@@ -169,7 +168,5 @@ def paper_details_edit(
     if changed:
         hooks.paper_details_changed(nomination_ids=[nomination.pk], fields=changed)
     if becomes_arxiv:
-        from .tasks import fetch_arxiv_metadata
-
         fetch_arxiv_metadata.delay_on_commit([paper.pk])
     return changed

@@ -11,6 +11,7 @@ import random
 import time
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -58,7 +59,7 @@ def retry_delay(failures: int, *, retry_after: float | None = None) -> float:
     sooner than arXiv's Retry-After."""
     first = settings.ARXIV_RETRY_BASE_SECONDS
     base = min(RETRY_MAX_SECONDS, first * (2 ** max(0, failures - 1)))
-    delay = random.uniform(base / 2, base)  # noqa: S311 - jitter, not security
+    delay = random.uniform(base / 2, base)
     return max(delay, retry_after or 0.0)
 
 
@@ -142,8 +143,6 @@ def arxiv_fetch(*, paper_ids: list[int], now: datetime | None = None) -> list[in
     """One attempt at these papers: claim the ones due, ask arXiv once (in the
     shared slot), record what came of it. Returns the ids whose PDF is now to
     be read. Every way it can fail is recorded on the papers; nothing raises."""
-    from celery.exceptions import SoftTimeLimitExceeded
-
     now = now or timezone.now()
     papers = arxiv_papers_claim(paper_ids=paper_ids, now=now)
     if not papers:
@@ -152,7 +151,7 @@ def arxiv_fetch(*, paper_ids: list[int], now: datetime | None = None) -> list[in
         # Other workers hold the slot: our own queue, not arXiv's fault.
         arxiv_fetch_postponed(papers=papers, now=now)
         return []
-    ids = [arxiv_client.ArxivId(base=p.arxiv_id, version=None) for p in papers]
+    ids = [arxiv_client.ArxivId(base=p.arxiv_id, version=None) for p in papers]  # type: ignore[arg-type]  # arXiv rows only
     try:
         result = arxiv_client.fetch_papers(
             ids, api_url=settings.ARXIV_API_URL, timeout=settings.ARXIV_TIMEOUT_SECONDS
@@ -195,7 +194,7 @@ def _apply(paper: Paper, found: "arxiv_client.ArxivPaper") -> None:
     paper.published_at = found.published
     paper.revised_at = found.updated
     # The links go to the version the person asked for; the details are the latest's.
-    asked = arxiv_client.ArxivId(base=paper.arxiv_id, version=paper.arxiv_version or found.version)
+    asked = arxiv_client.ArxivId(base=paper.arxiv_id, version=paper.arxiv_version or found.version)  # type: ignore[arg-type]  # arXiv rows only
     paper.abs_url = asked.abs_url
     paper.pdf_url = asked.pdf_url
     paper.comment = found.comment
@@ -237,7 +236,7 @@ def _every_clubs_rows(arxiv_ids: list[str]) -> dict[str, list[Paper]]:
     """Every club's row of these works, locked, in one order (no deadlocks)."""
     rows: dict[str, list[Paper]] = {}
     for paper in Paper.objects.select_for_update().filter(arxiv_id__in=arxiv_ids).order_by("pk"):
-        rows.setdefault(paper.arxiv_id, []).append(paper)
+        rows.setdefault(paper.arxiv_id, []).append(paper)  # type: ignore[arg-type]  # arXiv rows only
     return rows
 
 
@@ -389,7 +388,7 @@ def paper_metadata_retry(*, paper: Paper) -> Paper:
     paper.not_found_count = 0
     paper.not_found_first_at = None
     paper.save(update_fields=[*_FETCH_FIELDS, "metadata_attempts"])
-    from .tasks import fetch_arxiv_metadata
+    from .tasks import fetch_arxiv_metadata  # noqa: PLC0415 - avoids an import cycle: papers.tasks imports this module
 
     fetch_arxiv_metadata.delay_on_commit([paper.pk])
     return paper
@@ -405,7 +404,7 @@ def paper_pdf_bytes(*, paper: Paper) -> bytes:
         with paper.pdf_file.open("rb") as handle:
             return pdf.pdf_bytes_from_file(handle, max_bytes=cap)
     version = paper.arxiv_version or paper.arxiv_latest_version  # the asked-for, or the latest
-    arxiv_id = arxiv_client.ArxivId(base=paper.arxiv_id, version=version)
+    arxiv_id = arxiv_client.ArxivId(base=paper.arxiv_id, version=version)  # type: ignore[arg-type]  # arXiv rows only
     return arxiv_client.download_pdf(
         arxiv_id, pdf_url=settings.ARXIV_PDF_URL, max_bytes=cap, timeout=30.0
     )

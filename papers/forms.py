@@ -100,7 +100,8 @@ class ProposeForm(forms.Form):
         return upload
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("same_as"):
             data["tag_names"] = split_tags(data.get("tags", ""))
             return data

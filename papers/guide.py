@@ -197,7 +197,8 @@ def _intro_end(lines: list[str]) -> str:
     if not widths:
         return ""
     short = 0.8 * widths[len(widths) // 2]
-    paragraphs, current = [], []
+    paragraphs: list[list[str]] = []
+    current: list[str] = []
     for line in lines:
         if not line:
             if current:

@@ -7,6 +7,7 @@ door whichever box the person pasted it into (papers.services routes it).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -90,8 +91,6 @@ def classify_link(url: str) -> LinkKind:
 def normalize_title(title: str) -> str:
     """A title reduced to its words, for "is it this one?": case, accents kept
     apart from letters, punctuation and spacing do not count."""
-    import unicodedata
-
     folded = unicodedata.normalize("NFKD", title or "").casefold()
     letters = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return " ".join(re.findall(r"\w+", letters))

@@ -8,11 +8,11 @@ from django.db import migrations
 class _OnPostgresOnly:
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
+            super().database_forwards(app_label, schema_editor, from_state, to_state)  # type: ignore[misc]  # mixed into an Operation
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+            super().database_backwards(app_label, schema_editor, from_state, to_state)  # type: ignore[misc]  # mixed into an Operation
 
 
 class AddIndexOnPostgres(_OnPostgresOnly, migrations.AddIndex):

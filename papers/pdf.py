@@ -7,7 +7,6 @@ worker with a soft time limit, never in the request.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import re
@@ -15,6 +14,10 @@ import unicodedata
 from dataclasses import dataclass
 from io import BytesIO
 from typing import IO, TYPE_CHECKING, Any
+
+# Celery's soft time limit is an ordinary Exception raised wherever the worker happens to be:
+# every catch-all here lets it through, or a slow hostile PDF runs on to the hard kill.
+from celery.exceptions import SoftTimeLimitExceeded
 
 if TYPE_CHECKING:
     from pypdf import PdfReader
@@ -65,18 +68,6 @@ def _pypdf_limits(max_pages: int) -> dict[str, Any]:
         "xform_maximum_invocations_per_extraction": 1_000,
         "jbig2dec_binary": None,
     }
-
-
-@functools.cache
-def _time_limits() -> tuple[type[BaseException], ...]:
-    """Celery's soft time limit is an ordinary Exception raised wherever the worker happens to
-    be: the catch-alls here must let it through, or a slow hostile PDF runs on to the hard kill.
-    """
-    try:
-        from celery.exceptions import SoftTimeLimitExceeded
-    except ImportError:  # pragma: no cover - celery is a dependency
-        return ()
-    return (SoftTimeLimitExceeded,)
 
 
 @dataclass(frozen=True)
@@ -197,8 +188,8 @@ def read_pdf(
     if data.find(_MAGIC, 0, _MAGIC_WINDOW) == -1:
         raise PdfUnreadable.not_pdf()
 
-    import pypdf
-    from pypdf.errors import (
+    import pypdf  # noqa: PLC0415 - slow library imported where used (pypdf: ~0.9 s; only the PDF worker needs it)
+    from pypdf.errors import (  # noqa: PLC0415 - slow library imported where used
         DependencyError,
         FileNotDecryptedError,
         LimitReachedError,
@@ -208,7 +199,7 @@ def read_pdf(
     try:
         with pypdf.apply_configuration(**_pypdf_limits(max_pages)):
             return _read(data, max_pages=max_pages, text_pages=text_pages)
-    except (PdfUnreadable, *_time_limits()):
+    except (PdfUnreadable, SoftTimeLimitExceeded):
         raise
     except FileNotDecryptedError as exc:
         raise PdfUnreadable.encrypted() from exc
@@ -229,7 +220,7 @@ def read_pdf(
 
 
 def _read(data: bytes, *, max_pages: int, text_pages: int) -> PdfInfo:
-    from pypdf import PasswordType, PdfReader
+    from pypdf import PasswordType, PdfReader  # noqa: PLC0415 - slow library imported where used
 
     reader = PdfReader(BytesIO(data))
     if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
@@ -260,8 +251,8 @@ def _read(data: bytes, *, max_pages: int, text_pages: int) -> PdfInfo:
 
 def _declared_page_count(reader: PdfReader) -> int | None:
     try:
-        count = reader.root_object["/Pages"].get_object()["/Count"]
-    except _time_limits():
+        count = reader.root_object["/Pages"].get_object()["/Count"]  # type: ignore[index]  # caught below
+    except SoftTimeLimitExceeded:
         raise
     except Exception:
         return None
@@ -272,7 +263,7 @@ def _metadata(reader: PdfReader) -> tuple[str, str]:
     """Title and author from the Info dictionary; a broken one costs the metadata, not the file."""
     try:
         metadata = reader.metadata
-    except _time_limits():
+    except SoftTimeLimitExceeded:
         raise
     except Exception as exc:
         log.info("Unreadable PDF metadata: %r", exc)
@@ -286,7 +277,7 @@ def _metadata_text(metadata: Any, name: str) -> str:
     # pypdf's properties decode what its raw values leave as bytes (e.g. strings with a NUL).
     try:
         value = getattr(metadata, name)
-    except _time_limits():
+    except SoftTimeLimitExceeded:
         raise
     except Exception:
         return ""
@@ -315,7 +306,7 @@ def _first_pages_text(reader: PdfReader, count: int) -> list[str]:
     for index in range(count):
         try:
             text = _clean_page_text(reader.pages[index].extract_text() or "")
-        except _time_limits():
+        except SoftTimeLimitExceeded:
             raise
         except Exception as exc:  # LimitReachedError on a bomb page, or any pypdf bug
             log.info("No text from PDF page %d: %r", index + 1, exc)

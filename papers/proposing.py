@@ -15,8 +15,9 @@ a paper the club has already is that paper, with their vote counted.
 import hashlib
 import re
 import uuid
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -40,6 +41,7 @@ from .services import (
     papers_propose,
     vote_add,
 )
+from .tasks import read_paper_pdf
 
 UNCONFIRMED_DIR = "papers/unconfirmed"
 _TOKEN = re.compile(r"\d+-[0-9a-f]{32}")
@@ -50,7 +52,7 @@ SIMILAR_SHOWN = 5
 def paper_propose(
     *,
     club: Club,
-    user: AbstractBaseUser,
+    user: User,
     ids: str = "",
     title: str = "",
     url: str = "",
@@ -65,7 +67,7 @@ def paper_propose(
 ) -> ProposeOutcome:
     """Add papers to the club's backlog by whichever door fits what was given."""
     _require_active_member(club=club, user=user)
-    common = {"club": club, "user": user, "pitch": pitch, "tag_names": tag_names}
+    common: dict[str, Any] = {"club": club, "user": user, "pitch": pitch, "tag_names": tag_names}
     if same_as is not None:
         discard_upload(user=user, token=upload_token)
         return _same_as(
@@ -113,7 +115,7 @@ def similar_papers(*, club: Club, title: str) -> list[Nomination]:
 
 
 def _same_as(
-    *, club: Club, user: AbstractBaseUser, nomination_id: int, confirm_covered: bool
+    *, club: Club, user: User, nomination_id: int, confirm_covered: bool
 ) -> ProposeOutcome:
     """The answer "yes, it is this one": the person's vote goes there (if it
     still takes votes). With confirm_covered, a paper the club has read is
@@ -134,7 +136,7 @@ def _same_as(
 def _by_link(
     *,
     club: Club,
-    user: AbstractBaseUser,
+    user: User,
     title: str,
     url: str,
     doi: str,
@@ -144,7 +146,7 @@ def _by_link(
     tag_names,
 ) -> ProposeOutcome:
     outcome = ProposeOutcome()
-    common = {"club": club, "user": user, "outcome": outcome, "pitch": pitch}
+    common: dict[str, Any] = {"club": club, "user": user, "outcome": outcome, "pitch": pitch}
     paper = _existing(club=club, url=url, doi=doi)
     if paper is None:
         if not title.strip():
@@ -190,7 +192,7 @@ def _sha256(handle) -> str:
 def _by_upload(
     *,
     club: Club,
-    user: AbstractBaseUser,
+    user: User,
     upload,
     token: str,
     title: str,
@@ -233,8 +235,6 @@ def _by_upload(
             paper.pdf_file.delete(save=False)
             paper = Paper.objects.get(club=club, pdf_sha256=digest)
         else:
-            from .tasks import read_paper_pdf
-
             read_paper_pdf.delay_on_commit(paper.pk)
     discard_upload(user=user, token=token)
     paper_nominate(
@@ -255,13 +255,13 @@ def _upload_name(upload) -> str:
     return (upload.name or "paper.pdf").rsplit("/", 1)[-1] or "paper.pdf"
 
 
-def _kept_path(*, user: AbstractBaseUser, token: str) -> str:
+def _kept_path(*, user: User, token: str) -> str:
     if not _TOKEN.fullmatch(token or "") or not token.startswith(f"{user.pk}-"):
         raise PaperError("That upload is no longer here; choose the PDF again.")
     return f"{UNCONFIRMED_DIR}/{token}.pdf"
 
 
-def _keep_upload(*, user: AbstractBaseUser, upload) -> str:
+def _keep_upload(*, user: User, upload) -> str:
     """Keep an upload while its person answers "is it this one?"."""
     token = f"{user.pk}-{uuid.uuid4().hex}"
     upload.seek(0)
@@ -269,7 +269,7 @@ def _keep_upload(*, user: AbstractBaseUser, upload) -> str:
     return token
 
 
-def _kept_upload(*, user: AbstractBaseUser, token: str) -> File:
+def _kept_upload(*, user: User, token: str) -> File:
     path = _kept_path(user=user, token=token)
     if not default_storage.exists(path):
         raise PaperError("That upload is no longer here; choose the PDF again.")
@@ -277,6 +277,6 @@ def _kept_upload(*, user: AbstractBaseUser, token: str) -> File:
     return File(default_storage.open(path, "rb"), name="paper.pdf")
 
 
-def discard_upload(*, user: AbstractBaseUser, token: str) -> None:
+def discard_upload(*, user: User, token: str) -> None:
     if token:
         default_storage.delete(_kept_path(user=user, token=token))

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -68,7 +69,7 @@ class BacklogFilter:
         )
 
 
-def _with_viewer_vote(qs: QuerySet[Nomination], user: AbstractBaseUser | None) -> QuerySet:
+def _with_viewer_vote(qs: QuerySet[Nomination], user: User | None) -> QuerySet:
     if user is None or not user.is_authenticated:
         return qs.annotate(has_voted=Value(False, output_field=BooleanField()))
     return qs.annotate(has_voted=Exists(Vote.objects.filter(nomination=OuterRef("pk"), user=user)))
@@ -116,8 +117,6 @@ def _with_trending(qs: QuerySet[Nomination]) -> QuerySet[Nomination]:
 
 def _search(qs: QuerySet[Nomination], query: str) -> QuerySet[Nomination]:
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-
         # Exactly the expression of the GIN index (migration papers 0008): in a
         # subquery on papers, so PostgreSQL finds the matches through the index
         # whatever order the page asks for, rather than computing each vector.
@@ -170,9 +169,7 @@ def _ordering(options: BacklogFilter) -> list:
     return [*ordering, "-pk"]
 
 
-def backlog(
-    *, club: Club, user: AbstractBaseUser | None, options: BacklogFilter
-) -> QuerySet[Nomination]:
+def backlog(*, club: Club, user: User | None, options: BacklogFilter) -> QuerySet[Nomination]:
     qs = _with_viewer_vote(_backlog_filtered(club=club, options=options), user)
     if options.sort == "trending":
         qs = _with_trending(qs)
@@ -246,14 +243,14 @@ def backlog_matches_elsewhere(*, club: Club, options: BacklogFilter) -> dict[str
     return backlog_cache.cached_lists(club=club, lists={"elsewhere": (params, counts)})["elsewhere"]
 
 
-def backlog_card_rows(*, club: Club, user: AbstractBaseUser | None) -> QuerySet[Nomination]:
+def backlog_card_rows(*, club: Club, user: User | None) -> QuerySet[Nomination]:
     """Nominations shaped as a backlog card shows them (papers.cards reads the
     ones whose cards are not cached yet)."""
     qs = _with_viewer_vote(Nomination.objects.filter(club=club), user)
     return qs.select_related("paper", "proposed_by__profile").prefetch_related("tags")
 
 
-def backlog_top(*, club: Club, user: AbstractBaseUser | None, limit: int = 5) -> list[Nomination]:
+def backlog_top(*, club: Club, user: User | None, limit: int = 5) -> list[Nomination]:
     """The first of the backlog's "top" list (from the cache, see backlog_lists)."""
     lists = {"ids": _ids_list(club=club, options=BacklogFilter())}
     ids = backlog_cache.cached_lists(club=club, lists=lists)["ids"][:limit]
@@ -275,9 +272,7 @@ def club_tags(*, club: Club, nominations: QuerySet[Nomination] | None = None) ->
     )
 
 
-def nomination_detail(
-    *, club: Club, nomination_id: int, user: AbstractBaseUser | None
-) -> Nomination:
+def nomination_detail(*, club: Club, nomination_id: int, user: User | None) -> Nomination:
     qs = Nomination.objects.filter(club=club, pk=nomination_id)
     return (
         _with_viewer_vote(qs, user)

@@ -11,7 +11,7 @@ already counts as a vote for it).
 import functools
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -22,8 +22,10 @@ from clubs.models import Club, Membership
 from . import backlog_cache
 from .arxiv_client import ArxivId, InvalidArxivId, parse_arxiv_id, split_id_tokens
 from .backlog_cache import backlogs_changed
+from .guide import CHECKLIST_KEYS
 from .identifiers import InvalidDoi, arxiv_id_from_doi, normalize_doi
 from .models import GuideTick, Nomination, Paper, PaperNote, Tag, Vote
+from .tasks import fetch_arxiv_metadata
 
 MAX_IDS_PER_BATCH = 50
 PITCH_MAX_LENGTH = Nomination.PITCH_MAX
@@ -56,7 +58,7 @@ class ProposeOutcome:
         return self.added + self.existing
 
 
-def _require_active_member(*, club: Club, user: AbstractBaseUser) -> None:
+def _require_active_member(*, club: Club, user: User) -> None:
     if not Membership.objects.filter(club=club, user=user, state=Membership.State.ACTIVE).exists():
         raise NotAllowed("Only active members of this club can do that.")
 
@@ -112,9 +114,7 @@ def _doi_tokens(*, club: Club, invalid: list[tuple[str, str]]) -> tuple[list[Pap
     return found, still_invalid
 
 
-def paper_for_arxiv_id(
-    *, club: Club, arxiv_id: ArxivId, created_by: AbstractBaseUser | None
-) -> Paper:
+def paper_for_arxiv_id(*, club: Club, arxiv_id: ArxivId, created_by: User | None) -> Paper:
     """The club's Paper for this work, created pending when new."""
     paper = Paper.objects.filter(club=club, arxiv_id=arxiv_id.base).first()
     if paper is not None:
@@ -136,7 +136,7 @@ def paper_for_arxiv_id(
 def papers_propose(
     *,
     club: Club,
-    user: AbstractBaseUser,
+    user: User,
     text: str,
     pitch: str = "",
     tag_names: list[str] | tuple[str, ...] = (),
@@ -174,8 +174,6 @@ def papers_propose(
     if outcome.nominations:
         backlogs_changed(club_ids=[club.pk])
     if to_fetch:
-        from .tasks import fetch_arxiv_metadata
-
         fetch_arxiv_metadata.delay_on_commit(to_fetch)
     return outcome
 
@@ -183,7 +181,7 @@ def papers_propose(
 def paper_nominate(
     *,
     club: Club,
-    user: AbstractBaseUser,
+    user: User,
     paper: Paper,
     outcome: ProposeOutcome,
     confirm_covered: bool,
@@ -212,7 +210,7 @@ def paper_nominate(
 def paper_propose_by_link(
     *,
     club: Club,
-    user: AbstractBaseUser,
+    user: User,
     title: str,
     url: str,
     doi: str = "",
@@ -222,7 +220,7 @@ def paper_propose_by_link(
     """Add a paper that is not on arXiv, typed in by hand. A link or DOI the
     club already has is that paper: the person's vote is counted. Returns the
     nomination and whether it is new. See papers.proposing (the one door)."""
-    from .proposing import paper_propose
+    from .proposing import paper_propose  # noqa: PLC0415 - avoids an import cycle: papers.proposing imports this module
 
     outcome = paper_propose(
         club=club,
@@ -241,7 +239,7 @@ def paper_propose_by_link(
 def paper_propose_upload(
     *,
     club: Club,
-    user: AbstractBaseUser,
+    user: User,
     upload,
     title: str = "",
     pitch: str = "",
@@ -249,7 +247,7 @@ def paper_propose_upload(
 ) -> Nomination:
     """Add an uploaded PDF (the same file again is the paper the club has, with
     the person's vote); a worker reads it after commit. See papers.proposing."""
-    from .proposing import paper_propose
+    from .proposing import paper_propose  # noqa: PLC0415 - avoids an import cycle: papers.proposing imports this module
 
     outcome = paper_propose(
         club=club,
@@ -268,7 +266,7 @@ def _nomination_get_or_create(
     *,
     club: Club,
     paper: Paper,
-    user: AbstractBaseUser,
+    user: User,
     pitch: str,
     tag_names: list[str] | tuple[str, ...],
 ) -> tuple[Nomination, bool]:
@@ -311,7 +309,7 @@ def tags_get_or_create(*, club: Club, names: list[str] | tuple[str, ...]) -> lis
 # --- Voting ------------------------------------------------------------------------
 
 
-def vote_add(*, nomination: Nomination, user: AbstractBaseUser) -> bool:
+def vote_add(*, nomination: Nomination, user: User) -> bool:
     """Count the person's vote once; returns whether a vote was added now."""
     try:
         with transaction.atomic():
@@ -414,7 +412,7 @@ def nomination_vote_toggle_by_id(
     *,
     club: Club,
     nomination_id: int,
-    user: AbstractBaseUser,
+    user: User,
     membership: Membership | None = None,
 ) -> Nomination:
     """Vote, or take the vote back, on the club's nomination `nomination_id`.
@@ -476,7 +474,7 @@ _ARCHIVED = "This paper is archived; votes are closed."
 
 
 def nomination_vote_toggle(
-    *, nomination: Nomination, user: AbstractBaseUser, membership: Membership | None = None
+    *, nomination: Nomination, user: User, membership: Membership | None = None
 ) -> tuple[bool, int]:
     """Vote, or take the vote back. Returns (voted now, vote count)."""
     toggled = nomination_vote_toggle_by_id(
@@ -531,7 +529,7 @@ def _others_voted(nomination: Nomination) -> bool:
 
 @transaction.atomic
 def nomination_edit_by_proposer(
-    *, nomination: Nomination, user: AbstractBaseUser, pitch: str, tag_names: list[str]
+    *, nomination: Nomination, user: User, pitch: str, tag_names: list[str]
 ) -> Nomination:
     nomination = Nomination.objects.select_for_update().get(pk=nomination.pk)
     if nomination.proposed_by_id != user.pk:
@@ -548,7 +546,7 @@ def nomination_edit_by_proposer(
 
 
 @transaction.atomic
-def nomination_withdraw(*, nomination: Nomination, user: AbstractBaseUser) -> None:
+def nomination_withdraw(*, nomination: Nomination, user: User) -> None:
     nomination = Nomination.objects.select_for_update().get(pk=nomination.pk)
     if nomination.proposed_by_id != user.pk:
         raise NotAllowed("Only the person who proposed this paper can withdraw it.")
@@ -619,7 +617,7 @@ def nominations_set_state(*, nominations: list[Nomination], state: str, covered_
 
 
 @transaction.atomic
-def paper_note_save(*, paper: Paper, user: AbstractBaseUser, text: str) -> PaperNote:
+def paper_note_save(*, paper: Paper, user: User, text: str) -> PaperNote:
     """Private notes: stored as written (Markdown), only ever shown to their author."""
     if len(text) > 20000:
         raise PaperError("Notes are at most 20,000 characters.")
@@ -630,9 +628,7 @@ def paper_note_save(*, paper: Paper, user: AbstractBaseUser, text: str) -> Paper
 
 
 @transaction.atomic
-def guide_tick_set(*, paper: Paper, user: AbstractBaseUser, item: str, done: bool) -> bool:
-    from .guide import CHECKLIST_KEYS
-
+def guide_tick_set(*, paper: Paper, user: User, item: str, done: bool) -> bool:
     if item not in CHECKLIST_KEYS:
         raise PaperError("There is no such step in the reading method.")
     if done:

@@ -7,7 +7,8 @@ which checks the club's permissions first and then calls `pdf_response`.
 
 from django.conf import settings
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.utils.cache import patch_cache_control
 from django.utils.text import slugify
 
@@ -23,12 +24,12 @@ def _signs_urls(storage) -> bool:
     return getattr(storage, "querystring_auth", False) is True
 
 
-def pdf_response(field_file: FieldFile, *, filename: str) -> HttpResponse:
+def pdf_response(field_file: FieldFile, *, filename: str) -> HttpResponseBase:
     """The file streamed from the filesystem, or a redirect to a short-lived
     signed URL of the bucket. Either way only the viewer's browser keeps it."""
     storage = field_file.storage
     if _signs_urls(storage):
-        url = storage.url(
+        url = storage.url(  # type: ignore[call-arg]  # S3Storage.url takes these
             field_file.name,
             parameters={
                 "ResponseContentType": "application/pdf",
@@ -36,11 +37,13 @@ def pdf_response(field_file: FieldFile, *, filename: str) -> HttpResponse:
             },
             expire=settings.PAPER_PDF_URL_SECONDS,
         )
-        response: HttpResponse = HttpResponseRedirect(url)
+        response: HttpResponseBase = HttpResponseRedirect(url)
         # The signed URL must not outlive its expiry in anyone's cache.
         patch_cache_control(response, private=True, no_store=True)
         return response
     try:
+        if not field_file.name:
+            raise Http404("The uploaded file is missing.")
         handle = storage.open(field_file.name, "rb")
     except FileNotFoundError as error:
         raise Http404("The uploaded file is missing.") from error

@@ -10,11 +10,11 @@ class SessionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from clubs import home_sections
-        from papers import hooks
+        from clubs import home_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
+        from papers import hooks  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
 
-        from .rota.paper_changes import paper_details_changed
-        from .rota.selectors import club_home_sessions_section
+        from .rota.paper_changes import paper_details_changed  # noqa: PLC0415 - AppConfig.ready: imports models
+        from .rota.selectors import club_home_sessions_section  # noqa: PLC0415 - AppConfig.ready: selectors import models
 
         home_sections.register(club_home_sessions_section)
         hooks.on_paper_details_changed(paper_details_changed)

@@ -7,7 +7,7 @@ organizer. `session_may_run` is that rule; the services enforce it with
 views ask `viewer_may_run` to decide what to show.
 """
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from clubs.models import Club, Membership
 from clubs.permissions import ClubAccess
@@ -16,18 +16,18 @@ from .errors import NotAllowed
 from .models import Session
 
 
-def active_membership(club: Club, user: AbstractBaseUser) -> Membership | None:
+def active_membership(club: Club, user: User) -> Membership | None:
     return Membership.objects.filter(club=club, user=user, state=Membership.State.ACTIVE).first()
 
 
-def require_member(club: Club, user: AbstractBaseUser) -> Membership:
+def require_member(club: Club, user: User) -> Membership:
     membership = active_membership(club, user)
     if membership is None:
         raise NotAllowed("Only active members of this club can do that.")
     return membership
 
 
-def require_organizer(club: Club, user: AbstractBaseUser) -> None:
+def require_organizer(club: Club, user: User) -> None:
     membership = active_membership(club, user)
     if membership is None or membership.role != Membership.Role.ORGANIZER:
         raise NotAllowed("Only the club's organizers can do that.")
@@ -48,7 +48,7 @@ def session_may_run(
     return is_member and user_id is not None and user_id in session_runners(session)
 
 
-def require_runner(session: Session, user: AbstractBaseUser) -> None:
+def require_runner(session: Session, user: User) -> None:
     membership = active_membership(session.club, user)
     is_organizer = membership is not None and membership.role == Membership.Role.ORGANIZER
     if session_may_run(

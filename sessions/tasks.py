@@ -4,6 +4,8 @@ The task names ("sessions.*") are what beat schedules and queue routes use
 (paperclub/settings/base.py); they stay the same whatever module holds the code.
 """
 
+import random
+
 from celery import shared_task
 
 from .mail import invites, reminders, sending
@@ -92,7 +94,5 @@ def send_reminder(self, session_id: int, kind: str) -> None:
 
 def _backoff(retries: int) -> float:
     """30 s, 60 s, 120 s… with jitter, capped at 30 minutes."""
-    import random
-
     base = min(1800.0, 30.0 * (2**retries))
-    return random.uniform(base / 2, base)  # noqa: S311 - jitter
+    return random.uniform(base / 2, base)

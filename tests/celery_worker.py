@@ -3,7 +3,9 @@
 import contextlib
 from collections.abc import Iterator
 
+from celery.contrib.testing.worker import start_worker
 from django.test import override_settings
+from redis import Redis
 
 from paperclub.celery_app import app
 from tests.services import need_redis
@@ -12,9 +14,6 @@ from tests.services import need_redis
 @contextlib.contextmanager
 def running_worker(**settings_overrides) -> Iterator[None]:
     """Point Celery at Redis (db 15, emptied first), run a solo worker on every queue."""
-    from celery.contrib.testing.worker import start_worker
-    from redis import Redis
-
     url = need_redis()
     Redis.from_url(url).flushdb()
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}

@@ -7,6 +7,7 @@ service is absent, and fails instead when REQUIRE_SERVICES=1 (CI sets it).
 import os
 import shutil
 import socket
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -46,8 +47,6 @@ def need_postgres() -> None:
 
 
 def need_redis() -> str:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(REDIS_TEST_URL)
     if not _port_open(parts.hostname or "127.0.0.1", parts.port or 6379):
         missing(f"Redis is not reachable at {REDIS_TEST_URL}")
@@ -58,7 +57,7 @@ def need_chromium() -> str:
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         missing(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     try:
-        import playwright  # noqa: F401
+        import playwright  # noqa: F401, PLC0415 - checking whether it is installed
     except ImportError:
         missing("the playwright package is not installed")
     return CHROMIUM

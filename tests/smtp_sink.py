@@ -3,6 +3,7 @@
 import contextlib
 import email
 import email.message
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -60,8 +61,6 @@ def smtp_sink() -> Iterator[tuple[SinkHandler, int]]:
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

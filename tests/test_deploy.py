@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -80,7 +81,7 @@ SIGN_IN_PAGE_PROVIDERS = (
 
 
 @pytest.mark.parametrize(
-    "keys,expected",
+    ("keys", "expected"),
     [
         ({}, "[]"),
         ({"GITHUB_CLIENT_ID": "id", "GITHUB_CLIENT_SECRET": "s"}, "['GitHub']"),
@@ -121,8 +122,6 @@ def test_social_sign_in_appears_only_with_its_keys(tmp_path, keys, expected):
 
 def test_every_routed_queue_has_a_worker_in_compose():
     """A task routed to a queue no worker serves would wait forever."""
-    from django.conf import settings
-
     compose = (BASE_DIR / "docker-compose.yml").read_text()
     served = {
         queue for found in re.findall(r'"-Q", "([a-z,]+)"', compose) for queue in found.split(",")

@@ -10,6 +10,7 @@ tests beside each app's views.
 """
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +30,6 @@ def scaled(transactional_db):
     summary = scale_seed(
         ScaleSpec(seed=11, members=20, nominations=60, votes=400, weeks=16, other_clubs=1)
     )
-    from django.contrib.auth import get_user_model
 
     return get_user_model().objects.get(email=summary.member_email)
 

@@ -31,7 +31,7 @@ def reading_list() -> list[dict]:
 @transaction.atomic
 def demo_backlog_seed(*, club: Club, users: list) -> list[Nomination]:
     """Papers (metadata from the bundled file), nominations, tags and votes. Idempotent."""
-    rng = random.Random(20240101)  # noqa: S311 - demo data, deterministic
+    rng = random.Random(20240101)
     nominations = []
     now = timezone.now()
     items = reading_list()

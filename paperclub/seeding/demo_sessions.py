@@ -6,6 +6,7 @@ services, as an organizer and members would make them.
 """
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -428,12 +429,14 @@ def _coming_weeks(*, club: Club, users: list, rng: random.Random) -> None:
             rsvp_set(session=session, user=user, answer=rng.choice(["going", "going", "maybe"]))
 
 
-def _level(rng: random.Random, weights: dict[int, int]) -> int:
+def _level(rng: random.Random, weights: Mapping[PreRead.Level, int]) -> int:
     levels = list(weights)
     return rng.choices(levels, weights=[weights[level] for level in levels])[0]
 
 
-def _blend(then: dict[int, int], now: dict[int, int], progress: float) -> dict[int, int]:
+def _blend(
+    then: Mapping[PreRead.Level, int], now: Mapping[PreRead.Level, int], progress: float
+) -> dict[PreRead.Level, int]:
     return {level: round(then[level] + (now[level] - then[level]) * progress) for level in then}
 
 
@@ -542,7 +545,7 @@ def demo_reading_seed(*, club: Club, users: list, nominations: list[Nomination])
         or Question.objects.filter(session__club=club).exists()
     ):
         return
-    rng = random.Random(20250305)  # noqa: S311 - demo data, deterministic
+    rng = random.Random(20250305)
     _past_reading(club=club, nominations=nominations, rng=rng)
     _coming_reading(club=club, users=users, rng=rng)
 
@@ -556,11 +559,12 @@ def demo_sessions_seed(*, club: Club, users: list, nominations: list[Nomination]
         # Seeded before: only keep the horizon full, as the daily beat job does.
         sessions_plan(club=club)
     else:
-        rng = random.Random(20241120)  # noqa: S311 - demo data, deterministic
+        rng = random.Random(20241120)
         first_date = _history(club=club, users=users, nominations=nominations, rng=rng)
-        organizer = (
-            club.memberships.filter(role=Membership.Role.ORGANIZER).order_by("pk").first().user
-        )
+        first = club.memberships.filter(role=Membership.Role.ORGANIZER).order_by("pk").first()
+        if first is None:
+            raise ValueError(f"The demo club {club.slug} has no organizer to run its schedule.")
+        organizer = first.user
         schedule_save(
             club=club,
             by=organizer,

@@ -267,7 +267,7 @@ def _papers(
     club: Club, count: int, rng: random.Random, start: datetime, now: datetime, used: set
 ) -> list:
     """The club's ready arXiv papers with made-up metadata (ids unique across the database)."""
-    papers = []
+    papers: list[Paper] = []
     span = (now - start).total_seconds()
     while len(papers) < count:
         published = start + timedelta(seconds=rng.uniform(0, span))
@@ -651,7 +651,7 @@ def _schedule(built: _Club, sessions: list[Session]) -> None:
         duration_minutes=LENGTH_MINUTES,
         meeting_link=MEETING_LINK,
         weeks_ahead=WEEKS_AHEAD,
-        first_date=sessions[0].series_date,
+        first_date=sessions[0].series_date,  # type: ignore[misc]  # series weeks (made above)
         last_date=None,
         updated_at=sessions[0].created_at,
     )

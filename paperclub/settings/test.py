@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("DEBUG", "0")
 
-from .base import *  # noqa: E402,F403
-from .base import BASE_DIR, env  # noqa: E402
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env
 
 TEST_DATABASE_URL = env.str(
     "TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/paperclub"
@@ -49,7 +49,7 @@ SITE_URL = "http://testserver"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
-ACCOUNT_RATE_LIMITS = False
+ACCOUNT_RATE_LIMITS = False  # type: ignore[assignment]  # allauth: False turns them off
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = True

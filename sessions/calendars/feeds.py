@@ -7,9 +7,10 @@ a subscription polled every few minutes costs one small query.
 
 import hashlib
 from datetime import UTC
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.urls import reverse
@@ -44,7 +45,7 @@ def club_feed_sessions(*, club: Club) -> QuerySet[Session]:
     return _shaped(Session.objects.filter(club=club))
 
 
-def personal_feed_sessions(*, user: AbstractBaseUser) -> QuerySet[Session]:
+def personal_feed_sessions(*, user: User) -> QuerySet[Session]:
     clubs = Membership.objects.filter(user=user, state=Membership.State.ACTIVE).values("club")
     qs = Session.objects.filter(club__in=clubs)
     preferences = MailPreferences.objects.filter(user=user).first()
@@ -79,7 +80,7 @@ def club_feed(*, club: Club) -> bytes:
     return cached
 
 
-def personal_feed(*, user: AbstractBaseUser) -> bytes:
+def personal_feed(*, user: User) -> bytes:
     """A member's own feed: their clubs' sessions, with meeting links."""
     qs = personal_feed_sessions(user=user)
     key = f"feed:user:{user.pk}:{_fingerprint(qs)}"
@@ -107,14 +108,11 @@ def webcal(url: str) -> str:
 
 
 def google_subscribe(url: str) -> str:
-    from urllib.parse import quote
-
     return "https://calendar.google.com/calendar/r?cid=" + quote(webcal(url), safe="")
 
 
 def google_event(session: Session) -> str:
     """An "add to Google Calendar" link for one session."""
-    from urllib.parse import urlencode
 
     def stamp(moment):
         return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -141,5 +139,5 @@ def club_feed_url(*, club: Club) -> str:
     return absolute(reverse("calendars:club_private", args=[club_feed_token(club=club).token]))
 
 
-def personal_feed_url(*, user: AbstractBaseUser) -> str:
+def personal_feed_url(*, user: User) -> str:
     return absolute(reverse("calendars:personal", args=[personal_feed_token(user=user).token]))

@@ -62,7 +62,7 @@ class EventData:
 
 
 def _event(data: EventData, *, attendee: str = "", organizer: str = "", organizer_name: str = ""):
-    from icalendar import Event, vCalAddress
+    from icalendar import Event, vCalAddress  # noqa: PLC0415 - slow library imported where used (icalendar: ~0.1 s; only feeds and invites need it)
 
     zone = zoneinfo.ZoneInfo(data.time_zone)
     description = clean(data.description)
@@ -93,7 +93,7 @@ def _event(data: EventData, *, attendee: str = "", organizer: str = "", organize
 
 
 def _add_attendee(event, attendee: str) -> None:
-    from icalendar import vCalAddress
+    from icalendar import vCalAddress  # noqa: PLC0415 - slow library imported where used (icalendar: ~0.1 s; only feeds and invites need it)
 
     event.add(
         "ATTENDEE",
@@ -108,7 +108,7 @@ def _add_attendee(event, attendee: str) -> None:
 
 
 def _calendar(events: list, *, method: str, name: str, span, uid: str):
-    from icalendar import Calendar
+    from icalendar import Calendar  # noqa: PLC0415 - slow library imported where used (icalendar: ~0.1 s; only feeds and invites need it)
 
     calendar = Calendar.new(prodid=PRODID, method=method, name=clean(name) or None, uid=uid)
     for event in events:
@@ -131,7 +131,7 @@ def _span(items: list[EventData]):
 
 def feed(items: list[EventData], *, name: str, uid: str) -> bytes:
     """A subscribable feed (METHOD:PUBLISH); `uid` names the feed itself, stably."""
-    from icalendar import vDuration
+    from icalendar import vDuration  # noqa: PLC0415 - slow library imported where used (icalendar: ~0.1 s; only feeds and invites need it)
 
     events = [_event(item) for item in items]
     calendar = _calendar(events, method="PUBLISH", name=name, span=_span(items), uid=uid)
@@ -172,7 +172,7 @@ class Invites:
 
 def _attendee_line(attendee: str) -> bytes:
     """The ATTENDEE content line (folded, with its CRLF) exactly as to_ical writes it."""
-    from icalendar import Event
+    from icalendar import Event  # noqa: PLC0415 - slow library imported where used (icalendar: ~0.1 s; only feeds and invites need it)
 
     event = Event()
     _add_attendee(event, attendee)

@@ -3,7 +3,7 @@ revocable (a new token makes the old URL answer 404)."""
 
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from clubs.models import Club
@@ -22,13 +22,13 @@ def club_feed_token(*, club: Club) -> FeedToken:
 
 
 @transaction.atomic
-def personal_feed_token(*, user: AbstractBaseUser) -> FeedToken:
+def personal_feed_token(*, user: User) -> FeedToken:
     token, _ = FeedToken.objects.get_or_create(user=user, defaults={"token": _new_token()})
     return token
 
 
 @transaction.atomic
-def feed_token_regenerate(*, club: Club | None = None, user: AbstractBaseUser | None = None):
+def feed_token_regenerate(*, club: Club | None = None, user: User | None = None):
     """A new secret; the old feed URL answers 404 from now on."""
     if (club is None) == (user is None):
         raise ValueError("Regenerate a club's token or a person's, not both.")

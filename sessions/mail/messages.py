@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -35,7 +35,7 @@ def _name(user) -> str:
     return (profile.name if profile else "") or user.email
 
 
-def role_of(session: Session, user: AbstractBaseUser) -> str:
+def role_of(session: Session, user: User) -> str:
     """How a person takes part in a session: "facilitator", "co_facilitator" or "member"."""
     if user.pk is not None and user.pk == session.facilitator_id:
         return "facilitator"
@@ -51,7 +51,7 @@ ON_TIME = timedelta(minutes=15)
 
 
 def _as_of(kind: str, session: Session, now: datetime) -> datetime:
-    from .reminders import reminder_moment
+    from .reminders import reminder_moment  # noqa: PLC0415 - avoids an import cycle: reminders imports this module
 
     moment = reminder_moment(kind, session) if kind in _REMINDERS else None
     if moment is not None and moment <= now <= moment + ON_TIME:
@@ -101,7 +101,7 @@ def _invite_copy(session: Session, role: str, *, update: bool, about: str, day: 
 
 
 def _copy(
-    kind: str, session: Session, user: AbstractBaseUser, *, now: datetime, zone: str, update: bool
+    kind: str, session: Session, user: User, *, now: datetime, zone: str, update: bool
 ) -> tuple[str, list[str]]:
     """Subject and paragraphs for a kind of message, to one person."""
     club = session.club.name
@@ -167,7 +167,7 @@ def build_message(
     *,
     kind: str,
     session: Session,
-    user: AbstractBaseUser,
+    user: User,
     sequence: int,
     message_id: str,
     invites: ical.Invites | None = None,
@@ -261,6 +261,6 @@ def _sender_address() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "noreply@localhost"
 
 
-def message_id_for(kind: str, session: Session, user: AbstractBaseUser, sequence: int) -> str:
+def message_id_for(kind: str, session: Session, user: User, sequence: int) -> str:
     domain = _sender_address().rsplit("@", 1)[-1] or "paperclub"
     return f"<{kind}.{session.uid}.{user.pk}.{sequence}@{domain}>"

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
@@ -14,16 +15,16 @@ Kind = Delivery.Kind
 UNSUBSCRIBE_SALT = "paperclub.unsubscribe"
 
 
-def preferences_for(*, user: AbstractBaseUser) -> MailPreferences:
+def preferences_for(*, user: User) -> MailPreferences:
     preferences, _ = MailPreferences.objects.get_or_create(user=user)
     return preferences
 
 
-def unsubscribe_token(*, user: AbstractBaseUser, kind: str) -> str:
+def unsubscribe_token(*, user: User, kind: str) -> str:
     return signing.dumps({"u": user.pk, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
 
 
-def unsubscribe_url(*, user: AbstractBaseUser, kind: str) -> str:
+def unsubscribe_url(*, user: User, kind: str) -> str:
     token = unsubscribe_token(user=user, kind=kind)
     return settings.SITE_URL + reverse("calendars:unsubscribe", args=[token])
 
@@ -46,8 +47,6 @@ def unsubscribe_read(*, token: str) -> Unsubscription:
 @transaction.atomic
 def unsubscribe_apply(*, token: str) -> tuple[MailPreferences, str]:
     """One click, no sign-in: stop this kind of mail for the person in the link."""
-    from django.contrib.auth import get_user_model
-
     request = unsubscribe_read(token=token)
     user = get_user_model().objects.get(pk=request.user_id)
     preferences = preferences_for(user=user)

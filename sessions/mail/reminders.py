@@ -62,7 +62,7 @@ def _applies(kind: str, session: Session) -> bool:
     return False
 
 
-def reminders_due(*, now: datetime | None = None) -> list[tuple[int, str]]:
+def reminders_due(*, now: datetime | None = None) -> list[tuple[int, Kind]]:
     """(session id, kind) pairs whose moment has come and not long passed."""
     now = now or timezone.now()
     candidates = Session.objects.filter(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
@@ -45,9 +45,7 @@ class FanOutBusy(Exception):
 CLAIM_BATCH = 50
 
 
-def _new_delivery(
-    *, kind: str, session: Session, user: AbstractBaseUser, sequence: int
-) -> Delivery:
+def _new_delivery(*, kind: str, session: Session, user: User, sequence: int) -> Delivery:
     """A send-log row for one message, first attempt, not saved yet."""
     return Delivery(
         kind=kind,
@@ -60,9 +58,7 @@ def _new_delivery(
     )
 
 
-def _claim(
-    *, kind: str, session: Session, user: AbstractBaseUser, sequence: int
-) -> Delivery | None:
+def _claim(*, kind: str, session: Session, user: User, sequence: int) -> Delivery | None:
     """The send-log row to send now, or None if this message is already settled."""
     try:
         with transaction.atomic():
@@ -87,7 +83,7 @@ def _claim_again(delivery: Delivery) -> Delivery | None:
 
 def _claim_many(
     *, kind: str, session: Session, users: list, sequence: int
-) -> list[tuple[AbstractBaseUser, Delivery | None]]:
+) -> list[tuple[User, Delivery | None]]:
     """_claim for several messages: each person with the row to send now, or None.
 
     The new rows go in with one insert rather than one each (a fan-out of

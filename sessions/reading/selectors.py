@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import (
     Count,
     Exists,
@@ -55,9 +55,7 @@ class LevelCount:
     count: int
 
 
-def preread_summary(
-    *, session: Session, user: AbstractBaseUser | None = None
-) -> tuple[list[LevelCount], int]:
+def preread_summary(*, session: Session, user: User | None = None) -> tuple[list[LevelCount], int]:
     """How many are at each level, and the viewer's own level, in one query.
 
     "Not started" counts people going who have not begun (level 0 or no row)."""
@@ -90,7 +88,7 @@ def preread_counts(*, session: Session) -> list[LevelCount]:
     return preread_summary(session=session)[0]
 
 
-def my_preread_level(*, session: Session, user: AbstractBaseUser | None) -> int:
+def my_preread_level(*, session: Session, user: User | None) -> int:
     if user is None or not user.is_authenticated:
         return PreRead.Level.NONE
     return preread_summary(session=session, user=user)[1]
@@ -122,7 +120,7 @@ def going_not_started(*, session: Session) -> QuerySet[Rsvp]:
     )
 
 
-def session_questions(*, session: Session, viewer: AbstractBaseUser | None) -> QuerySet[Question]:
+def session_questions(*, session: Session, viewer: User | None) -> QuerySet[Question]:
     """Questions by votes, each with has_voted for the viewer. Whether to show an
     anonymous asker's name is decided per viewer by `question_author_visible`."""
     qs = Question.objects.filter(session=session).select_related("author__profile")
@@ -134,7 +132,7 @@ def session_questions(*, session: Session, viewer: AbstractBaseUser | None) -> Q
 
 
 def question_author_visible(
-    *, question: Question, viewer: AbstractBaseUser | None, viewer_is_organizer: bool
+    *, question: Question, viewer: User | None, viewer_is_organizer: bool
 ) -> bool:
     if not question.anonymous:
         return True
@@ -161,7 +159,7 @@ def club_reading_stats(
     return list(with_reading_counts(qs).prefetch_related(papers).order_by("starts_at"))
 
 
-def my_reading(*, user: AbstractBaseUser) -> list[Session]:
+def my_reading(*, user: User) -> list[Session]:
     """Sessions I went to or pre-read for, newest first, with my level and my notes."""
     attended = Q(rsvps__user=user, rsvps__answer=Rsvp.Answer.GOING) | Q(
         prereads__user=user, prereads__level__gt=0

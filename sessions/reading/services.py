@@ -3,7 +3,7 @@
 The same rules as the rota's services: atomic, keyword-only, SessionError for people.
 """
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -16,7 +16,7 @@ from ..permissions import require_member, require_runner
 
 
 @transaction.atomic
-def preread_set(*, session: Session, user: AbstractBaseUser, level: int) -> PreRead:
+def preread_set(*, session: Session, user: User, level: int) -> PreRead:
     require_member(session.club, user)
     if level not in PreRead.Level.values:
         raise SessionError("Choose not started, skimmed, read or deep-read.")
@@ -42,9 +42,7 @@ def _ensure_open_for_questions(session: Session) -> None:
 
 
 @transaction.atomic
-def question_ask(
-    *, session: Session, user: AbstractBaseUser, text: str, anonymous: bool = False
-) -> Question:
+def question_ask(*, session: Session, user: User, text: str, anonymous: bool = False) -> Question:
     require_member(session.club, user)
     _ensure_open_for_questions(session)
     text = (text or "").strip()
@@ -58,7 +56,7 @@ def question_ask(
 
 
 @transaction.atomic
-def question_vote(*, question: Question, user: AbstractBaseUser, up: bool = True) -> int:
+def question_vote(*, question: Question, user: User, up: bool = True) -> int:
     """Vote for a question once (up) or take the vote back (not up). Returns the count."""
     require_member(question.session.club, user)
     _ensure_open_for_questions(question.session)
@@ -80,9 +78,7 @@ def question_vote(*, question: Question, user: AbstractBaseUser, up: bool = True
 
 
 @transaction.atomic
-def question_mark_answered(
-    *, question: Question, by: AbstractBaseUser, answered: bool = True
-) -> Question:
+def question_mark_answered(*, question: Question, by: User, answered: bool = True) -> Question:
     require_runner(question.session, by)
     question.answered_at = timezone.now() if answered else None
     question.save(update_fields=["answered_at"])
@@ -90,7 +86,7 @@ def question_mark_answered(
 
 
 @transaction.atomic
-def question_delete(*, question: Question, by: AbstractBaseUser) -> None:
+def question_delete(*, question: Question, by: User) -> None:
     """The asker withdraws their question, or an organizer removes abuse."""
     if question.author_id != by.pk:
         membership = Membership.objects.filter(

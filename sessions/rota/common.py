@@ -53,7 +53,7 @@ def calendar_changed(*session_ids: int) -> None:
     """After commit, send the changed week(s) to the calendars of those invited."""
 
     def send() -> None:
-        from ..tasks import send_invites
+        from ..tasks import send_invites  # noqa: PLC0415 - avoids an import cycle: sessions.tasks imports the rota
 
         for session_id in session_ids:
             send_invites.delay(session_id)
@@ -64,7 +64,7 @@ def calendar_changed(*session_ids: int) -> None:
 
 def assignment_told(session: Session, facilitator) -> None:
     """After commit, tell the person an organizer assigned that they facilitate."""
-    from ..tasks import send_assignment
+    from ..tasks import send_assignment  # noqa: PLC0415 - avoids an import cycle: sessions.tasks imports the rota
 
     args = (session.pk, facilitator.pk, session.change_count)
     transaction.on_commit(lambda: send_assignment.delay(*args))

@@ -33,7 +33,7 @@ def archive_csv(*, sessions: Iterable[Session]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for session in sessions:
-        papers = [link.nomination.paper for link in session.ordered_papers]
+        papers = [link.nomination.paper for link in session.ordered_papers]  # type: ignore[attr-defined]  # prefetched (to_attr)
         writer.writerow(
             [
                 _cell(value)
@@ -134,7 +134,7 @@ def archive_bibtex(*, club: Club, sessions: Iterable[Session]) -> str:
     papers: dict[int, Paper] = {}
     for session in sessions:
         day = session.local_start.date()
-        for link in session.ordered_papers:
+        for link in session.ordered_papers:  # type: ignore[attr-defined]  # prefetched (to_attr)
             paper = link.nomination.paper
             papers.setdefault(paper.pk, paper)
             read_on.setdefault(paper.pk, []).append(day)

@@ -1,6 +1,6 @@
 """Who facilitates a week (claims, withdrawals, assignments) and the papers they pick."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -17,7 +17,7 @@ from .common import assignment_told, calendar_changed, ensure_future, lock_sessi
 
 
 @transaction.atomic
-def session_claim(*, session: Session, user: AbstractBaseUser) -> Session:
+def session_claim(*, session: Session, user: User) -> Session:
     """ "I'll facilitate": one conditional UPDATE, so of two people claiming at
     once exactly one wins and the other is told."""
     require_member(session.club, user)
@@ -41,7 +41,7 @@ def session_claim(*, session: Session, user: AbstractBaseUser) -> Session:
 
 
 @transaction.atomic
-def session_withdraw(*, session: Session, user: AbstractBaseUser) -> Session:
+def session_withdraw(*, session: Session, user: User) -> Session:
     """The facilitator steps back: the week is open again."""
     withdrawn = Session.objects.filter(
         pk=session.pk,
@@ -56,9 +56,7 @@ def session_withdraw(*, session: Session, user: AbstractBaseUser) -> Session:
 
 
 @transaction.atomic
-def session_assign(
-    *, session: Session, by: AbstractBaseUser, facilitator: AbstractBaseUser | None
-) -> Session:
+def session_assign(*, session: Session, by: User, facilitator: User | None) -> Session:
     """Organizers assign, reassign or clear a week's facilitator."""
     require_organizer(session.club, by)
     session = lock_session(session)
@@ -88,7 +86,7 @@ def session_assign(
 def session_papers_set(
     *,
     session: Session,
-    by: AbstractBaseUser,
+    by: User,
     picks: list[tuple[int, int | None]],
     make_survey: bool = False,
 ) -> Session:

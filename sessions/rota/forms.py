@@ -12,6 +12,7 @@ from datetime import datetime, time
 from django import forms
 
 from clubs.limits import SaneDateField
+from clubs.models import Club
 from clubs.selectors import active_members_named
 from clubs.templatetags.paperclub import display_name
 
@@ -163,7 +164,7 @@ class MemberField(forms.CharField):
     names (a <datalist>) rather than listing a club of thousands in every form.
     Cleans to the user, or None when left empty. The form (_WithMembers) sets `club`."""
 
-    club = None
+    club: Club | None = None
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -174,6 +175,8 @@ class MemberField(forms.CharField):
         text = super().clean(value).strip()
         if not text:
             return None
+        if self.club is None:
+            raise TypeError("MemberField needs its form to set the club (_WithMembers).")
         found = active_members_named(club=self.club, text=text)
         if len(found) == 1:
             return found[0].user
@@ -184,7 +187,7 @@ class MemberField(forms.CharField):
         )
 
 
-class _WithMembers:
+class _WithMembers(forms.Form):
     """Forms with a MemberField take the club it looks members up in."""
 
     def __init__(self, *args, club, **kwargs):
@@ -207,7 +210,7 @@ class PapersForm(forms.Form):
 
     def clean(self):
         picks: list[tuple[int, int | None]] = []
-        for raw in self.data.getlist("nomination"):
+        for raw in self.data.getlist("nomination"):  # type: ignore[attr-defined]  # a QueryDict
             try:
                 nomination_id = int(raw)
             except ValueError:

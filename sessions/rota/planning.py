@@ -5,7 +5,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -73,7 +73,7 @@ def sessions_plan(*, club: Club, now: datetime | None = None) -> PlanResult:
             and not session.moved
             and session.pk not in with_papers
         )
-        slot = wanted.get(session.series_date)
+        slot = wanted.get(session.series_date)  # type: ignore[arg-type]  # series weeks (filtered)
         if slot is None:
             if untouched or (session.state == Session.State.CANCELLED and not session.moved):
                 session.delete()
@@ -127,7 +127,7 @@ class ScheduleInput:
 
 @transaction.atomic
 def schedule_save(
-    *, club: Club, by: AbstractBaseUser, data: ScheduleInput, based_on_version: int | None
+    *, club: Club, by: User, data: ScheduleInput, based_on_version: int | None
 ) -> tuple[ClubSchedule, PlanResult]:
     """Set the club's cadence and re-plan. `based_on_version` is the version the
     organizer saw (None for a new schedule); an edit based on an older one is refused."""

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import CharField, Count, F, Max, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
@@ -35,7 +35,7 @@ def _with_rsvp_counts(qs: QuerySet[Session]) -> QuerySet[Session]:
     )
 
 
-def _with_my_rsvp(qs: QuerySet[Session], user: AbstractBaseUser | None) -> QuerySet[Session]:
+def _with_my_rsvp(qs: QuerySet[Session], user: User | None) -> QuerySet[Session]:
     if user is None or not user.is_authenticated:
         return qs
     return qs.prefetch_related(
@@ -48,7 +48,7 @@ def schedule_for(*, club: Club) -> ClubSchedule | None:
 
 
 def upcoming_sessions(
-    *, club: Club, user: AbstractBaseUser | None = None, now: datetime | None = None, limit=None
+    *, club: Club, user: User | None = None, now: datetime | None = None, limit=None
 ) -> QuerySet[Session]:
     """The coming weeks (cancelled ones included, marked), soonest first."""
     now = now or timezone.now()
@@ -58,14 +58,14 @@ def upcoming_sessions(
 
 
 def next_session(
-    *, club: Club, user: AbstractBaseUser | None = None, now: datetime | None = None
+    *, club: Club, user: User | None = None, now: datetime | None = None
 ) -> Session | None:
     """The next week that will happen (not cancelled)."""
     qs = upcoming_sessions(club=club, user=user, now=now).exclude(state=Session.State.CANCELLED)
     return qs.first()
 
 
-def session_detail(*, club: Club, session_id: int, user: AbstractBaseUser | None) -> Session:
+def session_detail(*, club: Club, session_id: int, user: User | None) -> Session:
     qs = Session.objects.filter(club=club, pk=session_id)
     return _with_my_rsvp(_with_rsvp_counts(_with_people_and_papers(qs)), user).get()
 
@@ -84,7 +84,7 @@ def archive(*, club: Club) -> QuerySet[Session]:
     return _with_people_and_papers(qs).order_by("-starts_at")
 
 
-def candidate_papers(*, session: Session, user: AbstractBaseUser | None) -> list[Nomination]:
+def candidate_papers(*, session: Session, user: User | None) -> list[Nomination]:
     """What the facilitator can pick from: proposed papers, pinned and top-voted
     first, plus the ones this session already has."""
     proposed = list(
@@ -98,7 +98,7 @@ def candidate_papers(*, session: Session, user: AbstractBaseUser | None) -> list
     if missing:
         chosen = list(Nomination.objects.filter(pk__in=missing).select_related("paper"))
         for nomination in chosen:
-            nomination.has_voted = False
+            nomination.has_voted = False  # type: ignore[attr-defined]  # as the annotation on the others
         proposed = chosen + proposed
     return proposed
 

@@ -121,7 +121,7 @@ def schedule(request: HttpRequest, access: ClubAccess) -> HttpResponse:
         if form.is_valid():
             based_on = form.cleaned_data["version"]
             try:
-                saved, plan = planning.schedule_save(
+                _saved, plan = planning.schedule_save(
                     club=club, by=request.user, data=form.to_input(), based_on_version=based_on
                 )
             except NotAllowed as error:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -27,7 +27,7 @@ from .common import (
 
 
 @transaction.atomic
-def session_skip(*, session: Session, by: AbstractBaseUser, reason: str) -> Session:
+def session_skip(*, session: Session, by: User, reason: str) -> Session:
     """Cancel one week (a holiday, say). Its papers go back to the backlog."""
     require_organizer(session.club, by)
     session = lock_session(session)
@@ -44,7 +44,7 @@ def session_skip(*, session: Session, by: AbstractBaseUser, reason: str) -> Sess
 
 
 @transaction.atomic
-def session_restore(*, session: Session, by: AbstractBaseUser) -> Session:
+def session_restore(*, session: Session, by: User) -> Session:
     """Undo a skip: the week is open again (or scheduled, if it kept its facilitator)."""
     require_organizer(session.club, by)
     session = lock_session(session)
@@ -70,7 +70,7 @@ def session_restore(*, session: Session, by: AbstractBaseUser) -> Session:
 
 @transaction.atomic
 def session_move(
-    *, session: Session, by: AbstractBaseUser, starts_at: datetime, duration_minutes: int
+    *, session: Session, by: User, starts_at: datetime, duration_minutes: int
 ) -> Session:
     require_organizer(session.club, by)
     session = lock_session(session)
@@ -92,7 +92,7 @@ def session_move(
 def session_add_one_off(
     *,
     club: Club,
-    by: AbstractBaseUser,
+    by: User,
     starts_at: datetime,
     duration_minutes: int,
     title: str = "",
@@ -134,9 +134,7 @@ class SessionDetails:
 
 
 @transaction.atomic
-def session_details_update(
-    *, session: Session, by: AbstractBaseUser, details: SessionDetails
-) -> Session:
+def session_details_update(*, session: Session, by: User, details: SessionDetails) -> Session:
     session = lock_session(session)
     require_runner(session, by)
     if details.co_facilitator_id is not None:
@@ -177,7 +175,7 @@ def session_details_update(
 
 
 @transaction.atomic
-def session_mark_done(*, session: Session, by: AbstractBaseUser | None = None) -> Session:
+def session_mark_done(*, session: Session, by: User | None = None) -> Session:
     """The session happened: its papers are covered on its (club-local) date."""
     session = lock_session(session)
     if by is not None:
@@ -217,7 +215,7 @@ def sessions_close_finished(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def rsvp_set(*, session: Session, user: AbstractBaseUser, answer: str) -> Rsvp:
+def rsvp_set(*, session: Session, user: User, answer: str) -> Rsvp:
     require_member(session.club, user)
     if answer not in Rsvp.Answer.values:
         raise SessionError("Answer going, maybe or not going.")

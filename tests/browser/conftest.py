@@ -19,7 +19,7 @@ def browser():
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls
     # made by the test itself are still synchronous and safe.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - after need_chromium(): a machine without a browser skips
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(

@@ -11,6 +11,12 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
+import clubs.urls
+import papers.urls
+import sessions.calendars.urls
+import sessions.mail.urls
+import sessions.reading.urls
+import sessions.rota.urls
 from clubs.models import Club, Membership
 from papers import services as papers_services
 from papers.services import paper_note_save
@@ -222,10 +228,10 @@ def _check(client, people, role, method, url, expected):
     return response
 
 
-@pytest.mark.parametrize("role_index,role", list(enumerate(ROLES)))
+@pytest.mark.parametrize(("role_index", "role"), list(enumerate(ROLES)))
 @pytest.mark.parametrize("name", sorted(PUBLIC))
 def test_public_club_url_outcome_for_role(client, scene, name, role_index, role):
-    club, people, hidden, requester, invitation, nomination, session = scene
+    club, people, _hidden, requester, invitation, nomination, session = scene
     method, outcomes = PUBLIC[name]
     url = _url(name, club, requester, invitation, nomination, session)
     response = _check(client, people, role, method, url, outcomes[role_index])
@@ -245,10 +251,10 @@ def test_public_club_url_outcome_for_role(client, scene, name, role_index, role)
         assert SECRET_MEMBER not in body
 
 
-@pytest.mark.parametrize("role_index,role", list(enumerate(ROLES)))
+@pytest.mark.parametrize(("role_index", "role"), list(enumerate(ROLES)))
 @pytest.mark.parametrize("name", sorted(PRIVATE))
 def test_private_club_url_outcome_for_role(client, scene, name, role_index, role):
-    club, people, hidden, requester, invitation, nomination, session = scene
+    club, people, _hidden, requester, invitation, nomination, session = scene
     Club.objects.filter(pk=club.pk).update(visibility="private", join_policy="invite")
     method, outcomes = PRIVATE[name]
     url = _url(name, club, requester, invitation, nomination, session)
@@ -264,13 +270,6 @@ def test_private_club_url_outcome_for_role(client, scene, name, role_index, role
 
 
 def _url_modules():
-    import clubs.urls
-    import papers.urls
-    import sessions.calendars.urls
-    import sessions.mail.urls
-    import sessions.reading.urls
-    import sessions.rota.urls
-
     return (
         clubs.urls,
         papers.urls,
@@ -310,14 +309,14 @@ def test_directory_hides_private_clubs(client, scene):
 
 
 def test_members_page_shows_members_to_members_only(client, scene):
-    club, people, hidden, *_ = scene
+    club, people, _hidden, *_ = scene
     client.force_login(people["member"])
     response = client.get(reverse("clubs:members", args=[club.slug]))
     assert SECRET_MEMBER in response.content.decode()
 
 
 def test_pending_member_cannot_approve_others(client, scene):
-    club, people, hidden, requester, *_ = scene
+    club, people, _hidden, requester, *_ = scene
     client.force_login(people["pending"])
     url = reverse("clubs:membership_action", args=[club.slug, requester.pk, "approve"])
     assert client.post(url).status_code == 403

@@ -109,7 +109,8 @@ def test_sign_up_flood_from_one_client_gets_the_429_page():
         answers.append(response.status_code)
     assert answers == [302] * 20 + [429]
     page = response.content.decode()
-    assert "Error 429" in page and "please wait a little" in page
+    assert "Error 429" in page
+    assert "please wait a little" in page
     assert "Too many sign-ups from this network in the last hour." in page
     assert response["Retry-After"] == "60"
     # Another client signs up as usual.

@@ -4,6 +4,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.utils import timezone
 
 from clubs import services
@@ -49,8 +50,6 @@ def test_private_club_is_always_invitation_only():
 
 
 def test_database_refuses_an_open_private_club():
-    from django.db import IntegrityError
-
     with pytest.raises(IntegrityError):
         Club.objects.create(name="P", slug="p", visibility="private", join_policy="open")
 
@@ -149,7 +148,7 @@ def test_invitation_link_accept_joins_private_club():
 
 
 @pytest.mark.parametrize(
-    "change,message",
+    ("change", "message"),
     [
         ({"revoked_at": timezone.now()}, "withdrawn by the club's organizers"),
         ({"expires_at": timezone.now() - timedelta(minutes=1)}, "has expired"),
@@ -183,7 +182,7 @@ def test_email_invitation_is_only_for_the_account_that_owns_the_address():
     EmailAddress.objects.create(user=unconfirmed, email="ada@example.org", verified=False)
 
     for user in (forwarded_to, unconfirmed):
-        with pytest.raises(services.ClubError, match="sent to a•••@example.org. Sign in with"):
+        with pytest.raises(services.ClubError, match=r"sent to a•••@example\.org\. Sign in with"):
             services.invitation_accept(token=invitation.token, user=user)
 
     owner = UserFactory(email="ADA@example.org")

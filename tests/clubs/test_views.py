@@ -1,12 +1,24 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test import Client
+from django.test.signals import template_rendered
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from clubs import selectors
 from clubs.models import Club, Invitation, Membership
-from tests.factories import ClubFactory, InvitationFactory, MembershipFactory, UserFactory
+from sessions.models import PreRead
+from sessions.reading import services as reading
+from tests.factories import (
+    ClubFactory,
+    InvitationFactory,
+    MembershipFactory,
+    UserFactory,
+    session_at,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +131,7 @@ def test_invitation_accept_page_and_join(client):
 
 
 @pytest.mark.parametrize(
-    "change,status,text",
+    ("change", "status", "text"),
     [
         ({"revoked_at": timezone.now()}, 410, "withdrawn"),
         ({"expires_at": timezone.now() - timedelta(minutes=1)}, 410, "expired"),
@@ -166,8 +178,6 @@ def test_organizer_revokes_invitation(client, club, organizer):
 
 
 def test_forged_post_without_csrf_token_is_refused(club):
-    from django.test import Client
-
     user = UserFactory()
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
@@ -186,14 +196,10 @@ def test_profile_sets_time_zone_and_times_follow_it(client):
 
 
 def test_club_page_renders_in_club_zone_for_anonymous_and_own_zone_for_member(client):
-    from django.utils import timezone as tz
-
     seen = {}
 
     def capture(sender, **kwargs):
-        seen["zone"] = tz.get_current_timezone_name()
-
-    from django.test.signals import template_rendered
+        seen["zone"] = timezone.get_current_timezone_name()
 
     club = ClubFactory(time_zone="Asia/Kolkata")
     template_rendered.connect(capture)
@@ -212,9 +218,6 @@ def test_club_page_renders_in_club_zone_for_anonymous_and_own_zone_for_member(cl
 
 
 def _count_queries(client, url):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200
@@ -302,12 +305,6 @@ def test_members_search_names_and_organizers_also_emails(client, club, organizer
 
 def test_profile_offers_hide_my_reading_and_the_dashboard_respects_it(client):
     """The dashboard promised a setting nobody could reach: it is on the profile now."""
-    from datetime import timedelta
-
-    from sessions.models import PreRead
-    from sessions.reading import services as reading
-    from tests.factories import session_at
-
     club = ClubFactory()
     facilitator = MembershipFactory(club=club, role="organizer").user
     shy = MembershipFactory(club=club, user=UserFactory(profile__display_name="Shy Reader")).user

@@ -8,6 +8,7 @@ of one request every 3 seconds (real seconds: the slot is a cache key that
 expires), which the suite's settings otherwise leave at 0.
 """
 
+import itertools
 import time
 from datetime import timedelta
 
@@ -75,14 +76,15 @@ def test_a_100_second_outage_of_503s_ends_with_the_paper_ready(arxiv, paper, set
     assert seen[-1][1] == "ready"
     assert paper.title == "Attention"
     failures = seen[:-1]
-    assert len(failures) >= 2 and all(at < 100 for at, _, _ in failures)
+    assert len(failures) >= 2
+    assert all(at < 100 for at, _, _ in failures)
     assert {(state, error) for _, state, error in failures} == {
         ("pending", "arXiv is busy (HTTP 503). Trying again automatically.")
     }
     # Each pause longer than the last (backoff), and the slot held in real time.
-    pauses = [b[0] - a[0] for a, b in zip(seen, seen[1:], strict=False)]
+    pauses = [b[0] - a[0] for a, b in itertools.pairwise(seen)]
     assert pauses == sorted(pauses)
-    assert all(b - a >= 2.9 for a, b in zip(ended, ended[1:], strict=False))
+    assert all(b - a >= 2.9 for a, b in itertools.pairwise(ended))
     assert (paper.metadata_failing_since, paper.metadata_next_attempt_at) == (None, None)
 
 

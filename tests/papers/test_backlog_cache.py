@@ -226,10 +226,15 @@ def test_one_clubs_change_leaves_another_clubs_lists_cached(club, member, papers
 
 def test_a_rolled_back_change_leaves_the_stamp_alone(club, member, papers):
     before = backlog_cache.backlog_stamp(club_id=club.pk)
-    with pytest.raises(RuntimeError), transaction.atomic():
-        services.nomination_pin_set(nomination=papers[2], pinned=True)
-        assert backlog_cache.backlog_stamp(club_id=club.pk) != before
-        raise RuntimeError("the request failed after the change")
+
+    def change_then_fail() -> None:
+        with transaction.atomic():
+            services.nomination_pin_set(nomination=papers[2], pinned=True)
+            assert backlog_cache.backlog_stamp(club_id=club.pk) != before
+            raise RuntimeError("the request failed after the change")
+
+    with pytest.raises(RuntimeError, match="the request failed after the change"):
+        change_then_fail()
     assert backlog_cache.backlog_stamp(club_id=club.pk) == before
 
 

@@ -120,7 +120,7 @@ def test_an_asked_for_version_keeps_its_links_and_pdf_while_the_details_are_the_
 def test_a_doi_another_paper_of_the_club_has_is_not_taken_from_arxiv(arxiv):
     arxiv.add_entry("2106.09685", atom_entry("2106.09685v2", title="LoRA", doi="10.1000/lora"))
     club, member = _club_with_member()
-    journal, _ = services.paper_propose_by_link(
+    _journal, _ = services.paper_propose_by_link(
         club=club,
         user=member,
         title="LoRA (ICLR)",

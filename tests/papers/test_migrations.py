@@ -99,7 +99,8 @@ def test_shared_papers_become_one_per_club_with_guides_notes_and_ticks(old_apps)
     ]
     # The link paper: the club that added it first (second) keeps it, the other gets a copy.
     links = dict(Paper.objects.filter(url="https://example.org/p").values_list("club_id", "pk"))
-    assert links[second.pk] == link.pk and sorted(links) == sorted([first.pk, second.pk])
+    assert links[second.pk] == link.pk
+    assert sorted(links) == sorted([first.pk, second.pk])
     # A DOI twice in one club stays on the first paper only.
     assert Paper.objects.get(pk=same_doi.pk).doi == ""
     # A paper nobody lists goes to a club of whoever added it, or is gone.

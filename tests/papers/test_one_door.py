@@ -141,7 +141,8 @@ def test_a_title_the_club_has_asks_is_it_this_one(client, club, existing):
     assert [n.pk for n in page.context["similar"]] == [existing.pk]
     body = page.content.decode()
     assert "Is it this one?" in body
-    assert "Yes, it is this one: count my vote" in body and "No, add it as a new paper" in body
+    assert "Yes, it is this one: count my vote" in body
+    assert "No, add it as a new paper" in body
     assert Paper.objects.filter(club=club).count() == 1
 
     yes = client.post(_propose_url(club), {"same_as": str(existing.pk)})

@@ -61,7 +61,7 @@ def test_uploading_then_following_the_link_gives_the_pdf(client):
 
 
 @pytest.mark.parametrize(
-    "viewer,status", [("anonymous", 404), ("outsider", 404), ("pending", 200), ("member", 200)]
+    ("viewer", "status"), [("anonymous", 404), ("outsider", 404), ("pending", 200), ("member", 200)]
 )
 def test_private_clubs_pdf_is_a_404_to_outsiders(client, viewer, status):
     club = _private_club()

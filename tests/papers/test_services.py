@@ -1,5 +1,7 @@
+from unittest import mock
+
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from papers import services
 from papers.models import Nomination, Paper, Vote
@@ -110,7 +112,7 @@ def test_a_doi_the_club_has_is_that_paper_in_any_spelling(club, member, typed):
 
 
 def test_a_doi_that_is_not_one_is_refused_with_an_example(club, member):
-    with pytest.raises(services.PaperError, match="not a DOI; expected something like 10.1000"):
+    with pytest.raises(services.PaperError, match=r"not a DOI; expected something like 10\.1000"):
         services.paper_propose_by_link(
             club=club, user=member, title="T", url="https://example.org/a", doi="nonsense"
         )
@@ -127,8 +129,6 @@ def test_a_doi_that_is_not_one_is_refused_with_an_example(club, member):
     ],
 )
 def test_the_database_keeps_a_work_once_per_club(club, same):
-    from django.db import IntegrityError, transaction
-
     Paper.objects.create(club=club, title="First", **same)
     Paper.objects.create(club=ClubFactory(), title="Elsewhere", **same)  # its own row
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -229,8 +229,6 @@ def test_vote_on_an_archived_paper_changes_nothing(club, member, vote_path):
 
 
 def test_database_refuses_a_second_vote(club, member):
-    from django.db import IntegrityError
-
     nomination = _propose(club, member, "1706.03762").added[0]
     with pytest.raises(IntegrityError):
         Vote.objects.create(nomination=nomination, user=member)
@@ -315,8 +313,6 @@ def test_withdraw_own_unvoted_nomination(club, member):
 def test_proposing_enqueues_one_fetch_after_commit(
     club, member, django_capture_on_commit_callbacks
 ):
-    from unittest import mock
-
     with mock.patch("papers.tasks.fetch_arxiv_metadata.delay") as delay:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             _propose(club, member, "1706.03762 2106.09685")

@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -267,8 +269,6 @@ def test_club_home_queries_do_not_grow_with_backlog(client, club, member):
 
 
 def test_propose_covered_paper_shows_confirmation_then_adds(client, club, member):
-    import datetime
-
     nomination = services.papers_propose(club=club, user=member, text="1706.03762").added[0]
     services.nominations_set_state(
         nominations=[nomination], state="covered", covered_on=datetime.date(2025, 3, 12)

@@ -7,7 +7,7 @@ from sessions.permissions import session_may_run
 
 
 @pytest.mark.parametrize(
-    "who,is_member,is_organizer,may",
+    ("who", "is_member", "is_organizer", "may"),
     [
         ("facilitator", True, False, True),
         ("co-facilitator", True, False, True),

@@ -1,6 +1,7 @@
 """Feeds: parsed back with independent parsers, at the right local time; their
 secret tokens; what a person's feed holds."""
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -23,7 +24,7 @@ def test_feed_keeps_noon_across_both_dst_changes():
     assert len(starts) >= 52
     assert {(s.hour, s.minute, s.weekday()) for s in starts} == {(12, 0, 2)}
     offsets = [s.utcoffset() for s in starts]
-    changes = [(a, b) for a, b in zip(offsets, offsets[1:], strict=False) if a != b]
+    changes = [(a, b) for a, b in itertools.pairwise(offsets) if a != b]
     assert sorted(changes) == sorted(
         [(timedelta(hours=-8), timedelta(hours=-7)), (timedelta(hours=-7), timedelta(hours=-8))]
     )

@@ -103,7 +103,7 @@ def test_second_invite_is_an_update_for_those_who_had_the_first():
 
 
 @pytest.mark.parametrize(
-    "kind,setting,value,starts_in,expected",
+    ("kind", "setting", "value", "starts_in", "expected"),
     [
         (Kind.SOON, "starting_soon_minutes", 30, timedelta(minutes=30), "in 30 minutes"),
         (Kind.SOON, "starting_soon_minutes", 120, timedelta(hours=2), "in 2 hours, at "),

@@ -1,17 +1,19 @@
 """Invites by email: parsed back with independent parsers, at the right local time,
 sent once to those who want them, in order (update, cancel)."""
 
+import itertools
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 
 from sessions.mail import invites
 from sessions.mail.sending import FanOutBusy
 from sessions.models import Delivery, MailPreferences, Session
 from sessions.rota.facilitators import session_claim
-from sessions.rota.weeks import session_skip
+from sessions.rota.weeks import session_move, session_skip
 from tests.factories import MembershipFactory, UserFactory
 from tests.sessions.ics import LA, parse_everywhere, planned_club
 from tests.smtp_sink import smtp_sink
@@ -23,7 +25,7 @@ def _after_dst_changes(sessions):
     """Sessions whose UTC offset differs from the week before (just after a change)."""
     return [
         later
-        for earlier, later in zip(sessions, sessions[1:], strict=False)
+        for earlier, later in itertools.pairwise(sessions)
         if earlier.starts_at.astimezone(LA).utcoffset()
         != later.starts_at.astimezone(LA).utcoffset()
     ]
@@ -87,8 +89,6 @@ def test_invite_update_and_cancel_keep_uid_raise_sequence_and_say_method():
     assert f"{berlin:%A %-d %B %Y, %H:%M} (Europe/Berlin)" in first.body
     assert "https://meet.example.com/llm" in first.body
     assert first.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-
-    from sessions.rota.weeks import session_move
 
     new_start = session.starts_at + timedelta(days=1, hours=-3)
     session_move(session=session, by=organizer, starts_at=new_start, duration_minutes=90)
@@ -168,8 +168,6 @@ def test_session_cancelled_while_invites_go_out_sends_cancel_after():
 
 
 def test_fan_out_waits_for_another_running_on_the_same_session():
-    from django.core.cache import cache
-
     cache.add("sessions:fanout:999", "1", timeout=30)
     try:
         with pytest.raises(FanOutBusy):

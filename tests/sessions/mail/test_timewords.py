@@ -11,7 +11,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    "ahead,zone,expected",
+    ("ahead", "zone", "expected"),
     [
         (timedelta(minutes=30), "UTC", "in 30 minutes"),
         (timedelta(minutes=1), "UTC", "in 1 minute"),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from redis import Redis
 
 from sessions.models import Delivery, MailPreferences, Rsvp
 from sessions.tasks import send_invites
@@ -110,8 +111,6 @@ def _wait(predicate, timeout: float, step: float = 0.05) -> bool:
 
 @pytest.fixture
 def redis_url():
-    from redis import Redis
-
     need_postgres()
     # The helper's own Redis db (TEST_REDIS_URL): a shared fixed one lets a
     # parallel run's worker take this test's tasks, and its flushdb drop them.

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from papers.models import PaperNote
+from papers.models import Paper, PaperNote
 from papers.services import paper_note_save
 from sessions.errors import NotAllowed, SessionError
 from sessions.models import PreRead, Question, Rsvp, Session
@@ -116,7 +116,7 @@ def test_facilitator_marks_answered(club, member):
 
 
 @pytest.mark.parametrize(
-    "text,message",
+    ("text", "message"),
     [("", "Write your question first."), ("   ", "Write your question first.")],
 )
 def test_empty_question_refused(club, member, text, message):
@@ -132,7 +132,7 @@ def test_too_long_question_refused(club, member):
 
 
 @pytest.mark.parametrize(
-    "hours,state,message",
+    ("hours", "state", "message"),
     [
         (48, Session.State.CANCELLED, "cancelled"),
         (-5, Session.State.OPEN, "over"),
@@ -177,8 +177,6 @@ def test_question_delete_by_asker_or_organizer_only(club, member, organizer):
 
 
 def test_private_notes_belong_to_their_author(club, member):
-    from papers.models import Paper
-
     paper = Paper.objects.create(club=club, title="P", metadata_state="ready")
     paper_note_save(paper=paper, user=member, text="my *secret* take")
     paper_note_save(paper=paper, user=UserFactory(), text="someone else's")

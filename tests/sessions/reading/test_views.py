@@ -334,7 +334,7 @@ def test_reading_view_outcome_for_every_role(client, view, role, visibility):
 
 
 @pytest.mark.parametrize(
-    "role,own_note", [("member", OWN_NOTE), ("organizer", None), ("facilitator", None)]
+    ("role", "own_note"), [("member", OWN_NOTE), ("organizer", None), ("facilitator", None)]
 )
 def test_guide_shows_only_the_viewers_own_notes_and_ticks(client, scene, role, own_note):
     _sign_in(client, scene, role)
@@ -357,7 +357,7 @@ def test_guide_shows_the_note_owner_their_notes_and_ticks(client, scene):
 
 
 @pytest.mark.parametrize(
-    "role,sessions,own_note",
+    ("role", "sessions", "own_note"),
     [
         ("outsider", 0, None),
         ("pending", 0, None),
@@ -378,7 +378,7 @@ def test_my_reading_never_shows_another_members_notes(client, scene, role, sessi
 
 
 @pytest.mark.parametrize(
-    "role,meta",
+    ("role", "meta"),
     [
         ("anonymous", "Anonymous · 0 votes"),
         ("outsider", "Anonymous · 0 votes"),
@@ -414,7 +414,7 @@ def test_session_page_shows_the_anonymous_asker_their_own_name(client, scene):
 
 
 @pytest.mark.parametrize(
-    "role,meta",
+    ("role", "meta"),
     [
         ("facilitator", "0 votes · Anonymous"),
         # Marked, so an organizer does not name the asker out loud by mistake.
@@ -436,7 +436,7 @@ def test_dashboard_htmx_refresh_names_no_anonymous_asker_to_the_facilitator(clie
     response = client.get(_url("reading:dashboard", scene), headers=HTMX)
 
     body = response.content.decode()
-    assert [t.name for t in response.templates][0] == "sessions/reading/_dashboard_body.html"
+    assert next(t.name for t in response.templates) == "sessions/reading/_dashboard_body.html"
     assert body.startswith('<div id="dashboard-body"')
     assert 'hx-trigger="every 20s"' in body
     assert ANON_QUESTION in body
@@ -485,7 +485,7 @@ def test_preread_on_another_clubs_session_is_not_found(client, scene):
 
 
 @pytest.mark.parametrize(
-    "visibility,status", [(Club.Visibility.PUBLIC, 403), (Club.Visibility.PRIVATE, 404)]
+    ("visibility", "status"), [(Club.Visibility.PUBLIC, 403), (Club.Visibility.PRIVATE, 404)]
 )
 def test_preread_by_a_member_of_another_club_is_refused(client, visibility, status):
     scene = _scene(visibility)
@@ -500,7 +500,7 @@ def test_preread_by_a_member_of_another_club_is_refused(client, visibility, stat
 
 
 @pytest.mark.parametrize(
-    "view,method",
+    ("view", "method"),
     [
         ("sessions:session", "get"),
         ("reading:dashboard", "get"),
@@ -552,7 +552,7 @@ def test_guide_of_another_clubs_paper_is_not_found(client, scene):
 
 
 @pytest.mark.parametrize(
-    "days,state,message",
+    ("days", "state", "message"),
     [
         (2, Session.State.CANCELLED, "This week is cancelled, so it takes no questions."),
         (-1, Session.State.DONE, "This session is over, so it takes no more questions."),
@@ -613,7 +613,7 @@ def test_voting_twice_for_a_question_counts_once(client, scene):
 
 
 @pytest.mark.parametrize(
-    "text,message",
+    ("text", "message"),
     [
         ("", "Write your question first."),
         ("   \n  ", "Write your question first."),
@@ -729,7 +729,7 @@ def test_preread_with_htmx_returns_the_partial_with_the_chosen_level_pressed(cli
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert [t.name for t in response.templates][0] == "sessions/reading/_preread.html"
+    assert next(t.name for t in response.templates) == "sessions/reading/_preread.html"
     assert body.lstrip().startswith('<div class="preread" id="preread-')
     assert "<html" not in body
     assert _pressed(body) == ["Read (second pass)"]

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from sessions.mail.invites import assignment_send
 from sessions.models import Delivery, MailPreferences, Session
 from sessions.rota.facilitators import session_assign, session_claim
 from tests.factories import ClubFactory, MembershipFactory, session_at
@@ -64,8 +65,6 @@ def test_assignment_to_oneself_or_a_claim_sends_no_assignment(
 
 
 def test_assignment_is_not_sent_when_the_week_changed_hands_before_sending(week):
-    from sessions.mail.invites import assignment_send
-
     club, organizer, person, session = week
     session_assign(session=session, by=organizer, facilitator=person)
     someone_else = MembershipFactory(club=club).user
@@ -78,7 +77,7 @@ def test_assignment_is_not_sent_when_the_week_changed_hands_before_sending(week)
 
 
 def test_assignment_respects_no_email(week, django_capture_on_commit_callbacks):
-    club, organizer, person, session = week
+    _club, organizer, person, session = week
     MailPreferences.objects.create(user=person, no_email=True)
 
     _assign(session, organizer, person, django_capture_on_commit_callbacks)

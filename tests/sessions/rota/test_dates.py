@@ -81,7 +81,8 @@ def test_date_inputs_carry_the_range_for_the_browser(client, club, organizer):
     client.force_login(organizer)
     for name in ("sessions:schedule", "sessions:new"):
         body = client.get(reverse(name, args=[club.slug])).content.decode()
-        assert 'min="2000-01-01"' in body and 'max="2100-12-31"' in body
+        assert 'min="2000-01-01"' in body
+        assert 'max="2100-12-31"' in body
 
 
 def test_dates_at_the_edges_of_the_range_are_accepted(client, club, organizer):
@@ -100,7 +101,7 @@ HUGE = "9" * 30
 
 
 @pytest.mark.parametrize(
-    "name,args",
+    ("name", "args"),
     [
         ("papers:nomination", [HUGE]),
         ("papers:pdf", [HUGE]),

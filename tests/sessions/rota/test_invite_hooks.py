@@ -1,6 +1,6 @@
 """Every material change sends the week to the calendars of those who hold it."""
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.core import mail
@@ -79,8 +79,6 @@ def test_restore_leaves_papers_another_week_took(club, organizer, member):
 
 
 def test_schedule_out_of_range_value_is_a_clear_error(club, organizer):
-    from datetime import date, time
-
     data = ScheduleInput(
         weekday=2,
         start_time=time(12),

@@ -474,7 +474,7 @@ def test_schedule_save_on_a_stale_version_is_refused_and_changes_nothing(planned
 
 
 def test_schedule_save_creating_over_an_existing_schedule_is_refused(planned, organizer):
-    with pytest.raises(SessionError, match="^Another organizer changed the schedule"):
+    with pytest.raises(SessionError, match=r"^Another organizer changed the schedule"):
         schedule_save(
             club=planned.club, by=organizer, data=_input(weeks_ahead=8), based_on_version=None
         )
@@ -606,7 +606,7 @@ def test_withdraw_by_someone_other_than_the_facilitator_is_refused(
 def test_withdraw_from_a_past_week_is_refused(club, member):
     session = _session(club, starts_in=-timedelta(minutes=30), state=SCHEDULED, facilitator=member)
 
-    with pytest.raises(SessionError, match="^You are not facilitating an upcoming week here.$"):
+    with pytest.raises(SessionError, match=r"^You are not facilitating an upcoming week here\.$"):
         session_withdraw(session=session, user=member)
 
 
@@ -693,7 +693,7 @@ def test_skip_cancels_the_week_and_releases_its_papers(club, open_week, organize
 def test_skip_twice_is_refused(open_week, organizer):
     session_skip(session=open_week, by=organizer, reason="Holiday")
 
-    with pytest.raises(SessionError, match="^This week is already cancelled.$"):
+    with pytest.raises(SessionError, match=r"^This week is already cancelled\.$"):
         session_skip(session=open_week, by=organizer, reason="Holiday")
 
 
@@ -926,7 +926,7 @@ def test_papers_set_on_a_cancelled_week_is_refused(club, open_week, organizer):
     session_skip(session=open_week, by=organizer, reason="Holiday")
     first = _nomination(club, "A")
 
-    with pytest.raises(SessionError, match="^This week is cancelled; restore it first.$"):
+    with pytest.raises(SessionError, match=r"^This week is cancelled; restore it first\.$"):
         session_papers_set(session=open_week, by=organizer, picks=[(first.pk, None)])
 
 

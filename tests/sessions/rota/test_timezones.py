@@ -1,5 +1,6 @@
 """Weekly sessions keep their local wall-clock time across daylight saving changes."""
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -108,7 +109,7 @@ def test_weekly_noon_crosses_each_dst_change(zone, offsets, changes):
     days = sorted(local)
     flips = [
         (before, after)
-        for before, after in zip(days, days[1:], strict=False)
+        for before, after in itertools.pairwise(days)
         if local[before].utcoffset() != local[after].utcoffset()
     ]
     assert flips == changes

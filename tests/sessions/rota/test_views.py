@@ -217,7 +217,7 @@ def test_schedule_edit_from_a_stale_version_shows_the_concurrency_error(client, 
 
 
 @pytest.mark.parametrize(
-    "role,expected", list(zip(ROLES, ["login", 403, 403, 403, 200], strict=True))
+    ("role", "expected"), list(zip(ROLES, ["login", 403, 403, 403, 200], strict=True))
 )
 def test_schedule_form_is_for_organizers(client, club, organizer, member, role, expected):
     _sign_in(client, club, role, organizer, member)
@@ -233,7 +233,7 @@ def test_schedule_form_is_for_organizers(client, club, organizer, member, role, 
 
 
 @pytest.mark.parametrize(
-    "role,claim_buttons,manage,fairness",
+    ("role", "claim_buttons", "manage", "fairness"),
     [
         ("anonymous", 0, 0, False),
         ("outsider", 0, 0, False),
@@ -260,7 +260,7 @@ def test_rota_shows_each_role_what_it_may_do(
 
 
 @pytest.mark.parametrize(
-    "role,text",
+    ("role", "text"),
     [
         ("anonymous", "This club hasn't set a schedule yet."),
         ("member", "The organizers haven't set a schedule yet."),
@@ -372,7 +372,7 @@ def test_claim_with_htmx_swaps_the_card(client, club, organizer, member):
     response = client.post(_url("claim", session), {"next": _rota(club)}, headers=HTMX)
     body = response.content.decode()
     assert response.status_code == 200
-    assert [t.name for t in response.templates][0] == "sessions/_rota_card.html"
+    assert next(t.name for t in response.templates) == "sessions/_rota_card.html"
     assert body.lstrip().startswith('<article class="session-card session-card--scheduled"')
     assert "Thank you! You&#x27;re facilitating on" in body
     assert f'action="{_url("withdraw", session)}"' in body
@@ -447,7 +447,7 @@ def test_organizer_assigns_skips_restores_and_moves_a_week(client, club, organiz
 
 
 @pytest.mark.parametrize(
-    "typed,expected",
+    ("typed", "expected"),
     [
         ("Ada Lovelace", "Ada Lovelace"),
         ("ada lovelace", "Ada Lovelace"),
@@ -547,7 +547,7 @@ def test_one_off_session_is_created_in_the_club_zone(client, club, organizer):
 
 
 @pytest.mark.parametrize(
-    "role,sees_link", list(zip(ROLES, [False, False, False, True, True], strict=True))
+    ("role", "sees_link"), list(zip(ROLES, [False, False, False, True, True], strict=True))
 )
 def test_meeting_link_is_shown_to_members_only(client, club, organizer, member, role, sees_link):
     session = _weekly(club, organizer)[0]
@@ -712,7 +712,7 @@ def test_rsvp_with_htmx_returns_the_pressed_answer_and_counts(client, club, orga
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert [t.name for t in response.templates][0] == "sessions/_rsvp.html"
+    assert next(t.name for t in response.templates) == "sessions/_rsvp.html"
     assert (
         'value="going" class="rsvp__choice" aria-pressed="false">'
         'Going <span class="rsvp__count">1</span>'
@@ -721,7 +721,8 @@ def test_rsvp_with_htmx_returns_the_pressed_answer_and_counts(client, club, orga
         'value="maybe" class="rsvp__choice" aria-pressed="true">'
         'Maybe <span class="rsvp__count">1</span>'
     ) in body
-    assert 'aria-pressed="true"' in body and body.count('aria-pressed="true"') == 1
+    assert 'aria-pressed="true"' in body
+    assert body.count('aria-pressed="true"') == 1
     assert '<span class="muted">Going:</span> Person ' in body
     assert Rsvp.objects.get(session=session, user=member).answer == "maybe"
 
