@@ -131,14 +131,24 @@ class ProposeForm(forms.Form):
 class PaperDetailsForm(forms.Form):
     """A paper's details as the club corrects them (papers.editing)."""
 
-    title = forms.CharField(max_length=Paper.TITLE_MAX)
+    title = forms.CharField(
+        max_length=Paper.TITLE_MAX, error_messages={"required": "A paper needs a title."}
+    )
     authors = forms.CharField(
         required=False,
         max_length=AUTHORS_MAX * (AUTHOR_NAME_MAX + 1),
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="One per line, or separated by commas on one line.",
     )
-    year = forms.IntegerField(required=False, min_value=YEAR_MIN, max_value=YEAR_MAX)
+    year = forms.IntegerField(
+        required=False,
+        min_value=YEAR_MIN,
+        max_value=YEAR_MAX,
+        error_messages={
+            "min_value": f"A year is between {YEAR_MIN} and {YEAR_MAX}.",
+            "max_value": f"A year is between {YEAR_MIN} and {YEAR_MAX}.",
+        },
+    )
     url = forms.URLField(
         label="Link",
         required=False,
@@ -154,9 +164,19 @@ class PaperDetailsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
     )
 
+    def __init__(self, *args, paper: Paper | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if paper is not None and paper.arxiv_id:
+            self.fields["url"].label = "Another link"
+            self.fields["url"].help_text = (
+                "Besides arXiv's: the published version, a blog post. "
+                "A doi.org link fills in the DOI."
+            )
+
     @classmethod
     def for_paper(cls, paper: Paper) -> "PaperDetailsForm":
         return cls(
+            paper=paper,
             initial={
                 "title": "" if paper.title_is_placeholder else paper.title,
                 "authors": "\n".join(paper.authors or []),
@@ -164,7 +184,7 @@ class PaperDetailsForm(forms.Form):
                 "url": paper.url,
                 "doi": paper.doi,
                 "abstract": paper.abstract,
-            }
+            },
         )
 
     clean_doi = _clean_doi

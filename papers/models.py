@@ -52,6 +52,7 @@ class Paper(models.Model):
     # Fields a person may correct on the paper page (papers.editing); once
     # corrected, a later arXiv fetch leaves them alone.
     EDITABLE_FIELDS = ("title", "authors", "year", "url", "doi", "abstract")
+    EDITABLE_FIELD_WORDS = {"url": "link", "doi": "DOI"}
 
     club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="papers")
     # arXiv papers: the base id (no version) is the identity of the work, once per club.
@@ -185,6 +186,12 @@ class Paper(models.Model):
         if len(authors) > 3:
             return ", ".join(authors[:3]) + " et al."
         return ", ".join(authors)
+
+    @property
+    def edited_words(self) -> str:
+        """What the club corrected, as the page says it: "title, link, DOI"."""
+        names = [n for n in self.EDITABLE_FIELDS if n in (self.edited_fields or [])]
+        return ", ".join(self.EDITABLE_FIELD_WORDS.get(n, n) for n in names)
 
     @property
     def shows_other_version(self) -> bool:

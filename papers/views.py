@@ -154,13 +154,14 @@ def propose(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             # What the person must still decide or fix: papers the club has read
             # (confirm) and malformed tokens (correct), both at once. The rest is in.
             _report_added(request, outcome.added, outcome.existing)
-            tokens = [token for token, _ in outcome.invalid]
-            form = ProposeForm(
-                data={"ids": "\n".join(tokens), "pitch": data["pitch"], "tags": data["tags"]}
-            )
-            form.is_valid()
+            kept = {"pitch": data["pitch"], "tags": data["tags"]}
             if outcome.invalid:
+                tokens = "\n".join(token for token, _ in outcome.invalid)
+                form = ProposeForm(data={"ids": tokens, **kept})
+                form.is_valid()
                 form.add_error("ids", [message for _, message in outcome.invalid])
+            else:
+                form = ProposeForm(initial=kept)
             context.update(form=form, covered=outcome.covered, pitch=data["pitch"])
     return render(request, "papers/propose.html", context)
 
@@ -242,7 +243,7 @@ def paper_details(request: HttpRequest, access: ClubAccess, nomination_id: int) 
         )
     here = reverse("papers:nomination", args=[access.club.slug, item.pk])
     if request.method == "POST":
-        form = PaperDetailsForm(request.POST)
+        form = PaperDetailsForm(request.POST, paper=item.paper)
         if form.is_valid():
             try:
                 changed = editing.paper_details_edit(

@@ -192,7 +192,7 @@ def test_the_form_names_what_is_wrong(client, club, organizer, proposed):
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert errors["title"] == ["Ensure this value has at most 500 characters (it has 501)."]
-    assert errors["year"] == ["Ensure this value is less than or equal to 2100."]
+    assert errors["year"] == ["A year is between 1000 and 2100."]
     assert errors["doi"][0].startswith('"10.x" is not a DOI')
     assert errors["authors"][0].startswith("An author's name is at most 200 characters")
 

@@ -279,6 +279,7 @@ def test_propose_covered_paper_shows_confirmation_then_adds(client, club, member
     body = response.content.decode()
     assert "covered on 12 Mar 2025" in body
     assert f'name="same_as" value="{nomination.pk}"' in body  # "Propose it again"
+    assert response.context["form"].errors == {}  # nothing to correct, only a question
     nomination.refresh_from_db()
     assert nomination.state == "covered"
     response = client.post(
