@@ -4,6 +4,7 @@ Every function is atomic, keyword-only, and raises ClubError with a sentence a
 person can act on when the change is not allowed; views show that sentence.
 """
 
+import logging
 import secrets
 import smtplib
 from datetime import timedelta
@@ -19,6 +20,8 @@ from django.utils import timezone
 
 from . import smtp_errors
 from .models import Club, Invitation, Membership, Profile
+
+log = logging.getLogger(__name__)
 
 
 class ClubError(Exception):
@@ -391,7 +394,21 @@ def invitation_email_send(*, invitation: Invitation) -> bool:
             )
             invitation.save(update_fields=["send_attempts", "send_error", "send_failed"])
             if invitation.send_failed:
+                log.warning(
+                    "invitation %s (club %s): mail failed for good after %d attempts: %s",
+                    invitation.pk,
+                    invitation.club_id,
+                    invitation.send_attempts,
+                    invitation.send_error,
+                )
                 return False
+            log.info(
+                "invitation %s (club %s): mail attempt %d deferred: %s",
+                invitation.pk,
+                invitation.club_id,
+                invitation.send_attempts,
+                invitation.send_error,
+            )
             # Raised once the row says why (the atomic block commits first).
             deferred = InvitationMailDeferred(invitation.send_error)
         else:

@@ -5,6 +5,8 @@ organizers; it is retried, and goes out once the server answers.
 (The first two tests were written first and failed: invitations were marked
 sent before they were sent.)"""
 
+import logging
+
 import pytest
 from django.test import override_settings
 from django.urls import reverse
@@ -83,4 +85,40 @@ def test_owed_invitation_goes_out_once_the_server_answers(
         "sent",
         2,
         "",
+    )
+
+
+def _mail_records(caplog) -> list[tuple[str, str]]:
+    return [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "clubs.services"]
+
+
+def test_refused_invitation_is_logged_for_the_operator(
+    club, organizer, django_capture_on_commit_callbacks, caplog
+):
+    caplog.set_level(logging.INFO, logger="clubs.services")
+    with smtp_sink() as (sink, port), _smtp(port):
+        sink.refuse["ada@example.org"] = "550 No such user here"
+        invitation = _invite(club, organizer, django_capture_on_commit_callbacks)
+
+    assert _mail_records(caplog) == [
+        (
+            "WARNING",
+            f"invitation {invitation.pk} (club {club.pk}): mail failed for good after 1 "
+            "attempts: ada@example.org: 550 No such user here",
+        )
+    ]
+
+
+def test_deferred_invitation_is_logged_as_retried(
+    club, organizer, django_capture_on_commit_callbacks, caplog
+):
+    caplog.set_level(logging.INFO, logger="clubs.services")
+    with _smtp(_free_port()):
+        invitation = _invite(club, organizer, django_capture_on_commit_callbacks)
+
+    [(level, message)] = _mail_records(caplog)
+    assert level == "INFO"
+    assert message.startswith(
+        f"invitation {invitation.pk} (club {club.pk}): mail attempt 1 deferred: "
+        "ConnectionRefusedError"
     )
