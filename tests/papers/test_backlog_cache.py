@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -65,18 +64,23 @@ def _topics(client, club) -> list[str]:
     return re.findall(r'<option value="[a-z0-9-]+"[^>]*>([^<]+\(\d+\))</option>', body)
 
 
-def test_a_second_view_reads_the_list_from_the_cache(client, club, member, papers):
+def test_a_second_view_reads_the_list_from_the_cache(
+    client, django_assert_num_queries, club, member, papers
+):
     client.force_login(member)
     url = reverse("papers:backlog", args=[club.slug])
-    client.get(url)
-    with CaptureQueriesContext(connection) as first_again:
+    # papers/cards.py reads the cards' digests with a statement of its own on
+    # PostgreSQL, and loads the rows for that on SQLite.
+    uncached, cached = (10, 6) if connection.vendor == "postgresql" else (9, 7)
+    with django_assert_num_queries(uncached):
+        client.get(url)
+    with django_assert_num_queries(cached) as first_again:
         client.get(url)
     services.nomination_pin_set(nomination=papers[2], pinned=True)
-    with CaptureQueriesContext(connection) as after_change:
+    with django_assert_num_queries(uncached):
         client.get(url)
     # A cached page reads no nomination list, count or topic counts; a change
     # reads them again.
-    assert len(after_change) >= len(first_again) + 2
     statements = " ".join(q["sql"] for q in first_again.captured_queries)
     assert "COUNT(" not in statements.upper()
 

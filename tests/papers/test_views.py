@@ -3,13 +3,13 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from papers import services
 from papers.models import Nomination, Paper, Vote
 from tests.factories import ClubFactory, MembershipFactory
 from tests.papers.pdf_factory import make_pdf
+from tests.unchanged import unchanged
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +148,8 @@ def test_vote_on_another_clubs_paper_is_not_found(client, club, member):
         club=other, user=MembershipFactory(club=other).user, text="1706.03762"
     ).added[0]
     client.force_login(member)
-    response = client.post(reverse("papers:vote", args=[club.slug, elsewhere.pk]))
+    with unchanged():
+        response = client.post(reverse("papers:vote", args=[club.slug, elsewhere.pk]))
     assert response.status_code == 404
     assert Vote.objects.filter(user=member).count() == 0
 
@@ -229,13 +230,6 @@ def test_backlog_pinned_first_then_votes(client, club, member):
     assert order == [low.pk, high.pk]
 
 
-def _count_queries(client, url):
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
 def _add_nominations(club, member, count, start):
     ids = " ".join(f"2301.{n:05d}" for n in range(start, start + count))
     for nomination in services.papers_propose(
@@ -246,26 +240,34 @@ def _add_nominations(club, member, count, start):
         )
 
 
-@pytest.mark.parametrize("sort", ["top", "trending", "new"])
-def test_backlog_queries_do_not_grow_with_nominations(client, club, member, sort):
-    client.force_login(member)
-    url = reverse("papers:backlog", args=[club.slug]) + f"?sort={sort}"
-    _add_nominations(club, member, 1, 0)
-    one = _count_queries(client, url)
-    _add_nominations(club, member, 29, 1)
-    many = _count_queries(client, url)
-    assert one == many
-    assert many <= 15
+# A literal count, the same at one nomination as at three (the first, uncached view).
+# On PostgreSQL papers/cards.py reads the cards' digests with a statement of its
+# own before it loads the rows; on SQLite it loads the rows for that.
+BACKLOG = 10 if connection.vendor == "postgresql" else 9
 
 
-def test_club_home_queries_do_not_grow_with_backlog(client, club, member):
+@pytest.mark.parametrize("rows", [1, 3])
+@pytest.mark.parametrize(
+    "query",
+    ["?sort=top", "?sort=trending", "?sort=new", "?q=attention", "?tag=agents"],
+    ids=["top", "trending", "new", "search", "topic"],
+)
+def test_backlog_queries(client, django_assert_num_queries, club, member, query, rows):
+    _add_nominations(club, member, rows, 0)
+    Paper.objects.update(title="Sparse attention")  # what the search finds
     client.force_login(member)
-    url = reverse("clubs:home", args=[club.slug])
-    _add_nominations(club, member, 1, 0)
-    one = _count_queries(client, url)
-    _add_nominations(club, member, 29, 1)
-    many = _count_queries(client, url)
-    assert one == many
+    with django_assert_num_queries(BACKLOG):
+        response = client.get(reverse("papers:backlog", args=[club.slug]) + query)
+    assert len(response.context["page"].object_list) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_club_home_queries_with_a_backlog(client, django_assert_num_queries, club, member, rows):
+    _add_nominations(club, member, rows, 0)
+    client.force_login(member)
+    with django_assert_num_queries(12):
+        response = client.get(reverse("clubs:home", args=[club.slug]))
+    assert len(response.context["backlog_top"]) == rows
 
 
 def test_propose_covered_paper_shows_confirmation_then_adds(client, club, member):

@@ -5,11 +5,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from papers.models import Nomination, Paper
+from papers.models import Nomination
 from sessions.models import Session
 from sessions.rota import selectors
 from sessions.rota.facilitators import session_assign, session_claim, session_papers_set
-from tests.factories import ClubFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    ClubFactory,
+    MembershipFactory,
+    NominationFactory,
+    SessionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -18,23 +23,17 @@ CANCELLED, DONE = Session.State.CANCELLED, Session.State.DONE
 
 
 def _session(club, *, days: float, **fields) -> Session:
-    starts = timezone.now() + timedelta(days=days)
-    return Session.objects.create(
-        club=club, starts_at=starts, ends_at=starts + timedelta(hours=1), **fields
-    )
+    return SessionFactory(club=club, starts_at=timezone.now() + timedelta(days=days), **fields)
 
 
 def _member(club, name: str, **fields):
-    user = UserFactory(profile__display_name=name)
-    MembershipFactory(club=club, user=user, **fields)
-    return user
+    return MembershipFactory(club=club, user__profile__display_name=name, **fields).user
 
 
 def _nomination(club, title, *, votes=0, state=Nomination.State.PROPOSED, pinned_days_ago=None):
-    paper = Paper.objects.create(club=club, title=title, metadata_state=Paper.MetadataState.READY)
-    return Nomination.objects.create(
+    return NominationFactory(
         club=club,
-        paper=paper,
+        paper__title=title,
         state=state,
         vote_count=votes,
         pinned_at=(

@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from papers.models import Nomination, Paper
+from papers.models import Nomination
 from sessions.errors import NotAllowed, SessionError
 from sessions.models import ClubSchedule, Rsvp, Session, SessionPaper, Weekday
 from sessions.rota.common import AUTO_DONE_AFTER
@@ -37,7 +37,13 @@ from sessions.rota.weeks import (
     session_skip,
     sessions_close_finished,
 )
-from tests.factories import ClubFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    ClubFactory,
+    MembershipFactory,
+    NominationFactory,
+    SessionFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -113,14 +119,13 @@ def _snapshot(club) -> list[tuple]:
 
 def _session(club, *, starts_in=timedelta(days=7), minutes=60, **fields) -> Session:
     starts = timezone.now() + starts_in
-    return Session.objects.create(
+    return SessionFactory(
         club=club, starts_at=starts, ends_at=starts + timedelta(minutes=minutes), **fields
     )
 
 
 def _nomination(club, title, *, state=PROPOSED) -> Nomination:
-    paper = Paper.objects.create(club=club, title=title, metadata_state=Paper.MetadataState.READY)
-    return Nomination.objects.create(club=club, paper=paper, state=state)
+    return NominationFactory(club=club, paper__title=title, state=state)
 
 
 def _state(nomination) -> str:
