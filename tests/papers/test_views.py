@@ -248,15 +248,23 @@ BACKLOG = 10 if connection.vendor == "postgresql" else 9
 
 @pytest.mark.parametrize("rows", [1, 3])
 @pytest.mark.parametrize(
-    "query",
-    ["?sort=top", "?sort=trending", "?sort=new", "?q=attention", "?tag=agents"],
+    ("query", "queries"),
+    [
+        ("?sort=top", BACKLOG),
+        ("?sort=trending", BACKLOG),
+        ("?sort=new", BACKLOG),
+        # A search also counts its matches in the states the list leaves out, and
+        # its topic counts follow the search (ae4d417).
+        ("?q=attention", BACKLOG + 2),
+        ("?tag=agents", BACKLOG),
+    ],
     ids=["top", "trending", "new", "search", "topic"],
 )
-def test_backlog_queries(client, django_assert_num_queries, club, member, query, rows):
+def test_backlog_queries(client, django_assert_num_queries, club, member, query, queries, rows):
     _add_nominations(club, member, rows, 0)
     Paper.objects.update(title="Sparse attention")  # what the search finds
     client.force_login(member)
-    with django_assert_num_queries(BACKLOG):
+    with django_assert_num_queries(queries):
         response = client.get(reverse("papers:backlog", args=[club.slug]) + query)
     assert len(response.context["page"].object_list) == rows
 
