@@ -995,8 +995,11 @@ def test_club_home_queries_with_weeks(
 
 
 def _full_week(club, organizer, member, rows: int) -> Session:
-    """Next week, facilitated by `member`, with `rows` papers and `rows` people going."""
+    """Next week, a survey week (several papers) facilitated by `member`, with
+    `rows` papers and `rows` people going."""
     session = _weekly(club, organizer, weeks=1)[0]
+    Session.objects.filter(pk=session.pk).update(format=Session.Format.SURVEY)
+    session.refresh_from_db()
     session_claim(session=session, user=member)
     picks = [
         (_nominate(club, _paper(club, f"2404.{n:05d}", f"Paper {n}")).pk, None) for n in range(rows)
