@@ -10,25 +10,22 @@ from tests.factories import ClubFactory, MembershipFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def _fields(instance) -> dict:
-    return {
-        field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields
-    }
-
-
 @pytest.mark.parametrize("state", ["active", "pending", "left"])
-def test_membership_with_club_is_what_the_orm_reads(state):
+def test_membership_with_club_reads_the_membership_and_its_club_in_one_statement(
+    state, django_assert_num_queries
+):
     club = ClubFactory(description="Line one\n\nLine *two*")
     role = "organizer" if state == "active" else "member"  # organizers are active
     mine = MembershipFactory(club=club, role=role, state=state, joined_at=timezone.now())
     MembershipFactory(club=ClubFactory(), user=mine.user)  # another club of theirs
 
-    found = selectors.membership_with_club(slug=club.slug, user_id=mine.user_id)
+    with django_assert_num_queries(1):
+        found = selectors.membership_with_club(slug=club.slug, user_id=mine.user_id)
+        assert found.club.description == "Line one\n\nLine *two*"
 
-    assert _fields(found) == _fields(Membership.objects.get(pk=mine.pk))
-    assert _fields(found.club) == _fields(Club.objects.get(pk=club.pk))
-    assert found._state.adding is False  # saved rows, as the ORM makes them
-    assert found.club_id == found.club.pk
+    assert found == Membership.objects.get(pk=mine.pk)
+    assert (found.state, found.role, found.joined_at) == (state, role, mine.joined_at)
+    assert found.club == Club.objects.get(pk=club.pk)
 
 
 def test_membership_with_club_is_none_for_another_club_or_a_stranger(club, member):
