@@ -7,7 +7,7 @@ through the full-text index. Yet a backlog changes only when someone proposes,
 votes, pins, tags, archives or schedules, or a worker fills in a paper. So each
 club has a *stamp* (BacklogStamp: a random token), replaced by every service
 that makes such a change (papers.services, papers.fetching; the vote does it
-inside its one statement), and every cached list is keyed by it: a change makes
+in its transaction), and every cached list is keyed by it: a change makes
 every list of that club a miss at once, with nothing to find and delete.
 
 The stamp lives in the database and changes in the same transaction as the
@@ -17,10 +17,10 @@ means lists cached for an older database with the same club ids are never
 found either.
 
 What a card shows (titles, names, badges, the viewer's vote) is not in these
-lists: papers.cards keys each card by a digest of its rows, so a card is never
-stale even if a change somehow left the stamp alone. The lists also expire
-after LIST_SECONDS as a safety net, and "trending" is keyed by a five-minute
-slot too, since votes age out of its week and month by the clock.
+lists: the page reads its own nominations fresh (papers.selectors.backlog_page).
+The lists also expire after LIST_SECONDS as a safety net, and "trending" is
+keyed by a five-minute slot too, since votes age out of its week and month by
+the clock.
 """
 
 import hashlib
@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from time import time
 
 from django.core.cache import cache
-from django.db import connection
 
 from .models import BacklogStamp
 
@@ -42,44 +41,25 @@ def new_token() -> str:
     return uuid.uuid4().hex
 
 
-def _table() -> str:
-    return connection.ops.quote_name(BacklogStamp._meta.db_table)
-
-
-def _columns() -> tuple[str, str]:
-    quote = connection.ops.quote_name
-    return tuple(quote(BacklogStamp._meta.get_field(f).column) for f in ("club", "token"))
-
-
-def upsert_sql(*, rows: str) -> str:
-    """SQL that gives clubs' stamps new tokens: INSERT … ON CONFLICT DO UPDATE,
-    which PostgreSQL and SQLite both take. `rows` gives (club id, token) pairs:
-    "VALUES (%s, %s)", or a SELECT. Names come from the model."""
-    club_id, token = _columns()
-    return (
-        f"INSERT INTO {_table()} ({club_id}, {token}) {rows} "
-        f"ON CONFLICT ({club_id}) DO UPDATE SET {token} = excluded.{token}"
-    )
-
-
 def backlogs_changed(*, club_ids: Iterable[int]) -> None:
     """Every cached list of these clubs' backlogs is out of date from the moment
     the current transaction commits. Call it after making the change, in the
     same transaction (a service's @transaction.atomic)."""
-    # In the order of the ids, so two transactions lock the stamps alike.
-    with connection.cursor() as cursor:
-        for club_id in sorted(set(club_ids)):
-            cursor.execute(upsert_sql(rows="VALUES (%s, %s)"), [club_id, new_token()])
+    # One INSERT … ON CONFLICT DO UPDATE (a club that never changed has no row
+    # yet), with the clubs in order so that two transactions lock them alike.
+    BacklogStamp.objects.bulk_create(
+        [BacklogStamp(club_id=club_id, token=new_token()) for club_id in sorted(set(club_ids))],
+        update_conflicts=True,
+        unique_fields=["club"],
+        update_fields=["token"],
+    )
 
 
 def backlog_stamp(*, club_id: int) -> str:
-    """The club's current token. One plain statement: every backlog page reads it."""
-    club, token = _columns()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {token} FROM {_table()} WHERE {club} = %s", [club_id])  # noqa: S608
-        row = cursor.fetchone()
+    """The club's current token (every backlog page reads it)."""
+    token = BacklogStamp.objects.filter(club_id=club_id).values_list("token", flat=True).first()
     # A club whose backlog never changed through a service has no row yet.
-    return row[0] if row else "none"
+    return token or "none"
 
 
 @dataclass(frozen=True)

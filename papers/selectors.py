@@ -243,19 +243,36 @@ def backlog_matches_elsewhere(*, club: Club, options: BacklogFilter) -> dict[str
     return backlog_cache.cached_lists(club=club, lists={"elsewhere": (params, counts)})["elsewhere"]
 
 
-def backlog_card_rows(*, club: Club, user: User | None) -> QuerySet[Nomination]:
-    """Nominations shaped as a backlog card shows them (papers.cards reads the
-    ones whose cards are not cached yet)."""
+# The paper's long texts, which a card never shows.
+_NOT_ON_A_CARD = (
+    "paper__abstract",
+    "paper__comment",
+    "paper__journal_ref",
+    "paper__pdf_title",
+    "paper__pdf_author",
+    "paper__first_pages_text",
+)
+
+
+def backlog_page(*, club: Club, user: User | None, ids: list[int]) -> list[Nomination]:
+    """These nominations of the club, in this order, with what a backlog card
+    shows (paper, tags, proposer's profile, `has_voted`); an id gone meanwhile is
+    left out."""
     qs = _with_viewer_vote(Nomination.objects.filter(club=club), user)
-    return qs.select_related("paper", "proposed_by__profile").prefetch_related("tags")
+    found = (
+        qs.select_related("paper", "proposed_by__profile")
+        .defer(*_NOT_ON_A_CARD)
+        .prefetch_related("tags")
+        .in_bulk(ids)
+    )
+    return [found[pk] for pk in ids if pk in found]
 
 
 def backlog_top(*, club: Club, user: User | None, limit: int = 5) -> list[Nomination]:
     """The first of the backlog's "top" list (from the cache, see backlog_lists)."""
     lists = {"ids": _ids_list(club=club, options=BacklogFilter())}
     ids = backlog_cache.cached_lists(club=club, lists=lists)["ids"][:limit]
-    found = backlog_card_rows(club=club, user=user).in_bulk(ids)
-    return [found[pk] for pk in ids if pk in found]
+    return backlog_page(club=club, user=user, ids=ids)
 
 
 def club_tags(*, club: Club, nominations: QuerySet[Nomination] | None = None) -> QuerySet[Tag]:

@@ -8,18 +8,16 @@ person expects (a double click counts once; proposing a paper the club has
 already counts as a vote for it).
 """
 
-import functools
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
 from clubs.models import Club, Membership
 
-from . import backlog_cache
 from .arxiv_client import ArxivId, InvalidArxivId, parse_arxiv_id, split_id_tokens
 from .backlog_cache import backlogs_changed
 from .guide import CHECKLIST_KEYS
@@ -307,46 +305,60 @@ def tags_get_or_create(*, club: Club, names: list[str] | tuple[str, ...]) -> lis
 
 
 # --- Voting ------------------------------------------------------------------------
+#
+# How a vote is counted: one Vote row per member per nomination (a unique
+# constraint), and the nomination's vote_count equal to its rows. Every vote is
+# added or taken back by _vote_change below, holding the nomination's row lock
+# (select_for_update on PostgreSQL; on SQLite every transaction takes the
+# database's write lock as it begins, see settings), so two votes on one
+# nomination, by one person or by two, run one after the other and each sees the
+# other's outcome: a double click votes and takes the vote back, twenty voters
+# at once make twenty votes. The counter moves by F() in the same transaction.
+
+_ARCHIVED = "This paper is archived; votes are closed."
 
 
+def _vote_change(
+    *, club_id: int, nomination_id: int, user: User, toggle: bool
+) -> tuple[Nomination, int]:
+    """Add the person's vote (`toggle` False: a proposal counts as a vote), or
+    take it back if they have one (`toggle` True). Call inside a transaction.
+
+    Returns the nomination (with its paper) as its vote button shows it,
+    `has_voted` and `vote_count` as of this change, and how the count moved (-1,
+    0 or 1). Raises Nomination.DoesNotExist when the club has no such
+    nomination, PaperError when toggling an archived one."""
+    nomination = (
+        Nomination.objects.select_for_update(of=("self",))
+        .select_related("paper")
+        .get(club_id=club_id, pk=nomination_id)
+    )
+    if toggle and nomination.state == Nomination.State.ARCHIVED:
+        raise PaperError(_ARCHIVED)
+    votes = Vote.objects.filter(nomination=nomination, user=user)
+    if toggle and votes.delete()[0]:
+        change = -1
+    elif not toggle and votes.exists():
+        change = 0
+    else:
+        Vote.objects.create(nomination=nomination, user=user)
+        change = 1
+    nomination.has_voted = change >= 0
+    if change:
+        Nomination.objects.filter(pk=nomination.pk).update(vote_count=F("vote_count") + change)
+        nomination.vote_count += change  # the row is locked: this is its count now
+        backlogs_changed(club_ids=[club_id])
+    return nomination, change
+
+
+@transaction.atomic
 def vote_add(*, nomination: Nomination, user: User) -> bool:
     """Count the person's vote once; returns whether a vote was added now."""
-    try:
-        with transaction.atomic():
-            Vote.objects.create(nomination=nomination, user=user)
-            Nomination.objects.filter(pk=nomination.pk).update(vote_count=F("vote_count") + 1)
-    except IntegrityError:
-        return False  # already voted (perhaps a double click a moment ago)
-    backlogs_changed(club_ids=[nomination.club_id])
-    return True
-
-
-def _vote_count_add(*, nomination_id: int, delta: int) -> int:
-    """Change the counter and read it back in one statement (UPDATE … RETURNING):
-    the row stays locked until commit, so this is the count the vote made."""
-    table = connection.ops.quote_name(Nomination._meta.db_table)  # from the model, not input
-    sql = f"UPDATE {table} SET vote_count = vote_count + %s WHERE id = %s RETURNING vote_count"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [delta, nomination_id])
-        return cursor.fetchone()[0]
-
-
-def _vote_insert(*, nomination_id: int, user_id: int) -> bool:
-    """Insert the vote unless the person has one (INSERT … ON CONFLICT DO NOTHING):
-    one statement, where a savepoint, an insert and a release would be three.
-    Returns whether it was inserted."""
-    quote = connection.ops.quote_name
-    table = quote(Vote._meta.db_table)  # names from the model, values bound
-    nomination, user, created = (
-        quote(Vote._meta.get_field(name).column) for name in ("nomination", "user", "created_at")
+    counted, change = _vote_change(
+        club_id=nomination.club_id, nomination_id=nomination.pk, user=user, toggle=False
     )
-    sql = (
-        f"INSERT INTO {table} ({nomination}, {user}, {created}) VALUES (%s, %s, %s) "  # noqa: S608
-        f"ON CONFLICT ({nomination}, {user}) DO NOTHING RETURNING {quote(Vote._meta.pk.column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [nomination_id, user_id, timezone.now()])
-        return cursor.fetchone() is not None
+    nomination.vote_count = counted.vote_count
+    return change == 1
 
 
 def _is_active_member(membership: Membership | None, *, club_id: int, user_id: int) -> bool:
@@ -357,57 +369,7 @@ def _is_active_member(membership: Membership | None, *, club_id: int, user_id: i
     )
 
 
-@functools.cache
-def _toggle_sql() -> str:
-    """A whole vote toggle in one PostgreSQL statement, atomic by itself.
-
-    It finds the nomination in the club with its paper's title; unless it is
-    archived, takes the person's vote back if there is one, else inserts it (ON
-    CONFLICT DO NOTHING: their other click may have voted a moment ago), moves
-    the counter by what changed and renews the club's backlog stamp. One row
-    (state, paper id, title, arXiv id, voted now, vote count or NULL if
-    archived), or none if the club has no such nomination. Names come from the
-    models, values are bound."""
-    quote = connection.ops.quote_name
-    votes, nominations = quote(Vote._meta.db_table), quote(Nomination._meta.db_table)
-    papers = quote(Paper._meta.db_table)
-    nomination, user, created = (
-        quote(Vote._meta.get_field(name).column) for name in ("nomination", "user", "created_at")
-    )
-    # The club's backlog stamp gets a new token when the vote counts (papers.backlog_cache).
-    stamp = backlog_cache.upsert_sql(rows="SELECT %(club)s, %(token)s FROM open")
-    return f"""
-        WITH target AS (
-            SELECT n.id, n.state, n.paper_id, p.title, p.arxiv_id
-            FROM {nominations} n JOIN {papers} p ON p.id = n.paper_id
-            WHERE n.id = %(nomination)s AND n.club_id = %(club)s
-        ), open AS (
-            SELECT id FROM target WHERE state <> %(archived)s
-        ), removed AS (
-            DELETE FROM {votes}
-            WHERE {nomination} = (SELECT id FROM open) AND {user} = %(user)s
-            RETURNING 1
-        ), added AS (
-            INSERT INTO {votes} ({nomination}, {user}, {created})
-            SELECT id, %(user)s, %(now)s FROM open WHERE NOT EXISTS (SELECT 1 FROM removed)
-            ON CONFLICT ({nomination}, {user}) DO NOTHING
-            RETURNING 1
-        ), counted AS (
-            UPDATE {nominations}
-            SET vote_count = vote_count + (SELECT count(*) FROM added)
-                - (SELECT count(*) FROM removed)
-            WHERE id = (SELECT id FROM open)
-            RETURNING vote_count
-        ), stamped AS (
-            {stamp}
-            RETURNING 1
-        )
-        SELECT t.state, t.paper_id, t.title, t.arxiv_id,
-            NOT EXISTS (SELECT 1 FROM removed), (SELECT vote_count FROM counted)
-        FROM target t
-    """  # noqa: S608
-
-
+@transaction.atomic
 def nomination_vote_toggle_by_id(
     *,
     club: Club,
@@ -417,60 +379,15 @@ def nomination_vote_toggle_by_id(
 ) -> Nomination:
     """Vote, or take the vote back, on the club's nomination `nomination_id`.
 
-    Returns the nomination as its vote button shows it: `has_voted` (voted now),
-    `vote_count`, `state` and its paper's title and arXiv id, nothing more.
-    Raises Nomination.DoesNotExist when the club has no such nomination.
-    `membership` is the person's row in the club when the caller has just read
-    it (a view does, to check access): then it is not read a second time."""
+    Returns the nomination (with its paper) as its vote button shows it:
+    `has_voted` (voted now) and `vote_count`. Raises Nomination.DoesNotExist when
+    the club has no such nomination. `membership` is the person's row in the club
+    when the caller has just read it (a view does, to check access): then it is
+    not read a second time."""
     if not _is_active_member(membership, club_id=club.pk, user_id=user.pk):
         _require_active_member(club=club, user=user)
-    if connection.vendor == "postgresql":
-        # The most frequent write: one statement and one round trip.
-        params = {
-            "nomination": nomination_id,
-            "club": club.pk,
-            "user": user.pk,
-            "now": timezone.now(),
-            "archived": Nomination.State.ARCHIVED,
-            "token": backlog_cache.new_token(),
-        }
-        with connection.cursor() as cursor:
-            cursor.execute(_toggle_sql(), params)
-            row = cursor.fetchone()
-        if row is None:
-            raise Nomination.DoesNotExist(nomination_id)
-        state, paper_id, title, arxiv_id, voted, count = row
-        if count is None:
-            raise PaperError(_ARCHIVED)
-        paper = Paper(pk=paper_id, title=title, arxiv_id=arxiv_id)
-        found = Nomination(pk=nomination_id, club=club, paper=paper, state=state)
-        found.has_voted, found.vote_count = voted, count
-        return found
-    with transaction.atomic():
-        found = (
-            Nomination.objects.select_for_update()
-            .select_related("paper")
-            .only("club_id", "state", "vote_count", "paper__title", "paper__arxiv_id")
-            .get(club=club, pk=nomination_id)
-        )
-        if found.state == Nomination.State.ARCHIVED:
-            raise PaperError(_ARCHIVED)
-        deleted, _ = Vote.objects.filter(nomination_id=nomination_id, user=user).delete()
-        if deleted:
-            found.has_voted = False
-            found.vote_count = _vote_count_add(nomination_id=nomination_id, delta=-1)
-        elif _vote_insert(nomination_id=nomination_id, user_id=user.pk):
-            found.has_voted = True
-            found.vote_count = _vote_count_add(nomination_id=nomination_id, delta=1)
-        else:
-            # The same person's other click voted a moment ago: it counts once.
-            found.has_voted = True
-            found.refresh_from_db(fields=["vote_count"])
-        backlogs_changed(club_ids=[club.pk])
-        return found
-
-
-_ARCHIVED = "This paper is archived; votes are closed."
+    toggled, _ = _vote_change(club_id=club.pk, nomination_id=nomination_id, user=user, toggle=True)
+    return toggled
 
 
 def nomination_vote_toggle(

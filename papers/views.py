@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from clubs import ratelimits
 from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
 
-from . import cards, editing, fetching, proposing, selectors, services, storage
+from . import editing, fetching, proposing, selectors, services, storage
 from .arxiv_client import split_id_tokens
 from .forms import (
     MergeForm,
@@ -44,8 +44,8 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 @club_view(needs=ANYONE)
 def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     options = selectors.BacklogFilter.from_params(request.GET)
-    # The list of ids (and the topics' counts) come from the cache while the
-    # club's backlog is unchanged; the cards from theirs (papers.cards).
+    # Which nominations, in what order, and the topics' counts come from the
+    # cache while the club's backlog is unchanged (papers.backlog_cache).
     ids, topics = selectors.backlog_lists(club=access.club, options=options)
     page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
     elsewhere = selectors.backlog_matches_elsewhere(club=access.club, options=options)
@@ -56,13 +56,8 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             "club": access.club,
             "access": access,
             "page": page,
-            "cards": cards.nomination_cards(
-                request=request,
-                access=access,
-                ids=list(page.object_list),
-                nominations=lambda: selectors.backlog_card_rows(
-                    club=access.club, user=request.user
-                ),
+            "nominations": selectors.backlog_page(
+                club=access.club, user=request.user, ids=list(page.object_list)
             ),
             "options": options,
             "sorts": selectors.SORTS,
@@ -309,8 +304,7 @@ def paper_pdf(request: HttpRequest, access: ClubAccess, nomination_id: int) -> H
 @club_view(needs=MEMBER)
 def vote(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpResponse:
     try:
-        # The most frequent write: the service reads the row, votes and counts
-        # in one statement and returns what the button shows.
+        # The service returns the nomination as the button shows it.
         item = services.nomination_vote_toggle_by_id(
             club=access.club,
             nomination_id=nomination_id,

@@ -145,3 +145,57 @@ def test_embedded_mode_healthz_reports_sqlite_and_eager_tasks(embedded_pages):
         "database": {"ok": True, "detail": "sqlite"},
         "broker": {"ok": True, "detail": "embedded (tasks run in-process)"},
     }
+
+
+# Votes at once on the embedded mode's SQLite file, one thread (and connection)
+# each, as runserver's threads would send them: every member of the demo club
+# toggles one paper's vote once, and one of them 21 times.
+VOTES_AT_ONCE_SCRIPT = f"""
+import json, threading
+from django.db import connection
+from clubs.models import Membership
+from papers import services
+from papers.models import Nomination, Vote
+club_members = Membership.objects.filter(club__slug="{DEMO_CLUB_SLUG}", state="active")
+people = [m.user for m in club_members.select_related("user").order_by("pk")]
+nomination = Nomination.objects.filter(
+    club__slug="{DEMO_CLUB_SLUG}", state="proposed"
+).select_related("club").order_by("pk")[0]
+before = set(Vote.objects.filter(nomination=nomination).values_list("user", flat=True))
+clicks = people + [people[0]] * 20
+barrier = threading.Barrier(len(clicks))
+errors = []
+def click(user):
+    try:
+        barrier.wait()
+        services.nomination_vote_toggle_by_id(
+            club=nomination.club, nomination_id=nomination.pk, user=user
+        )
+    except Exception as error:
+        errors.append(repr(error))
+    finally:
+        connection.close()
+threads = [threading.Thread(target=click, args=(user,)) for user in clicks]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+after = set(Vote.objects.filter(nomination=nomination).values_list("user", flat=True))
+nomination.refresh_from_db()
+print(json.dumps({{
+    "errors": errors,
+    "flipped": sorted(p.pk for p in people if (p.pk in before) != (p.pk in after)),
+    "people": sorted(p.pk for p in people),
+    "vote_count": nomination.vote_count,
+    "rows": len(after),
+}}))
+"""
+
+
+def test_embedded_mode_votes_at_once_are_each_counted(embedded_env, seeded_twice):
+    outcome = _shell(VOTES_AT_ONCE_SCRIPT, env=embedded_env)
+
+    assert outcome["errors"] == []
+    # 21 clicks flip one person's vote as one would; everyone else's flips once.
+    assert outcome["flipped"] == outcome["people"]
+    assert outcome["vote_count"] == outcome["rows"]

@@ -37,7 +37,13 @@ if TESTS_ON_POSTGRES:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": 30, "timeout": 10}}
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": ":memory:",
+            "OPTIONS": {"transaction_mode": "IMMEDIATE"},  # as in base.py
+        }
+    }
 
 DEBUG = False
 SECURE_SSL_REDIRECT = False
