@@ -240,12 +240,16 @@ def _read(data: bytes, *, max_pages: int, text_pages: int) -> PdfInfo:
     title, author = _metadata(reader)
     texts = _first_pages_text(reader, min(text_pages, page_count))
     first_page_text = texts[0] if texts else ""
+    if title_looks_real(title):
+        guess = title
+    else:
+        guess = _title_in_largest_type(reader) or _title_from_text(first_page_text)
     return PdfInfo(
         page_count=page_count,
         title=title,
         author=author,
         first_pages_text=PAGE_SEPARATOR.join(texts)[:MAX_TEXT_CHARS],
-        title_guess=title if title_looks_real(title) else _title_from_text(first_page_text),
+        title_guess=guess,
     )
 
 
@@ -367,6 +371,64 @@ def title_looks_real(title: str) -> bool:
         or _PATH.match(title)
         or _ARXIV_STAMP.match(title)
     )
+
+
+# A title is set larger than anything else near the top of page 1; its lines
+# are within this fraction of the largest size (LaTeX sets one size for them).
+_TITLE_SIZE_SHARE = 0.92
+_TITLE_MAX_LINES = 4
+
+
+def _title_in_largest_type(reader: PdfReader) -> str:
+    """The lines of page 1 set in its largest type, joined: a title that
+    wraps over two or three lines comes whole (the text-line guess below
+    keeps only its first). "" when page 1 has no larger type (one size
+    throughout), or the largest type is not a title (an arXiv stamp, a
+    number)."""
+    runs: list[tuple[float, str]] = []  # (rendered size, text), in reading order
+
+    def visit(text, cm, tm, font_dict, font_size) -> None:
+        if not text or not text.strip() or not font_size:
+            return
+        if abs(tm[1]) > 1e-6 or abs(cm[1]) > 1e-6:  # rotated: margin stamps
+            return
+        size = float(font_size) * abs(float(tm[3]) or 1.0) * abs(float(cm[3]) or 1.0)
+        runs.append((round(size, 1), text))
+
+    try:
+        reader.pages[0].extract_text(visitor_text=visit)
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as exc:
+        log.info("No type sizes from PDF page 1: %r", exc)
+        return ""
+    usable = [
+        (size, text)
+        for size, text in runs
+        if _letters(text) >= 1 and not _ARXIV_STAMP.match(_one_line(text))
+    ]
+    sizes = {size for size, _ in usable}
+    if len(sizes) < 2:
+        return ""
+    largest = max(sizes)
+    parts: list[str] = []
+    started = False
+    for size, text in usable:
+        if size >= largest * _TITLE_SIZE_SHARE:
+            started = True
+            parts.append(text)
+        elif started:
+            break
+    lines = [_one_line(line) for line in "\n".join(parts).split("\n") if _one_line(line)]
+    title = _one_line(" ".join(lines[:_TITLE_MAX_LINES]))
+    headings = {"abstract", "introduction", "contents", "table of contents"}
+    if _letters(title) < 4 or _RUNNING_HEAD.match(title) or not title_looks_real(title):
+        return ""
+    if title.casefold().rstrip(".:") in headings:
+        return ""
+    if len(title) <= MAX_TITLE_CHARS:
+        return title
+    return title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:-")
 
 
 def _title_from_text(page_text: str) -> str:

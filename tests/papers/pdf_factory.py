@@ -32,6 +32,27 @@ def text_content(text: str) -> bytes:
     return b"BT\n/F1 11 Tf\n%d TL\n72 %d Td\n%sET\n" % (_LINE_HEIGHT, _TOP, lines)
 
 
+def titled_content(
+    title_lines: list[str], body: str, *, title_size: int = 17, stamp: str | None = None
+) -> bytes:
+    """Page 1 of a typeset paper: the title in larger type over `title_lines` (as
+    LaTeX wraps a long one), the rest in 10 pt below, and optionally arXiv's
+    stamp rotated up the left margin in 20 pt."""
+    leading = title_size + 4
+    title = b"".join(_show_text(line) for line in title_lines)
+    rest = b"".join(_show_text(line) for line in body.split("\n"))
+    below = _TOP - leading * len(title_lines) - 20
+    content = b"BT\n/F1 %d Tf\n%d TL\n72 %d Td\n%sET\n" % (title_size, leading, _TOP, title)
+    content += b"BT\n/F1 10 Tf\n12 TL\n72 %d Td\n%sET\n" % (below, rest)
+    if stamp is not None:
+        content += b"BT\n/F1 20 Tf\n0 1 -1 0 40 200 Tm\n%s Tj\nET\n" % pdf_string(stamp)
+    return content
+
+
+def make_titled_pdf(title_lines: list[str], body: str, **kwargs) -> bytes:
+    return build_pdf([_stream(titled_content(title_lines, body, **kwargs), compress=False)])
+
+
 def two_column_content(left: str, right: str) -> bytes:
     """A content stream with two columns of lines, the left one written first (as
     LaTeX's two-column papers are), so text extraction reads left then right."""

@@ -9,7 +9,7 @@ from pypdf import PageObject, PdfWriter
 
 from papers import pdf
 from papers.pdf import PdfInfo, PdfUnreadable, pdf_bytes_from_file, read_pdf, title_looks_real
-from tests.papers.pdf_factory import build_pdf, make_bomb_pdf, make_pdf
+from tests.papers.pdf_factory import build_pdf, make_bomb_pdf, make_pdf, make_titled_pdf
 
 MB = 1024 * 1024
 LIMIT = 10 * MB
@@ -417,3 +417,23 @@ def test_pdf_bytes_from_file_exactly_at_the_limit():
     data = b"%PDF-1.7\n" + b"0" * (MB - 9)
 
     assert pdf_bytes_from_file(BytesIO(data), max_bytes=MB) == data
+
+
+@pytest.mark.parametrize("stamp", [None, "arXiv:2106.09685v2 [cs.CL] 16 Oct 2021"])
+def test_a_title_wrapped_over_lines_is_guessed_whole(stamp):
+    """Issue 13: a PDF's guessed title kept only the first line of a wrapped title."""
+    pdf = make_titled_pdf(
+        ["LoRA: Low-Rank Adaptation of Large", "Language Models"],
+        "Edward J. Hu, Yelong Shen, Phillip Wallis\nMicrosoft Corporation\nAbstract\nWe adapt.",
+        stamp=stamp,
+    )
+
+    info = read_pdf(pdf, max_bytes=LIMIT)
+
+    assert info.title_guess == "LoRA: Low-Rank Adaptation of Large Language Models"
+
+
+def test_type_of_one_size_throughout_falls_back_to_the_first_title_like_line():
+    pdf = make_titled_pdf(["Sparse Experts"], "Ada Lovelace\nAbstract", title_size=10)
+
+    assert read_pdf(pdf, max_bytes=LIMIT).title_guess == "Sparse Experts"
