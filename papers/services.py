@@ -82,10 +82,11 @@ def parse_id_batch(text: str) -> tuple[list[ArxivId], list[tuple[str, str]]]:
             except InvalidDoi:
                 invalid.append((token, str(error)))
                 continue
-            arxiv_id = arxiv_id_from_doi(doi)
-            if arxiv_id is None:
+            from_doi = arxiv_id_from_doi(doi)
+            if from_doi is None:
                 invalid.append((token, f"doi:{doi}"))
                 continue
+            arxiv_id = from_doi
         ids.setdefault(arxiv_id.base, arxiv_id)
     return list(ids.values()), invalid
 
@@ -343,7 +344,7 @@ def _vote_change(
     else:
         Vote.objects.create(nomination=nomination, user=user)
         change = 1
-    nomination.has_voted = change >= 0
+    nomination.has_voted = change >= 0  # type: ignore[attr-defined]  # as the selectors annotate it
     if change:
         Nomination.objects.filter(pk=nomination.pk).update(vote_count=F("vote_count") + change)
         nomination.vote_count += change  # the row is locked: this is its count now
@@ -397,7 +398,7 @@ def nomination_vote_toggle(
     toggled = nomination_vote_toggle_by_id(
         club=nomination.club, nomination_id=nomination.pk, user=user, membership=membership
     )
-    return toggled.has_voted, toggled.vote_count
+    return toggled.has_voted, toggled.vote_count  # type: ignore[attr-defined]  # set by _vote_change
 
 
 def nomination_votes_recount(*, nomination: Nomination) -> int:
