@@ -7,7 +7,7 @@ record are read-only here; rows whose meaning lives in a counter or a log
 
 from django.contrib import admin
 
-from .models import Club, Invitation, Membership, Profile
+from .models import ActivityEntry, Club, Invitation, Membership, Profile
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -56,3 +56,15 @@ class ProfileAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["display_name", "user__email"]
     raw_id_fields = ["user"]
+
+
+@admin.register(ActivityEntry)
+class ActivityEntryAdmin(RecordAdmin):
+    """The activity log: undo happens from the club's own log page, where the
+    kind's rules decide what may come back; here it is only read."""
+
+    list_display = ["created_at", "club", "actor", "kind", "summary", "undone_by"]
+    list_filter = ["kind"]
+    list_select_related = ["club", "actor"]
+    search_fields = ["club__name", "club__slug", "summary", "actor__email"]
+    raw_id_fields = ["club", "actor", "undone_by"]

@@ -5,3 +5,8 @@ class ClubsConfig(AppConfig):
     name = "clubs"
     verbose_name = "Clubs and membership"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from .activity.kinds import register_club_kinds
+
+        register_club_kinds()

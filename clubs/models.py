@@ -230,3 +230,49 @@ class Invitation(models.Model):
         if self.expires_at <= now:
             return "expired"
         return "valid"
+
+
+class ActivityEntry(models.Model):
+    """One line of a club's activity log: who did what, when, and what it takes
+    to put it back (clubs/activity). Written in the same transaction as the change.
+
+    `kind` names a kind an app registered (clubs.activity.registry); `data` holds
+    what the kind's undo needs. An undo is an entry of its own (kind
+    "activity.undo"), and the entry it reversed points at it."""
+
+    UNDO_KIND = "activity.undo"
+
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="activity")
+    # None for what the site did by itself (a beat job, say).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=40)
+    # A verb phrase that follows the actor's name: "merged “A” into “B”".
+    summary = models.CharField(max_length=500)
+    # What the change was about, "app_label.model:pk", to find later changes to it.
+    subject = models.CharField(max_length=80, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    undone_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="undid"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(kind=""), name="activity_kind_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["club", "-created_at", "-id"], name="activity_club_newest"),
+            models.Index(fields=["club", "kind", "-created_at"], name="activity_club_kind"),
+            models.Index(fields=["club", "subject"], name="activity_club_subject"),
+        ]
+        verbose_name_plural = "activity entries"
+
+    def __str__(self) -> str:
+        return f"{self.club_id} {self.created_at:%Y-%m-%d %H:%M} {self.kind}: {self.summary}"
+
+    @property
+    def is_undone(self) -> bool:
+        return self.undone_by_id is not None

@@ -19,6 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import smtp_errors
+from .activity import kinds as activity_kinds
+from .activity import snapshots
+from .activity.services import activity_record, person
 from .models import Club, Invitation, Membership, Profile
 
 log = logging.getLogger(__name__)
@@ -106,7 +109,9 @@ def club_update(
     visibility: str,
     join_policy: str,
     time_zone: str,
+    by: AbstractBaseUser | None = None,
 ) -> Club:
+    before = {f: getattr(club, f) for f in ("name", "visibility", "join_policy", "time_zone")}
     club.name = name.strip()
     club.description = description
     club.visibility = visibility
@@ -114,6 +119,15 @@ def club_update(
     club.time_zone = time_zone
     club.full_clean(validate_unique=False, validate_constraints=False)
     club.save()
+    changed = [f.replace("_", " ") for f, value in before.items() if getattr(club, f) != value]
+    activity_record(
+        club=club,
+        actor=by,
+        kind="club.settings",
+        summary="changed the club's settings" + (f" ({', '.join(changed)})" if changed else ""),
+        data={"before": before},
+        subject=club,
+    )
     return club
 
 
@@ -164,25 +178,32 @@ def club_leave(*, club: Club, user: User) -> Membership:
 
 
 @transaction.atomic
-def membership_approve(*, membership: Membership) -> Membership:
+def membership_approve(*, membership: Membership, by: AbstractBaseUser | None = None) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.state != Membership.State.PENDING:
         raise ClubError("That request has already been answered.")
-    return _membership_set(membership, state=Membership.State.ACTIVE, role=Membership.Role.MEMBER)
+    membership = _membership_set(
+        membership, state=Membership.State.ACTIVE, role=Membership.Role.MEMBER
+    )
+    _log_membership(membership, by, "members.approve", "approved {name}'s request to join")
+    return membership
 
 
 @transaction.atomic
-def membership_decline(*, membership: Membership) -> None:
+def membership_decline(*, membership: Membership, by: AbstractBaseUser | None = None) -> None:
     """Decline a request; the person may ask again later."""
     deleted, _ = Membership.objects.filter(
         pk=membership.pk, state=Membership.State.PENDING
     ).delete()
     if not deleted:
         raise ClubError("That request has already been answered.")
+    _log_membership(membership, by, "members.decline", "declined {name}'s request to join")
 
 
 @transaction.atomic
-def membership_set_role(*, membership: Membership, role: str) -> Membership:
+def membership_set_role(
+    *, membership: Membership, role: str, by: AbstractBaseUser | None = None
+) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.state != Membership.State.ACTIVE:
         raise ClubError("Only active members can be organizers.")
@@ -190,17 +211,44 @@ def membership_set_role(*, membership: Membership, role: str) -> Membership:
         return membership
     if role == Membership.Role.MEMBER:
         _ensure_another_organizer(club=membership.club, apart_from=membership)
-    return _membership_set(membership, state=membership.state, role=role)
+    before = membership.role
+    membership = _membership_set(membership, state=membership.state, role=role)
+    _log_membership(
+        membership,
+        by,
+        "members.role",
+        "made {name} an organizer" if role == Membership.Role.ORGANIZER else "made {name} a member",
+        data={"before": before, "after": role},
+    )
+    return membership
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership) -> Membership:
+def membership_remove(*, membership: Membership, by: AbstractBaseUser | None = None) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.state != Membership.State.ACTIVE:
         raise ClubError("That person is not an active member.")
     if membership.is_organizer:
         _ensure_another_organizer(club=membership.club, apart_from=membership)
-    return _membership_set(membership, state=Membership.State.REMOVED, role=Membership.Role.MEMBER)
+    before = snapshots.rows([membership])
+    membership = _membership_set(
+        membership, state=Membership.State.REMOVED, role=Membership.Role.MEMBER
+    )
+    activity_kinds.membership_removed(membership=membership, before=before, by=by)
+    return membership
+
+
+def _log_membership(
+    membership: Membership, by, kind: str, summary: str, data: dict | None = None
+) -> None:
+    activity_record(
+        club=membership.club_id,
+        actor=by,
+        kind=kind,
+        summary=summary.format(name=person(membership.user)),
+        data={"membership": membership.pk, **(data or {})},
+        subject=membership,
+    )
 
 
 def _ensure_another_organizer(*, club: Club, apart_from: Membership) -> None:
@@ -268,7 +316,15 @@ def _new_invitation(*, club: Club, by: User, days: int, email: str = "") -> Invi
 def invitation_link_create(
     *, club: Club, by: User, days: int = settings.INVITATION_DEFAULT_DAYS
 ) -> Invitation:
-    return _new_invitation(club=club, by=by, days=days)
+    invitation = _new_invitation(club=club, by=by, days=days)
+    activity_record(
+        club=club,
+        actor=by,
+        kind="invitations.create",
+        summary=f"made an invitation link that lasts {days} day{'s' if days != 1 else ''}",
+        subject=invitation,
+    )
+    return invitation
 
 
 @transaction.atomic
@@ -289,15 +345,32 @@ def invitation_emails_create(
         invitations.append(invitation)
     if not invitations:
         raise ClubError("Give at least one email address.")
+    activity_record(
+        club=club,
+        actor=by,
+        kind="invitations.create",
+        summary=f"invited {len(invitations)} "
+        + ("address" if len(invitations) == 1 else "addresses")
+        + " by email",
+        data={"invitations": [invitation.pk for invitation in invitations]},
+    )
     return invitations
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, by: AbstractBaseUser | None = None) -> Invitation:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
+        activity_record(
+            club=invitation.club_id,
+            actor=by,
+            kind="invitations.revoke",
+            summary="revoked the invitation "
+            + (f"for {invitation.email}" if invitation.email else "link"),
+            subject=invitation,
+        )
     return invitation
 
 

@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from . import views
+from .activity import views as activity_views
 
 
 class MembershipActionConverter:
@@ -32,6 +33,12 @@ urlpatterns = [
         name="membership_action",
     ),
     path("c/<slug:slug>/invitations/", views.invitations, name="invitations"),
+    path("c/<slug:slug>/activity/", activity_views.activity_log, name="activity"),
+    path(
+        "c/<slug:slug>/activity/<int:entry_id>/undo/",
+        activity_views.activity_undo,
+        name="activity_undo",
+    ),
     path(
         "c/<slug:slug>/invitations/<int:invitation_id>/revoke/",
         views.invitation_revoke,

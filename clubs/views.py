@@ -114,7 +114,7 @@ def club_settings(request: HttpRequest, access: ClubAccess) -> HttpResponse:
         },
     )
     if request.method == "POST" and form.is_valid():
-        services.club_update(club=club, **form.cleaned_data)
+        services.club_update(club=club, by=request.user, **form.cleaned_data)
         messages.success(request, "Club settings saved.")
         return redirect("clubs:home", club.slug)
     return render(
@@ -183,14 +183,14 @@ _MEMBERSHIP_ACTIONS = {
     "approve": (services.membership_approve, "Request approved."),
     "decline": (services.membership_decline, "Request declined."),
     "promote": (
-        lambda membership: services.membership_set_role(
-            membership=membership, role=Membership.Role.ORGANIZER
+        lambda membership, by: services.membership_set_role(
+            membership=membership, role=Membership.Role.ORGANIZER, by=by
         ),
         "They are now an organizer.",
     ),
     "demote": (
-        lambda membership: services.membership_set_role(
-            membership=membership, role=Membership.Role.MEMBER
+        lambda membership, by: services.membership_set_role(
+            membership=membership, role=Membership.Role.MEMBER, by=by
         ),
         "They are now a member.",
     ),
@@ -206,7 +206,7 @@ def membership_action(
     membership = get_object_or_404(Membership, pk=membership_id, club=access.club)
     service, done = _MEMBERSHIP_ACTIONS[action]
     try:
-        service(membership=membership)
+        service(membership=membership, by=request.user)
     except services.ClubError as error:
         messages.error(request, str(error))
     else:
@@ -269,7 +269,7 @@ def invitations(request: HttpRequest, access: ClubAccess) -> HttpResponse:
 @club_view(needs=ORGANIZER)
 def invitation_revoke(request: HttpRequest, access: ClubAccess, invitation_id: int) -> HttpResponse:
     invitation = get_object_or_404(access.club.invitations, pk=invitation_id)
-    services.invitation_revoke(invitation=invitation)
+    services.invitation_revoke(invitation=invitation, by=request.user)
     messages.success(request, "Invitation revoked: the link no longer works.")
     return redirect(_club_url(access, "clubs:invitations"))
 

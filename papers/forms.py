@@ -221,10 +221,3 @@ class NominationEditForm(forms.Form):
 
 class TagsForm(forms.Form):
     tags = forms.CharField(required=False, max_length=300, help_text="Comma-separated.")
-
-
-class MergeForm(forms.Form):
-    duplicate = forms.IntegerField(
-        label="Number of the duplicate nomination",
-        help_text="Its votes move here (each person once) and it disappears.",
-    )

@@ -18,10 +18,12 @@ from django.utils.text import slugify
 
 from clubs.models import Club, Membership
 
+from . import activity
 from .arxiv_client import ArxivId, InvalidArxivId, parse_arxiv_id, split_id_tokens
 from .backlog_cache import backlogs_changed
 from .guide import CHECKLIST_KEYS
 from .identifiers import InvalidDoi, arxiv_id_from_doi, normalize_doi
+from .merging import nominations_merge  # noqa: F401 - lives with its undo, called from here too
 from .models import GuideTick, Nomination, Paper, PaperNote, Tag, Vote
 from .tasks import fetch_arxiv_metadata
 
@@ -412,15 +414,31 @@ def nomination_votes_recount(*, nomination: Nomination) -> int:
 
 
 @transaction.atomic
-def nomination_pin_set(*, nomination: Nomination, pinned: bool) -> Nomination:
+def nomination_pin_set(
+    *, nomination: Nomination, pinned: bool, by: AbstractBaseUser | None = None
+) -> Nomination:
     nomination.pinned_at = timezone.now() if pinned else None
     nomination.save(update_fields=["pinned_at"])
     backlogs_changed(club_ids=[nomination.club_id])
+    summary = "pinned {} to the top" if pinned else "unpinned {}"
+    activity.log(
+        nomination=nomination,
+        by=by,
+        kind="papers.pin",
+        summary=summary.format(activity.title_of(nomination)),
+    )
     return nomination
 
 
 @transaction.atomic
-def nomination_archive_set(*, nomination: Nomination, archived: bool) -> Nomination:
+def nomination_archive_set(
+    *, nomination: Nomination, archived: bool, by: AbstractBaseUser | None = None
+) -> Nomination:
+    # The state as it is now (locked), on the caller's object, which is returned.
+    nomination.state = (
+        Nomination.objects.select_for_update().values_list("state", flat=True).get(pk=nomination.pk)
+    )
+    before = nomination.state
     if archived:
         if nomination.state == Nomination.State.SCHEDULED:
             raise PaperError("This paper is scheduled for a session; unschedule it first.")
@@ -429,15 +447,38 @@ def nomination_archive_set(*, nomination: Nomination, archived: bool) -> Nominat
         nomination.state = (
             Nomination.State.COVERED if nomination.covered_on else Nomination.State.PROPOSED
         )
+    if nomination.state == before:
+        return nomination
     nomination.save(update_fields=["state"])
     backlogs_changed(club_ids=[nomination.club_id])
+    title = activity.title_of(nomination)
+    activity.log(
+        nomination=nomination,
+        by=by,
+        kind="papers.archive" if archived else "papers.restore",
+        summary=f"archived {title}" if archived else f"took {title} out of the archive",
+        data={"before": before},
+    )
     return nomination
 
 
 @transaction.atomic
-def nomination_tags_set(*, nomination: Nomination, names: list[str]) -> Nomination:
+def nomination_tags_set(
+    *, nomination: Nomination, names: list[str], by: AbstractBaseUser | None = None
+) -> Nomination:
+    before = sorted(nomination.tags.values_list("name", flat=True))
     nomination.tags.set(tags_get_or_create(club=nomination.club, names=names))
     backlogs_changed(club_ids=[nomination.club_id])
+    after = sorted(nomination.tags.values_list("name", flat=True))
+    if after != before:
+        activity.log(
+            nomination=nomination,
+            by=by,
+            kind="papers.topics",
+            summary=f"set the topics of {activity.title_of(nomination)} to "
+            + (", ".join(after) if after else "none"),
+            data={"before": before, "after": after},
+        )
     return nomination
 
 
@@ -472,50 +513,40 @@ def nomination_withdraw(*, nomination: Nomination, user: User) -> None:
         raise PaperError("Others have voted for this paper, so it can no longer be withdrawn.")
     if nomination.state != Nomination.State.PROPOSED:
         raise PaperError("Only a paper that is still proposed can be withdrawn.")
+    activity.deleted(
+        nomination=nomination,
+        by=user,
+        kind="papers.withdraw",
+        summary=f"withdrew {activity.title_of(nomination)}, which they had proposed",
+    )
     nomination.delete()
     backlogs_changed(club_ids=[nomination.club_id])
 
 
 @transaction.atomic
-def nomination_delete(*, nomination: Nomination) -> None:
+def nomination_delete(*, nomination: Nomination, by: AbstractBaseUser | None = None) -> None:
     """Organizers remove spam. The club's Paper row stays (with the members'
-    notes on it), so proposing the work again finds it."""
+    notes on it), so proposing the work again finds it. The log keeps what went
+    (votes, topics, links to cancelled weeks) for undo."""
+    nomination = (
+        Nomination.objects.select_for_update().select_related("paper").get(pk=nomination.pk)
+    )
     if nomination.state == Nomination.State.SCHEDULED:
         raise PaperError("This paper is scheduled for a session; unschedule it first.")
+    if nomination.covered_on is not None:
+        # Deleting it would take it out of the sessions that read it.
+        raise PaperError(
+            f"The club read this paper on {nomination.covered_on:%d %b %Y}, so it stays in "
+            "the archive; archive it instead to take it out of the backlog."
+        )
+    activity.deleted(
+        nomination=nomination,
+        by=by,
+        kind="papers.delete",
+        summary=f"deleted {activity.title_of(nomination)} from the backlog",
+    )
     nomination.delete()
     backlogs_changed(club_ids=[nomination.club_id])
-
-
-@transaction.atomic
-def nominations_merge(*, keep: Nomination, duplicate: Nomination) -> Nomination:
-    """Fold a duplicate nomination of the same work into `keep`.
-
-    Each person's vote counts once; tags and the longer pitch survive.
-    """
-    if keep.pk == duplicate.pk:
-        raise PaperError("Choose two different nominations to merge.")
-    if keep.club_id != duplicate.club_id:
-        raise PaperError("Both nominations must be in the same club.")
-    keep = Nomination.objects.select_for_update().get(pk=keep.pk)
-    duplicate = Nomination.objects.select_for_update().get(pk=duplicate.pk)
-    voters = set(Vote.objects.filter(nomination=keep).values_list("user_id", flat=True))
-    Vote.objects.bulk_create(
-        [
-            Vote(nomination=keep, user_id=vote.user_id, created_at=vote.created_at)
-            for vote in Vote.objects.filter(nomination=duplicate)
-            if vote.user_id not in voters
-        ]
-    )
-    keep.tags.add(*duplicate.tags.all())
-    if len(duplicate.pitch) > len(keep.pitch):
-        keep.pitch = duplicate.pitch
-    if duplicate.pinned_at and not keep.pinned_at:
-        keep.pinned_at = duplicate.pinned_at
-    keep.save(update_fields=["pitch", "pinned_at"])
-    duplicate.delete()
-    nomination_votes_recount(nomination=keep)  # the club's backlog changed: see there
-    keep.refresh_from_db()
-    return keep
 
 
 def nominations_set_state(*, nominations: list[Nomination], state: str, covered_on=None) -> int:

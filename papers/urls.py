@@ -4,7 +4,7 @@ from . import views
 
 app_name = "papers"
 
-CURATE_ACTIONS = "pin|unpin|archive|restore|tags|merge|delete"
+CURATE_ACTIONS = "pin|unpin|archive|restore|tags|delete"
 
 
 class CurateActionConverter:
@@ -30,6 +30,7 @@ urlpatterns = [
     path("c/<slug:slug>/papers/<int:nomination_id>/edit/", views.edit_own, name="edit"),
     path("c/<slug:slug>/papers/<int:nomination_id>/details/", views.paper_details, name="details"),
     path("c/<slug:slug>/papers/<int:nomination_id>/withdraw/", views.withdraw, name="withdraw"),
+    path("c/<slug:slug>/papers/<int:nomination_id>/merge/", views.merge, name="merge"),
     path(
         "c/<slug:slug>/papers/<int:nomination_id>/<curate_action:action>/",
         views.curate,

@@ -12,10 +12,9 @@ from django.views.decorators.http import require_POST
 from clubs import ratelimits
 from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
 
-from . import editing, fetching, proposing, selectors, services, storage
+from . import editing, fetching, merging, proposing, selectors, services, storage
 from .arxiv_client import split_id_tokens
 from .forms import (
-    MergeForm,
     NominationEditForm,
     PaperDetailsForm,
     ProposeForm,
@@ -221,7 +220,6 @@ def nomination(request: HttpRequest, access: ClubAccess, nomination_id: int) -> 
         context["tags_form"] = TagsForm(
             initial={"tags": ", ".join(t.name for t in item.tags.all())}
         )
-        context["merge_form"] = MergeForm()
     return render(request, "papers/nomination.html", context)
 
 
@@ -382,41 +380,85 @@ def withdraw(request: HttpRequest, access: ClubAccess, nomination_id: int) -> Ht
 def curate(
     request: HttpRequest, access: ClubAccess, nomination_id: int, action: str
 ) -> HttpResponse:
-    """Organizers: pin, unpin, archive, restore, tags, merge, delete."""
+    """Organizers: pin, unpin, archive, restore, tags, delete (merging: `merge`)."""
     item = _nomination(access, nomination_id)
     here = reverse("papers:nomination", args=[access.club.slug, item.pk])
     try:
         if action in ("pin", "unpin"):
-            services.nomination_pin_set(nomination=item, pinned=action == "pin")
+            services.nomination_pin_set(nomination=item, pinned=action == "pin", by=request.user)
             messages.success(request, "Pinned to the top." if action == "pin" else "Unpinned.")
         elif action in ("archive", "restore"):
-            services.nomination_archive_set(nomination=item, archived=action == "archive")
+            services.nomination_archive_set(
+                nomination=item, archived=action == "archive", by=request.user
+            )
             messages.success(request, "Archived." if action == "archive" else "Restored.")
         elif action == "tags":
             form = TagsForm(request.POST)
             if form.is_valid():
                 services.nomination_tags_set(
-                    nomination=item, names=split_tags(form.cleaned_data["tags"])
+                    nomination=item, names=split_tags(form.cleaned_data["tags"]), by=request.user
                 )
                 messages.success(request, "Topics saved.")
-        elif action == "merge":
-            form = MergeForm(request.POST)
-            duplicate = (
-                Nomination.objects.filter(
-                    club=access.club, pk=form.cleaned_data["duplicate"]
-                ).first()
-                if form.is_valid()
-                else None
-            )
-            if duplicate is None:
-                messages.error(request, "There is no such nomination in this club.")
-            else:
-                services.nominations_merge(keep=item, duplicate=duplicate)
-                messages.success(request, "Merged: each person's vote counts once.")
         elif action == "delete":
-            services.nomination_delete(nomination=item)
+            services.nomination_delete(nomination=item, by=request.user)
             messages.success(request, "Deleted from the backlog.")
             return redirect("papers:backlog", access.club.slug)
     except services.PaperError as error:
         messages.error(request, str(error))
     return redirect(here)
+
+
+@club_view(needs=ORGANIZER)
+def merge(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpResponse:
+    """Organizers: find a duplicate by title or id, compare the two, confirm.
+    GET shows (nothing changes); POST merges, into the one the organizer chose."""
+    item = _nomination(access, nomination_id)
+    raw = (
+        request.POST.get("duplicate") if request.method == "POST" else request.GET.get("duplicate")
+    )
+    duplicate = None
+    if raw:
+        if not raw.isdigit() or int(raw) == item.pk:
+            raise Http404("Choose another paper of this club.")
+        duplicate = _nomination(access, int(raw))
+    here = reverse("papers:merge", args=[access.club.slug, item.pk])
+    if request.method == "POST":
+        if duplicate is None:
+            messages.error(request, "Choose the duplicate first.")
+            return redirect(here)
+        survivor = request.POST.get("survivor")
+        if survivor not in (str(item.pk), str(duplicate.pk)):
+            messages.error(request, "Choose which of the two stays.")
+            return redirect(f"{here}?duplicate={duplicate.pk}")
+        keep, other = (item, duplicate) if survivor == str(item.pk) else (duplicate, item)
+        try:
+            merged = merging.nominations_merge(
+                keep=keep, duplicate=other, by=request.user, week_choice_made=True
+            )
+        except services.PaperError as error:
+            messages.error(request, str(error))
+            return redirect(f"{here}?duplicate={duplicate.pk}")
+        messages.success(
+            request,
+            f"Merged “{other.paper.display_title}” into this one: each member's vote counts "
+            "once. You can undo it from the activity log.",
+        )
+        return redirect("papers:nomination", access.club.slug, merged.pk)
+    query = (request.GET.get("q") or "").strip()[:200]
+    context = {"club": access.club, "access": access, "nomination": item, "query": query}
+    if duplicate is None:
+        context["candidates"] = merging.merge_candidates(nomination=item, query=query)
+    else:
+        weeks = merging.upcoming_weeks([item.pk, duplicate.pk])
+        context.update(
+            duplicate=duplicate,
+            reasons=merging.merge_reasons(keep=item, duplicate=duplicate),
+            comparison=merging.comparison(keep=item, duplicate=duplicate),
+            on_week=sorted({name for names in weeks.values() for name in names})
+            or (
+                ["a coming session"]
+                if Nomination.State.SCHEDULED in (item.state, duplicate.state)
+                else []
+            ),
+        )
+    return render(request, "papers/merge.html", context)

@@ -11,10 +11,17 @@ class SessionsConfig(AppConfig):
 
     def ready(self) -> None:
         from clubs import home_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
-        from papers import hooks  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
+        from papers import hooks, merging  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
 
+        from .rota.activity import register_rota_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
+        from .rota.facilitators import nomination_links_move  # noqa: PLC0415 - AppConfig.ready: imports models
         from .rota.paper_changes import paper_details_changed  # noqa: PLC0415 - AppConfig.ready: imports models
-        from .rota.selectors import club_home_sessions_section  # noqa: PLC0415 - AppConfig.ready: selectors import models
+        from .rota.selectors import (  # noqa: PLC0415 - AppConfig.ready: selectors import models
+            club_home_sessions_section,
+            upcoming_weeks_reading,
+        )
 
         home_sections.register(club_home_sessions_section)
         hooks.on_paper_details_changed(paper_details_changed)
+        register_rota_kinds()
+        merging.register_rota(week_reader=upcoming_weeks_reading, links_mover=nomination_links_move)

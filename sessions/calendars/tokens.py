@@ -6,6 +6,7 @@ import secrets
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from clubs.activity.services import activity_record
 from clubs.models import Club
 
 from ..models import FeedToken
@@ -28,12 +29,24 @@ def personal_feed_token(*, user: User) -> FeedToken:
 
 
 @transaction.atomic
-def feed_token_regenerate(*, club: Club | None = None, user: User | None = None):
-    """A new secret; the old feed URL answers 404 from now on."""
+def feed_token_regenerate(
+    *,
+    club: Club | None = None,
+    user: User | None = None,
+    by: User | None = None,
+):
+    """A new secret; the old feed URL answers 404 from now on. A club's new
+    token is in its activity log (`by` is the organizer who asked)."""
     if (club is None) == (user is None):
         raise ValueError("Regenerate a club's token or a person's, not both.")
     if club is not None:
         FeedToken.objects.filter(club=club).delete()
+        activity_record(
+            club=club,
+            actor=by,
+            kind="calendar.regenerate",
+            summary="replaced the club's private calendar link (the old one stopped working)",
+        )
         return FeedToken.objects.create(club=club, token=_new_token())
     FeedToken.objects.filter(user=user).delete()
     return FeedToken.objects.create(user=user, token=_new_token())

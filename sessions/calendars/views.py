@@ -6,10 +6,12 @@ token feeds by their secret (a wrong or revoked token is a 404).
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from clubs.activity.services import activity_record
 from clubs.permissions import ANYONE, ORGANIZER, ClubAccess, club_view
 
 from ..mail.forms import RemindersForm
@@ -83,7 +85,17 @@ def club_calendar(request: HttpRequest, access: ClubAccess) -> HttpResponse:
         rules = ClubReminders.objects.filter(club=club).first() or ClubReminders(club=club)
         form = RemindersForm(request.POST or None, instance=rules)
         if request.method == "POST" and form.is_valid():
-            form.save()
+            with transaction.atomic():
+                form.save()
+                activity_record(
+                    club=club,
+                    actor=request.user,
+                    kind="calendar.reminders",
+                    summary="changed the club's reminder settings",
+                    data={
+                        "settings": {name: form.cleaned_data[name] for name in form.changed_data}
+                    },
+                )
             messages.success(request, "Reminder settings saved.")
             return redirect("calendars:club", club.slug)
         context["reminders_form"] = form
@@ -95,7 +107,7 @@ def club_calendar(request: HttpRequest, access: ClubAccess) -> HttpResponse:
 @require_POST
 @club_view(needs=ORGANIZER)
 def club_feed_regenerate(request: HttpRequest, access: ClubAccess) -> HttpResponse:
-    tokens.feed_token_regenerate(club=access.club)
+    tokens.feed_token_regenerate(club=access.club, by=request.user)
     messages.success(request, "New calendar link made; the old one no longer works.")
     return redirect("calendars:club", access.club.slug)
 

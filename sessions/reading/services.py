@@ -94,4 +94,13 @@ def question_delete(*, question: Question, by: User) -> None:
         ).first()
         if membership is None or membership.role != Membership.Role.ORGANIZER:
             raise NotAllowed("Only the asker or an organizer can remove a question.")
+        from ..rota import activity
+
+        activity.log(
+            session=question.session,
+            by=by,
+            kind="reading.question_remove",
+            summary=f"removed a question from the week of {activity.when(question.session)}",
+            data={"question": question.pk, "text": question.text[:200]},
+        )
     question.delete()

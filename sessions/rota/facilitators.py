@@ -5,13 +5,21 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from clubs.activity.services import person
 from papers.models import Nomination
 from papers.services import nominations_set_state
 
 from ..errors import OnePaperWeek, SessionError
 from ..models import Session, SessionPaper
 from ..permissions import active_membership, require_member, require_organizer, require_runner
-from .common import assignment_told, calendar_changed, ensure_future, lock_session
+from . import activity
+from .common import (
+    assignment_told,
+    calendar_changed,
+    ensure_future,
+    lock_session,
+    release_papers,
+)
 
 # --- Facilitators ------------------------------------------------------------------------
 
@@ -42,7 +50,8 @@ def session_claim(*, session: Session, user: User) -> Session:
 
 @transaction.atomic
 def session_withdraw(*, session: Session, user: User) -> Session:
-    """The facilitator steps back: the week is open again."""
+    """The facilitator steps back: the week is open again, and the papers they
+    picked go back to the proposed backlog with their votes."""
     withdrawn = Session.objects.filter(
         pk=session.pk,
         facilitator=user,
@@ -51,13 +60,37 @@ def session_withdraw(*, session: Session, user: User) -> Session:
     ).update(facilitator=None, state=Session.State.OPEN, change_count=F("change_count") + 1)
     if not withdrawn:
         raise SessionError("You are not facilitating an upcoming week here.")
+    session = Session.objects.select_related("club").get(pk=session.pk)
+    released = release_papers(session, unlink=True)
     calendar_changed(session.pk)
-    return Session.objects.select_related("club").get(pk=session.pk)
+    activity.log(
+        session=session,
+        by=user,
+        kind="rota.withdraw",
+        summary=f"stepped back from facilitating the week of {activity.when(session)}"
+        + _returned(released),
+        data={"released": [n.pk for n in released]},
+    )
+    return session
+
+
+def _returned(released: list) -> str:
+    if not released:
+        return ""
+    return f"; {len(released)} paper{'s' if len(released) != 1 else ''} went back to the backlog"
 
 
 @transaction.atomic
-def session_assign(*, session: Session, by: User, facilitator: User | None) -> Session:
-    """Organizers assign, reassign or clear a week's facilitator."""
+def session_assign(
+    *,
+    session: Session,
+    by: User,
+    facilitator: User | None,
+    keep_papers: bool = False,
+) -> Session:
+    """Organizers assign, reassign or clear a week's facilitator. When the
+    facilitator changes, the papers the week had go back to the backlog unless
+    `keep_papers` (the organizer keeps them on the week)."""
     require_organizer(session.club, by)
     session = lock_session(session)
     ensure_future(session, "reassigned")
@@ -69,13 +102,33 @@ def session_assign(*, session: Session, by: User, facilitator: User | None) -> S
         session.co_facilitator = None
     if session.facilitator_id == (facilitator.pk if facilitator else None):
         return session
+    before = session.facilitator
     session.facilitator = facilitator
     session.state = Session.State.SCHEDULED if facilitator else Session.State.OPEN
     session.change_count += 1
     session.save(update_fields=["facilitator", "co_facilitator", "state", "change_count"])
+    released = [] if keep_papers or before is None else release_papers(session, unlink=True)
     calendar_changed(session.pk)
     if facilitator is not None and facilitator.pk != by.pk:
         assignment_told(session, facilitator)
+    week = activity.when(session)
+    if facilitator is None:
+        summary = f"took {person(before)} off the week of {week}"
+    elif before is None:
+        summary = f"asked {person(facilitator)} to facilitate the week of {week}"
+    else:
+        summary = f"handed the week of {week} from {person(before)} to {person(facilitator)}"
+    activity.log(
+        session=session,
+        by=by,
+        kind="rota.assign",
+        summary=summary + _returned(released),
+        data={
+            "before": before.pk if before else None,
+            "after": facilitator.pk if facilitator else None,
+            "released": [n.pk for n in released],
+        },
+    )
     return session
 
 
@@ -142,4 +195,38 @@ def session_papers_set(
     session.change_count += 1
     session.save(update_fields=["change_count", "format"])
     calendar_changed(session.pk)
+    titles = [f"“{nominations[nid].paper.display_title}”" for nid in ids]
+    activity.log(
+        session=session,
+        by=by,
+        kind="rota.papers",
+        summary=f"chose {', '.join(titles) if titles else 'no papers'} for the week of "
+        f"{activity.when(session)}",
+        data={"before": [nid for nid, _ in before], "after": ids},
+    )
     return session
+
+
+def nomination_links_move(from_id: int, to_id: int) -> int:
+    """Every week reading nomination `from_id` reads `to_id` instead (a merge;
+    registered with papers.merging). A week that already reads both keeps
+    its link to `to_id` (the other goes with the merged nomination)."""
+    both = SessionPaper.objects.filter(nomination_id=to_id).values_list("session_id", flat=True)
+    moved = list(
+        SessionPaper.objects.filter(nomination_id=from_id)
+        .exclude(session_id__in=list(both))
+        .values_list("session_id", flat=True)
+    )
+    SessionPaper.objects.filter(nomination_id=from_id, session_id__in=moved).update(
+        nomination_id=to_id
+    )
+    # The weeks now read another record of the paper: a material change for calendars.
+    Session.objects.filter(pk__in=moved, starts_at__gt=timezone.now()).update(
+        change_count=F("change_count") + 1
+    )
+    calendar_changed(
+        *Session.objects.filter(pk__in=moved, starts_at__gt=timezone.now()).values_list(
+            "pk", flat=True
+        )
+    )
+    return len(moved)

@@ -198,9 +198,25 @@ class _WithMembers(forms.Form):
 
 
 class AssignForm(_WithMembers, forms.Form):
-    """Organizers: who facilitates. Empty clears the week."""
+    """Organizers: who facilitates. Empty clears the week. The week's papers go
+    back to the backlog when the facilitator changes, unless kept."""
 
     facilitator = MemberField(label="Facilitator")
+    keep_papers = forms.BooleanField(required=False, label="Keep its papers on the week")
+
+
+class WeeksForm(forms.Form):
+    """Weeks named by id, for "move these" and "keep them"."""
+
+    def clean(self):
+        ids = []
+        for raw in self.data.getlist("session"):
+            if not raw.isdigit():
+                raise forms.ValidationError("Choose weeks from the list.")
+            ids.append(int(raw))
+        if not ids:
+            raise forms.ValidationError("Choose at least one week.")
+        return {"session_ids": ids}
 
 
 class PapersForm(forms.Form):

@@ -166,3 +166,23 @@ def club_home_sessions_section(request, access) -> dict:
         "open_weeks": [s for s in upcoming if s.state == Session.State.OPEN],
         "has_schedule": ClubSchedule.objects.filter(club=access.club).exists(),
     }
+
+
+def upcoming_weeks_reading(nomination_ids: list[int]) -> dict[int, list[str]]:
+    """{nomination id: the coming weeks (not cancelled) that read it}, named
+    as the activity log names weeks (registered with papers.merging)."""
+    from .activity import when
+
+    links = (
+        SessionPaper.objects.filter(
+            nomination_id__in=nomination_ids,
+            session__starts_at__gt=timezone.now(),
+            session__state__in=[Session.State.OPEN, Session.State.SCHEDULED],
+        )
+        .select_related("session__club")
+        .order_by("session__starts_at")
+    )
+    found: dict[int, list[str]] = {}
+    for link in links:
+        found.setdefault(link.nomination_id, []).append(when(link.session))
+    return found

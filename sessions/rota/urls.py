@@ -8,6 +8,7 @@ _ONE = "c/<slug:slug>/sessions/<int:session_id>/"
 
 urlpatterns = [
     path("c/<slug:slug>/schedule/", views.schedule, name="schedule"),
+    path("c/<slug:slug>/schedule/misfits/", views.misfits, name="misfits"),
     path("c/<slug:slug>/rota/", views.rota, name="rota"),
     path("c/<slug:slug>/rota/facilitators/", views.facilitators, name="facilitators"),
     path("c/<slug:slug>/sessions/new/", views.session_new, name="new"),
@@ -23,6 +24,7 @@ urlpatterns = [
     path(_ONE + "skip/", views.skip, name="skip"),
     path(_ONE + "restore/", views.restore, name="restore"),
     path(_ONE + "move/", views.move, name="move"),
+    path(_ONE + "replan/", views.replan, name="replan"),
     path("c/<slug:slug>/archive/", views.archive, name="archive"),
     path("c/<slug:slug>/archive.csv", views.archive_csv, name="archive_csv"),
     path("c/<slug:slug>/archive.bib", views.archive_bib, name="archive_bib"),

@@ -39,6 +39,7 @@ from .forms import (
     RsvpForm,
     ScheduleForm,
     SkipForm,
+    WeeksForm,
     schedule_form_data,
 )
 
@@ -139,9 +140,7 @@ def schedule(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             else:
                 messages.success(request, _plan_summary(plan))
                 url = reverse("sessions:schedule", args=[club.slug])
-                if plan.misfits:
-                    url += "?misfits=" + ",".join(str(s.pk) for s in plan.misfits)
-                return redirect(url)
+                return redirect(url + "#misfits" if plan.misfits else url)
     else:
         initial = (
             schedule_form_data(current)
@@ -157,7 +156,7 @@ def schedule(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             "access": access,
             "form": form,
             "schedule": current,
-            "misfits": _misfits(request, access),
+            "misfits": planning.schedule_misfits(club=club)[:MAX_MISFITS_SHOWN],
         },
     )
 
@@ -172,15 +171,45 @@ def _plan_summary(plan: planning.PlanResult) -> str:
     return "Schedule saved: " + ", ".join(parts) + "."
 
 
-def _misfits(request: HttpRequest, access: ClubAccess) -> list[Session]:
-    """Claimed weeks the last save no longer fits (ids carried in the redirect)."""
-    raw = request.GET.get("misfits", "")
-    # Ids are bigints: longer digit strings are no id (and int() refuses 4,300+ digits).
-    parts = raw.split(",")[:MAX_MISFITS_SHOWN]
-    ids = [int(part) for part in parts if part.isascii() and part.isdigit() and len(part) < 19]
-    if not ids:
-        return []
-    return list(selectors.upcoming_sessions(club=access.club).filter(pk__in=ids))
+@require_POST
+@club_view(needs=ORGANIZER)
+def misfits(request: HttpRequest, access: ClubAccess) -> HttpResponse:
+    """Claimed weeks the schedule no longer fits: "move these" or "keep them"."""
+    form = WeeksForm(request.POST)
+    url = reverse("sessions:schedule", args=[access.club.slug])
+    if not form.is_valid():
+        messages.error(request, " ".join(form.non_field_errors()))
+        return redirect(url)
+    ids = form.cleaned_data["session_ids"]
+    if request.POST.get("action") == "keep":
+        _report(
+            request,
+            lambda: planning.sessions_keep(club=access.club, by=request.user, session_ids=ids),
+            lambda kept: f"Kept {len(kept)} week{'s' if len(kept) != 1 else ''} at their old time.",
+        )
+    else:
+        _report(
+            request,
+            lambda: planning.sessions_refit(club=access.club, by=request.user, session_ids=ids),
+            lambda moved: (
+                f"Moved {len(moved)} week{'s' if len(moved) != 1 else ''} to the new "
+                "day and time; their invitees get the update."
+            ),
+        )
+    return redirect(url)
+
+
+@require_POST
+@club_view(needs=ORGANIZER)
+def replan(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResponse:
+    """Plan again the slot this week was moved away from."""
+    session = _plain_session(access, session_id)
+    _report(
+        request,
+        lambda: planning.session_slot_replan(session=session, by=request.user),
+        lambda _: "The slot is planned again: it is open for a volunteer.",
+    )
+    return _back(request, _rota_url(access))
 
 
 # --- The rota ---------------------------------------------------------------------------
@@ -188,10 +217,18 @@ def _misfits(request: HttpRequest, access: ClubAccess) -> list[Session]:
 
 @club_view(needs=ANYONE)
 def rota(request: HttpRequest, access: ClubAccess) -> HttpResponse:
+    sessions = list(selectors.upcoming_sessions(club=access.club, user=request.user))
+    vacated = planning.vacated_slots(club=access.club)
     context = {
         "club": access.club,
         "access": access,
-        "sessions": list(selectors.upcoming_sessions(club=access.club, user=request.user)),
+        "sessions": sessions,
+        # The weeks, and the slots weeks moved away from ("moved to …"), by time.
+        "rows": sorted(
+            [("week", s.starts_at, s) for s in sessions]
+            + [("vacated", v.starts_at, v) for v in vacated],
+            key=lambda row: row[1],
+        ),
         "schedule": selectors.schedule_for(club=access.club),
     }
     if access.is_member:
@@ -264,7 +301,11 @@ def withdraw(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpR
     except SessionError as error:
         notice, failed = str(error), True
     else:
-        notice, failed = "You've stepped back; the week is open again.", False
+        notice = (
+            "You've stepped back; the week is open again. "
+            "Any papers you picked are back in the backlog."
+        )
+        failed = False
     if request.htmx:
         return _card(request, access, session_id, notice=notice, failed=failed)
     (messages.error if failed else messages.success)(request, notice)
@@ -307,9 +348,12 @@ def assign(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRes
         messages.error(request, " ".join(form.errors["facilitator"]))
         return _back(request, _rota_url(access))
     person = form.cleaned_data["facilitator"]
+    keep = form.cleaned_data["keep_papers"]
     _report(
         request,
-        lambda: session_assign(session=session, by=request.user, facilitator=person),
+        lambda: session_assign(
+            session=session, by=request.user, facilitator=person, keep_papers=keep
+        ),
         lambda changed: (
             f"{_when(changed)} needs a facilitator again."
             if person is None

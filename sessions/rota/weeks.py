@@ -16,13 +16,17 @@ from papers.services import nominations_set_state
 from ..errors import SessionError
 from ..models import ClubSchedule, Rsvp, Session, SessionPaper
 from ..permissions import require_member, require_organizer, require_runner
+from . import activity
 from .common import (
     AUTO_DONE_AFTER,
     calendar_changed,
     ends_after,
     ensure_future,
+    lock_schedule,
     lock_session,
     release_papers,
+    slot_of,
+    week_clash,
 )
 
 
@@ -34,12 +38,13 @@ def session_skip(*, session: Session, by: User, reason: str) -> Session:
     ensure_future(session, "cancelled")
     if session.state == Session.State.CANCELLED:
         raise SessionError("This week is already cancelled.")
-    release_papers(session)
+    released = release_papers(session)
     session.state = Session.State.CANCELLED
     session.cancel_reason = reason.strip()[:200]
     session.change_count += 1
     session.save(update_fields=["state", "cancel_reason", "change_count"])
     calendar_changed(session.pk)
+    activity.skipped(session=session, by=by, released=[n.pk for n in released])
     return session
 
 
@@ -47,10 +52,17 @@ def session_skip(*, session: Session, by: User, reason: str) -> Session:
 def session_restore(*, session: Session, by: User) -> Session:
     """Undo a skip: the week is open again (or scheduled, if it kept its facilitator)."""
     require_organizer(session.club, by)
+    lock_schedule(session.club)
     session = lock_session(session)
     ensure_future(session, "restored")
     if session.state != Session.State.CANCELLED:
         raise SessionError("This week is not cancelled.")
+    clash = week_clash(session=session, starts_at=session.starts_at, ends_at=session.ends_at)
+    if clash is not None:
+        raise SessionError(
+            f"Its week already has a session: {activity.week_name(clash)}. "
+            "Move or skip that one first."
+        )
     session.state = Session.State.SCHEDULED if session.facilitator_id else Session.State.OPEN
     session.cancel_reason = ""
     session.change_count += 1
@@ -65,6 +77,12 @@ def session_restore(*, session: Session, by: User) -> Session:
         state=Nomination.State.SCHEDULED,
     )
     calendar_changed(session.pk)
+    activity.log(
+        session=session,
+        by=by,
+        kind="rota.restore",
+        summary=f"restored the week of {activity.when(session)}",
+    )
     return session
 
 
@@ -72,19 +90,41 @@ def session_restore(*, session: Session, by: User) -> Session:
 def session_move(
     *, session: Session, by: User, starts_at: datetime, duration_minutes: int
 ) -> Session:
+    """Move one week by hand. Refused, naming it, when the new time's club-week
+    already has a regular session (or any session overlaps it). The slot it left
+    shows "moved to …" on the rota and is planned again only when asked."""
     require_organizer(session.club, by)
+    schedule = lock_schedule(session.club)
     session = lock_session(session)
     ensure_future(session, "moved")
     if starts_at <= timezone.now():
         raise SessionError("A session cannot be moved into the past.")
     if not 15 <= duration_minutes <= 600:
         raise SessionError("A session lasts between 15 minutes and 10 hours.")
-    session.starts_at = starts_at
-    session.ends_at = ends_after(starts_at, duration_minutes)
-    session.moved = True
+    ends_at = ends_after(starts_at, duration_minutes)
+    clash = week_clash(session=session, starts_at=starts_at, ends_at=ends_at)
+    if clash is not None:
+        raise SessionError(
+            f"That week already has a session: {activity.week_name(clash)}. "
+            "Move or skip that one first."
+        )
+    was = activity.when(session)
+    session.starts_at, session.ends_at = starts_at, ends_at
+    # Back on its own slot, it follows the schedule again.
+    session.moved = slot_of(schedule, session.series_date, session.club.tzinfo) != (
+        starts_at,
+        ends_at,
+    )
     session.change_count += 1
     session.save(update_fields=["starts_at", "ends_at", "moved", "change_count"])
     calendar_changed(session.pk)
+    activity.log(
+        session=session,
+        by=by,
+        kind="rota.move",
+        summary=f"moved the week of {was} to {activity.when(session)}",
+        data={"from": was},
+    )
     return session
 
 
@@ -107,7 +147,7 @@ def session_add_one_off(
     if not 15 <= duration_minutes <= 600:
         raise SessionError("A session lasts between 15 minutes and 10 hours.")
     schedule = ClubSchedule.objects.filter(club=club).first()
-    return Session.objects.create(
+    session = Session.objects.create(
         club=club,
         starts_at=starts_at,
         ends_at=ends_after(starts_at, duration_minutes),
@@ -116,6 +156,15 @@ def session_add_one_off(
         location=location.strip(),
         meeting_link=meeting_link or (schedule.meeting_link if schedule else ""),
     )
+    session.club = club
+    activity.log(
+        session=session,
+        by=by,
+        kind="rota.add",
+        summary=f"added a session on {activity.when(session)}"
+        + (f" (“{session.title}”)" if session.title else ""),
+    )
+    return session
 
 
 # --- Details, done, RSVP -----------------------------------------------------------------
@@ -171,6 +220,12 @@ def session_details_update(*, session: Session, by: User, details: SessionDetail
     session.save()
     if material:
         calendar_changed(session.pk)
+    activity.log(
+        session=session,
+        by=by,
+        kind="rota.details",
+        summary=f"edited the details of the week of {activity.when(session)}",
+    )
     return session
 
 
@@ -194,6 +249,13 @@ def session_mark_done(*, session: Session, by: User | None = None) -> Session:
         state=Nomination.State.COVERED,
         covered_on=session.local_start.date(),
     )
+    if by is not None:
+        activity.log(
+            session=session,
+            by=by,
+            kind="rota.done",
+            summary=f"marked the week of {activity.when(session)} done",
+        )
     return session
 
 
@@ -206,11 +268,24 @@ def sessions_close_finished(*, now: datetime | None = None) -> int:
         session_mark_done(session=session)
         done += 1
     # A week that passed with nobody to facilitate it did not happen.
-    Session.objects.filter(state=Session.State.OPEN, ends_at__lt=cutoff).update(
-        state=Session.State.CANCELLED,
-        cancel_reason="Nobody facilitated this week.",
-        change_count=F("change_count") + 1,
-    )
+    with transaction.atomic():
+        unfacilitated = list(
+            Session.objects.select_for_update()
+            .select_related("club")
+            .filter(state=Session.State.OPEN, ends_at__lt=cutoff)
+        )
+        Session.objects.filter(pk__in=[s.pk for s in unfacilitated]).update(
+            state=Session.State.CANCELLED,
+            cancel_reason="Nobody facilitated this week.",
+            change_count=F("change_count") + 1,
+        )
+        for session in unfacilitated:
+            activity.log(
+                session=session,
+                by=None,
+                kind="rota.cancel",
+                summary=f"closed the week of {activity.when(session)}: nobody facilitated it",
+            )
     return done
 
 

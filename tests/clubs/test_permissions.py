@@ -17,7 +17,7 @@ import sessions.calendars.urls
 import sessions.mail.urls
 import sessions.reading.urls
 import sessions.rota.urls
-from clubs.models import Club, Membership
+from clubs.models import ActivityEntry, Club, Membership
 from papers import services as papers_services
 from papers.services import paper_note_save
 from sessions.models import Session
@@ -36,6 +36,7 @@ SECRET_LINK = "https://meet.example.com/zebra-secret-room"
 NO_NOMINATION = {"papers:backlog", "papers:propose"}
 NO_SESSION = {
     "sessions:schedule",
+    "sessions:misfits",
     "sessions:rota",
     "sessions:facilitators",
     "sessions:new",
@@ -57,6 +58,9 @@ PUBLIC = {
     "clubs:leave": ("post", ["login", 403, "redirect", "redirect", "redirect"]),
     "clubs:membership_action": ("post", ["login", 403, 403, 403, "redirect"]),
     "clubs:invitation_revoke": ("post", ["login", 403, 403, 403, "redirect"]),
+    "clubs:activity": ("get", ["login", 403, 403, 403, 200]),
+    # The confirmation page of the newest entry (the schedule's, which says it cannot be undone).
+    "clubs:activity_undo": ("get", ["login", 403, 403, 403, 200]),
     "papers:backlog": ("get", [200, 200, 200, 200, 200]),
     "papers:propose": ("get", ["login", 403, 403, 200, 200]),
     "papers:nomination": ("get", [200, 200, 200, 200, 200]),
@@ -71,6 +75,7 @@ PUBLIC = {
     "papers:details": ("get", ["login", 403, 403, 403, 200]),
     "papers:withdraw": ("post", ["login", 403, 403, 403, 403]),
     "papers:curate": ("post", ["login", 403, 403, 403, "redirect"]),
+    "papers:merge": ("get", ["login", 403, 403, 403, 200]),
     "sessions:schedule": ("get", ["login", 403, 403, 403, 200]),
     "sessions:rota": ("get", [200, 200, 200, 200, 200]),
     # The whole fairness list names every member: members only.
@@ -92,6 +97,9 @@ PUBLIC = {
     "sessions:skip": ("post", ["login", 403, 403, 403, "redirect"]),
     "sessions:restore": ("post", ["login", 403, 403, 403, "redirect"]),
     "sessions:move": ("post", ["login", 403, 403, 403, "redirect"]),
+    # No week there left its slot or misses the schedule: refused with a message.
+    "sessions:replan": ("post", ["login", 403, 403, 403, "redirect"]),
+    "sessions:misfits": ("post", ["login", 403, 403, 403, "redirect"]),
     "sessions:archive": ("get", [200, 200, 200, 200, 200]),
     "sessions:archive_csv": ("get", [200, 200, 200, 200, 200]),
     "sessions:archive_bib": ("get", [200, 200, 200, 200, 200]),
@@ -194,6 +202,7 @@ def _url(name, club, requester, invitation, nomination, session):
         "clubs:membership_action": [club.slug, requester.pk, "approve"],
         "clubs:invitation_revoke": [club.slug, invitation.pk],
         "papers:curate": [club.slug, nomination.pk, "pin"],
+        "clubs:activity_undo": [club.slug, ActivityEntry.objects.filter(club=club).latest("pk").pk],
     }.get(name)
     if name in NOMINATION_ARGS:
         args = [club.slug, nomination.pk]

@@ -324,30 +324,6 @@ def test_new_time_replans_unclaimed_weeks_and_reports_claimed_ones(
     assert (after[weeks[1].pk].state, after[weeks[1].pk].facilitator) == (SCHEDULED, member)
 
 
-def test_new_weekday_moves_unclaimed_weeks_and_keeps_claimed_ones(
-    planned, weeks, organizer, member
-):
-    session_claim(session=weeks[2], user=member)
-    new_weekday = (_local_today() + timedelta(days=3)).weekday()
-
-    _, result = schedule_save(
-        club=planned.club, by=organizer, data=_input(weekday=new_weekday), based_on_version=1
-    )
-
-    assert (result.created, result.updated, result.removed) == (4, 0, 3)
-    assert [s.pk for s in result.misfits] == [weeks[2].pk]
-    remaining = list(Session.objects.filter(club=planned.club).order_by("starts_at"))
-    first = _local_today() + timedelta(days=3)
-    assert [(s.series_date, s.state) for s in remaining] == [
-        (first, OPEN),
-        (first + timedelta(weeks=1), OPEN),
-        (weeks[2].series_date, SCHEDULED),
-        (first + timedelta(weeks=2), OPEN),
-        (first + timedelta(weeks=3), OPEN),
-    ]
-    assert not Session.objects.filter(pk__in=[weeks[0].pk, weeks[1].pk, weeks[3].pk]).exists()
-
-
 def test_replanning_leaves_a_week_with_papers_alone(planned, weeks, organizer):
     nomination = _nomination(planned.club, "Attention")
     session_papers_set(session=weeks[0], by=organizer, picks=[(nomination.pk, None)])
@@ -376,8 +352,8 @@ def test_replanning_leaves_a_moved_week_where_it_was_moved(planned, weeks, organ
     weeks[1].refresh_from_db()
     assert (weeks[1].starts_at, weeks[1].ends_at) == (moved_to, moved_to + timedelta(minutes=90))
     assert (weeks[1].moved, weeks[1].change_count) == (True, 1)
-    # Still on its schedule date: left alone; its date gone: kept and reported.
-    assert [s.pk for s in result.misfits] == ([] if change == "time" else [weeks[1].pk])
+    # Placed by hand: left alone either way, and not offered to move.
+    assert result.misfits == []
 
 
 def test_replanning_keeps_a_skipped_week_cancelled(planned, weeks, organizer):
@@ -387,27 +363,15 @@ def test_replanning_keeps_a_skipped_week_cancelled(planned, weeks, organizer):
         club=planned.club, by=organizer, data=_input(start_time=time(18)), based_on_version=1
     )
 
+    # Skipped weeks follow the schedule too (still skipped, at the new time).
     weeks[2].refresh_from_db()
     assert (weeks[2].state, weeks[2].cancel_reason, weeks[2].change_count) == (
         CANCELLED,
         "Holiday",
-        1,
+        2,
     )
-    assert (result.updated, result.created, result.misfits) == (3, 0, [])
-
-
-def test_replanning_drops_a_skipped_week_whose_date_left_the_schedule(planned, weeks, organizer):
-    session_skip(session=weeks[2], by=organizer, reason="Holiday")
-
-    _, result = schedule_save(
-        club=planned.club,
-        by=organizer,
-        data=_input(weekday=(_local_today() + timedelta(days=3)).weekday()),
-        based_on_version=1,
-    )
-
-    assert result.removed == 4
-    assert not Session.objects.filter(pk=weeks[2].pk).exists()
+    assert weeks[2].starts_at.astimezone(LA).time() == time(18)
+    assert (result.updated, result.created, result.misfits) == (4, 0, [])
 
 
 def test_shorter_horizon_removes_unclaimed_weeks_beyond_it(planned, weeks, organizer, member):
