@@ -93,7 +93,7 @@ def _delete_blockers(entry: ActivityEntry) -> list[str]:
     rows = data["snapshot"]["rows"]
     if ("papers.nomination", data["nomination"]) in snapshots.dangling(rows):
         return [f"The paper “{data['title']}” itself is gone, so it cannot come back."]
-    return []
+    return snapshots.guard_reasons(rows)
 
 
 def _delete_undo(entry: ActivityEntry, by: AbstractBaseUser) -> str:

@@ -315,7 +315,7 @@ def _merge_blockers(entry: ActivityEntry) -> list[str]:
             f"“{data['duplicate_title']}” was added to the backlog again on "
             f"{day(again.created_at)}: merge or delete that one first."
         )
-    return reasons
+    return reasons + snapshots.guard_reasons(data["taken"]["rows"])
 
 
 def _merge_undo(entry: ActivityEntry, by: AbstractBaseUser) -> str:

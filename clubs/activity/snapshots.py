@@ -16,6 +16,7 @@ right when an app adds a relation later.
 import datetime
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.apps import apps
@@ -113,6 +114,26 @@ def remove(refs: list | tuple) -> int:
     for label, pks in by_model.items():
         removed += apps.get_model(label)._base_manager.filter(pk__in=pks).delete()[0]
     return removed
+
+
+# Apps say what keeps a row of theirs from coming back (registered in
+# AppConfig.ready): guard(row, snapshot_rows) -> a sentence, or None.
+_GUARDS: dict[str, Callable[[Row, list[Row]], str | None]] = {}
+
+
+def register_guard(label: str, guard: Callable[[Row, list[Row]], str | None]) -> None:
+    _GUARDS[label] = guard
+
+
+def guard_reasons(snapshot_rows: list[Row]) -> list[str]:
+    """Why rows of this snapshot cannot be written back now, per the apps' guards."""
+    reasons = []
+    for row in snapshot_rows:
+        guard = _GUARDS.get(row["model"])
+        reason = guard(row, snapshot_rows) if guard else None
+        if reason and reason not in reasons:
+            reasons.append(reason)
+    return reasons
 
 
 def exists(label: str, pk) -> bool:

@@ -6,6 +6,7 @@ their transaction."""
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import dateformat
 
+from clubs.activity import snapshots
 from clubs.activity.registry import Kind, Undo, register
 from clubs.activity.services import activity_record, person
 from clubs.models import ActivityEntry
@@ -144,7 +145,38 @@ def _skip_explain(entry: ActivityEntry) -> str:
     )
 
 
+def _link_guard(row: dict, rows: list[dict]) -> str | None:
+    """A week's link to a paper comes back only where it still makes sense: a
+    paper that was not on the week (proposed, say, on a week that was then
+    skipped) does not land on a week that is back on since, and nothing lands
+    on a week that has happened since."""
+    session = Session.objects.select_related("club").filter(pk=row["fields"]["session"]).first()
+    if session is None:
+        return None  # left out by the restore (the week is gone)
+    nomination = next(
+        (
+            r["fields"]
+            for r in rows
+            if r["model"] == "papers.nomination" and r["pk"] == row["fields"]["nomination"]
+        ),
+        None,
+    )
+    if nomination is None:
+        return None
+    live = session.state in (Session.State.OPEN, Session.State.SCHEDULED)
+    if live and session.is_past:
+        return f"The week of {when(session)} has happened since."
+    if live and nomination["state"] != Nomination.State.SCHEDULED:
+        return f"The week of {when(session)} is back on since, with other papers."
+    if session.state == Session.State.DONE and nomination["state"] == Nomination.State.SCHEDULED:
+        return f"The week of {when(session)} has happened since."
+    if session.state == Session.State.CANCELLED and nomination["state"] == "scheduled":
+        return f"The week of {when(session)} was cancelled since."
+    return None
+
+
 def register_rota_kinds() -> None:
+    snapshots.register_guard("meetings.sessionpaper", _link_guard)
     register(
         Kind(
             "rota.skip",
