@@ -31,6 +31,7 @@ from clubs.models import ActivityEntry
 from .activity import BACKLOG, day, since, title_of
 from .arxiv_client import InvalidArxivId, parse_arxiv_id
 from .backlog_cache import backlogs_changed
+from .errors import PaperError
 from .identifiers import InvalidDoi, normalize_doi, normalize_title
 from .models import GuideTick, Nomination, PaperNote, ReadingGuide, Vote
 
@@ -38,11 +39,7 @@ MAX_CANDIDATES = 20
 NOTE_JOINER = "\n\n---\n\n"
 
 
-class MergeError(Exception):
-    """A merge the rules do not allow; str(error) is shown to the organizer."""
-
-
-class NeedsWeekChoice(MergeError):
+class NeedsWeekChoice(PaperError):
     """One of the two is on a scheduled week: the organizer must say which stays."""
 
 
@@ -172,8 +169,6 @@ def nominations_merge(
     either is on a scheduled week unless `week_choice_made` (the organizer chose
     `keep` as the one that stays on the week), and when both are on different
     upcoming weeks."""
-    from .services import PaperError
-
     if keep.pk == duplicate.pk:
         raise PaperError("Choose two different papers to merge.")
     if keep.club_id != duplicate.club_id:

@@ -21,6 +21,7 @@ from clubs.models import Club, Membership
 from . import activity
 from .arxiv_client import ArxivId, InvalidArxivId, parse_arxiv_id, split_id_tokens
 from .backlog_cache import backlogs_changed
+from .errors import NotAllowed, PaperError  # noqa: F401 - raised and caught as services.*
 from .guide import CHECKLIST_KEYS
 from .identifiers import InvalidDoi, arxiv_id_from_doi, normalize_doi
 from .merging import nominations_merge  # noqa: F401 - lives with its undo, called from here too
@@ -29,14 +30,6 @@ from .tasks import fetch_arxiv_metadata
 
 MAX_IDS_PER_BATCH = 50
 PITCH_MAX_LENGTH = Nomination.PITCH_MAX
-
-
-class PaperError(Exception):
-    """A change the rules do not allow; str(error) is shown to the person."""
-
-
-class NotAllowed(PaperError):
-    """The person may not do this (views answer 403)."""
 
 
 @dataclass

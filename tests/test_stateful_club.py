@@ -18,7 +18,7 @@ After every step:
   must rise).
 
 Each example runs inside one savepoint, rolled back at its end. The default
-run is small enough for the suite (about 40 s here, 8 examples of up to 30
+run is small enough for the suite (about 40 s here, 6 examples of up to 25
 steps); PAPERCLUB_STATEFUL_EXAMPLES=200 (and PAPERCLUB_STATEFUL_STEPS) runs more.
 """
 
@@ -64,8 +64,8 @@ from tests.services import need_postgres
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = int(os.environ.get("PAPERCLUB_STATEFUL_EXAMPLES", "8"))
-STEPS = int(os.environ.get("PAPERCLUB_STATEFUL_STEPS", "30"))
+EXAMPLES = int(os.environ.get("PAPERCLUB_STATEFUL_EXAMPLES", "6"))
+STEPS = int(os.environ.get("PAPERCLUB_STATEFUL_STEPS", "25"))
 ARXIV_IDS = ["1706.03762", "2106.09685", "1810.04805", "2005.14165"]
 LINKS = [
     ("Attention is all you need", "https://example.org/attention"),

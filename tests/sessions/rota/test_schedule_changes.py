@@ -277,6 +277,7 @@ def picked(club, wednesdays, member):
     for nomination in nominations:
         papers_services.vote_add(nomination=nomination, user=voter)
     session = wednesdays[0]
+    Session.objects.filter(pk=session.pk).update(format=Session.Format.SURVEY)
     session_claim(session=session, user=member)
     session_papers_set(session=session, by=member, picks=[(n.pk, None) for n in nominations])
     return session, nominations
@@ -325,3 +326,72 @@ def test_organizer_reassign_returns_the_papers_unless_kept(club, picked, organiz
     assert _states(nominations) == [("scheduled", 2), ("scheduled", 2)]
     session_assign(session=session, by=organizer, facilitator=organizer)
     assert _states(nominations) == [("proposed", 2), ("proposed", 2)]
+
+
+# --- The pages ----------------------------------------------------------------------------
+
+
+def test_schedule_page_offers_move_these_and_moves_them(client, club, organizer, member):
+    from django.urls import reverse
+
+    from sessions.rota.planning import ScheduleInput, schedule_save
+
+    today = datetime.now(LA).date()
+    data = ScheduleInput(
+        weekday=Weekday.WEDNESDAY,
+        start_time=time(12),
+        duration_minutes=60,
+        meeting_link="",
+        weeks_ahead=4,
+        first_date=today,
+        last_date=None,
+    )
+    schedule_save(club=club, by=organizer, data=data, based_on_version=None)
+    later = [
+        s
+        for s in Session.objects.filter(club=club).order_by("starts_at")
+        if s.local_start.weekday() == 2
+    ]
+    claimed = later[-1]
+    session_claim(session=claimed, user=member)
+    client.force_login(organizer)
+    url = reverse("sessions:schedule", args=[club.slug])
+    post = {
+        "weekday": Weekday.THURSDAY,
+        "start_time": "12:00",
+        "duration_minutes": 60,
+        "meeting_link": "",
+        "weeks_ahead": 4,
+        "first_date": today.isoformat(),
+        "last_date": "",
+        "version": 1,
+    }
+
+    page = client.post(url, post, follow=True).content.decode()
+
+    assert "1 claimed week no longer fits the schedule" in page
+    assert "Move this week to the new day and time" in page
+    assert f'name="session" value="{claimed.pk}" checked' in page
+    response = client.post(
+        reverse("sessions:misfits", args=[club.slug]),
+        {"session": claimed.pk, "action": "move"},
+        follow=True,
+    )
+    assert "Moved 1 week to the new day and time" in response.content.decode()
+    claimed.refresh_from_db()
+    assert claimed.local_start.weekday() == 3
+    assert "no longer fit" not in response.content.decode()
+
+
+def test_rota_shows_the_slot_a_week_left_and_plans_it_again_on_request(
+    client, club, wednesdays, organizer
+):
+    from django.urls import reverse
+
+    away = datetime.combine(MONDAY + timedelta(days=30), time(12), tzinfo=LA)
+    session_move(session=wednesdays[0], by=organizer, starts_at=away, duration_minutes=60)
+    client.force_login(organizer)
+    rota = client.get(reverse("sessions:rota", args=[club.slug])).content.decode()
+    assert "This week&#x27;s session moved to" in rota or "This week's session moved to" in rota
+    replan = reverse("sessions:replan", args=[club.slug, wednesdays[0].pk])
+    assert f'action="{replan}"' in rota
