@@ -7,6 +7,6 @@ class ClubsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from .activity.kinds import register_club_kinds
+        from .activity.kinds import register_club_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
 
         register_club_kinds()

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .activity.registry import kind_for
 from .limits import bounded_text, text_length_check
 
 # Free-text maxima (docs/limits.md); each model also names its own.
@@ -276,3 +277,15 @@ class ActivityEntry(models.Model):
     @property
     def is_undone(self) -> bool:
         return self.undone_by_id is not None
+
+    @property
+    def kind_label(self) -> str:
+        kind = kind_for(self.kind)
+        return kind.label if kind else self.kind
+
+    @property
+    def can_undo(self) -> bool:
+        """Whether its kind has an undo and it has not been used (what blocks
+        it now is for the kind's undo to say)."""
+        kind = kind_for(self.kind)
+        return kind is not None and kind.undo is not None and not self.is_undone

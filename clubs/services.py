@@ -109,7 +109,7 @@ def club_update(
     visibility: str,
     join_policy: str,
     time_zone: str,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
 ) -> Club:
     before = {f: getattr(club, f) for f in ("name", "visibility", "join_policy", "time_zone")}
     club.name = name.strip()
@@ -178,7 +178,7 @@ def club_leave(*, club: Club, user: User) -> Membership:
 
 
 @transaction.atomic
-def membership_approve(*, membership: Membership, by: AbstractBaseUser | None = None) -> Membership:
+def membership_approve(*, membership: Membership, by: User | None = None) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.state != Membership.State.PENDING:
         raise ClubError("That request has already been answered.")
@@ -190,7 +190,7 @@ def membership_approve(*, membership: Membership, by: AbstractBaseUser | None = 
 
 
 @transaction.atomic
-def membership_decline(*, membership: Membership, by: AbstractBaseUser | None = None) -> None:
+def membership_decline(*, membership: Membership, by: User | None = None) -> None:
     """Decline a request; the person may ask again later."""
     deleted, _ = Membership.objects.filter(
         pk=membership.pk, state=Membership.State.PENDING
@@ -201,9 +201,7 @@ def membership_decline(*, membership: Membership, by: AbstractBaseUser | None = 
 
 
 @transaction.atomic
-def membership_set_role(
-    *, membership: Membership, role: str, by: AbstractBaseUser | None = None
-) -> Membership:
+def membership_set_role(*, membership: Membership, role: str, by: User | None = None) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.state != Membership.State.ACTIVE:
         raise ClubError("Only active members can be organizers.")
@@ -224,7 +222,7 @@ def membership_set_role(
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, by: AbstractBaseUser | None = None) -> Membership:
+def membership_remove(*, membership: Membership, by: User | None = None) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.state != Membership.State.ACTIVE:
         raise ClubError("That person is not an active member.")
@@ -358,7 +356,7 @@ def invitation_emails_create(
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation, by: AbstractBaseUser | None = None) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, by: User | None = None) -> Invitation:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()

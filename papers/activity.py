@@ -6,7 +6,7 @@ transaction; deletion and archiving can be undone exactly from the log
 
 from datetime import date, datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import dateformat, timezone
 
 from clubs.activity import snapshots
@@ -33,7 +33,7 @@ def title_of(nomination: Nomination) -> str:
 def log(
     *,
     nomination: Nomination,
-    by: AbstractBaseUser | None,
+    by: User | None,
     kind: str,
     summary: str,
     data: dict | None = None,
@@ -67,7 +67,7 @@ def since(entry: ActivityEntry, subjects: list[str]) -> str:
 # --- Deleted (by an organizer, or withdrawn by its proposer) --------------------------
 
 
-def deleted(*, nomination: Nomination, by: AbstractBaseUser | None, kind: str, summary: str):
+def deleted(*, nomination: Nomination, by: User | None, kind: str, summary: str):
     """Log a delete with everything it takes along (votes, topics, week links);
     call it before the delete itself."""
     return log(
@@ -96,7 +96,7 @@ def _delete_blockers(entry: ActivityEntry) -> list[str]:
     return snapshots.guard_reasons(rows)
 
 
-def _delete_undo(entry: ActivityEntry, by: AbstractBaseUser) -> str:
+def _delete_undo(entry: ActivityEntry, by: User) -> str:
     snapshot = entry.data["snapshot"]
     restored = snapshots.restore(snapshot["rows"], nulled=snapshot["nulled"])
     _recount([entry.data["nomination"]])
@@ -135,7 +135,7 @@ def _archive_blockers(entry: ActivityEntry) -> list[str]:
     return []
 
 
-def _archive_undo(entry: ActivityEntry, by: AbstractBaseUser) -> str:
+def _archive_undo(entry: ActivityEntry, by: User) -> str:
     Nomination.objects.filter(pk=entry.data["nomination"]).update(state=entry.data["before"])
     backlogs_changed(club_ids=[entry.club_id])
     return f"took “{entry.data['title']}” out of the archive"

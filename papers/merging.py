@@ -18,14 +18,15 @@ nomination is on.
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 
 from clubs.activity import snapshots
 from clubs.activity.registry import Kind, Undo, register
-from clubs.activity.services import activity_record, subject_of
+from clubs.activity.services import activity_record, person, subject_of
 from clubs.models import ActivityEntry
 
 from .activity import BACKLOG, day, since, title_of
@@ -140,7 +141,7 @@ def merge_reasons(*, keep: Nomination, duplicate: Nomination) -> list[Reason]:
 # --- Merging ------------------------------------------------------------------------------
 
 
-def _state_after(keep: Nomination, duplicate: Nomination) -> tuple[str, object]:
+def _state_after(keep: Nomination, duplicate: Nomination) -> tuple[str, date | None]:
     """The survivor's state and covered date: on a week if either was, else
     read if either was (a read paper comes back to the backlog only by the
     proposer's "propose it again" confirmation), else proposed if either was.
@@ -162,7 +163,7 @@ def nominations_merge(
     *,
     keep: Nomination,
     duplicate: Nomination,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     week_choice_made: bool = False,
 ) -> Nomination:
     """Fold `duplicate` into `keep` (see the module's docstring). Refused when
@@ -313,7 +314,7 @@ def _merge_blockers(entry: ActivityEntry) -> list[str]:
     return reasons + snapshots.guard_reasons(data["taken"]["rows"])
 
 
-def _merge_undo(entry: ActivityEntry, by: AbstractBaseUser) -> str:
+def _merge_undo(entry: ActivityEntry, by: User) -> str:
     data = entry.data
     snapshots.remove(data["created"])
     # A member's notes edited since the merge stay as they are now.
@@ -375,8 +376,6 @@ class Row:
 
 def comparison(*, keep: Nomination, duplicate: Nomination) -> list[Row]:
     """The two side by side, as the merge page shows them."""
-    from clubs.activity.services import person
-
     weeks = upcoming_weeks([keep.pk, duplicate.pk])
 
     def facts(n: Nomination) -> dict[str, str]:

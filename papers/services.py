@@ -21,7 +21,7 @@ from clubs.models import Club, Membership
 from . import activity
 from .arxiv_client import ArxivId, InvalidArxivId, parse_arxiv_id, split_id_tokens
 from .backlog_cache import backlogs_changed
-from .errors import NotAllowed, PaperError  # noqa: F401 - raised and caught as services.*
+from .errors import NotAllowed, PaperError
 from .guide import CHECKLIST_KEYS
 from .identifiers import InvalidDoi, arxiv_id_from_doi, normalize_doi
 from .merging import nominations_merge  # noqa: F401 - lives with its undo, called from here too
@@ -408,7 +408,7 @@ def nomination_votes_recount(*, nomination: Nomination) -> int:
 
 @transaction.atomic
 def nomination_pin_set(
-    *, nomination: Nomination, pinned: bool, by: AbstractBaseUser | None = None
+    *, nomination: Nomination, pinned: bool, by: User | None = None
 ) -> Nomination:
     nomination.pinned_at = timezone.now() if pinned else None
     nomination.save(update_fields=["pinned_at"])
@@ -425,7 +425,7 @@ def nomination_pin_set(
 
 @transaction.atomic
 def nomination_archive_set(
-    *, nomination: Nomination, archived: bool, by: AbstractBaseUser | None = None
+    *, nomination: Nomination, archived: bool, by: User | None = None
 ) -> Nomination:
     # The state as it is now (locked), on the caller's object, which is returned.
     nomination.state = (
@@ -457,7 +457,7 @@ def nomination_archive_set(
 
 @transaction.atomic
 def nomination_tags_set(
-    *, nomination: Nomination, names: list[str], by: AbstractBaseUser | None = None
+    *, nomination: Nomination, names: list[str], by: User | None = None
 ) -> Nomination:
     before = sorted(nomination.tags.values_list("name", flat=True))
     nomination.tags.set(tags_get_or_create(club=nomination.club, names=names))
@@ -517,7 +517,7 @@ def nomination_withdraw(*, nomination: Nomination, user: User) -> None:
 
 
 @transaction.atomic
-def nomination_delete(*, nomination: Nomination, by: AbstractBaseUser | None = None) -> None:
+def nomination_delete(*, nomination: Nomination, by: User | None = None) -> None:
     """Organizers remove spam. The club's Paper row stays (with the members'
     notes on it), so proposing the work again finds it. The log keeps what went
     (votes, topics, links to cancelled weeks) for undo."""

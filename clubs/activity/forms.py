@@ -1,7 +1,9 @@
 from itertools import groupby
+from typing import cast
 
 from django import forms
 
+from ..templatetags.paperclub import display_name
 from .registry import all_kinds
 from .selectors import LogFilter
 
@@ -30,15 +32,13 @@ class LogFilterForm(forms.Form):
 
     def __init__(self, *args, people: list, **kwargs):
         super().__init__(*args, **kwargs)
-        from ..templatetags.paperclub import display_name
-
-        self.fields["kind"].choices = kind_choices()
-        self.fields["person"].choices = [("", "Anyone")] + [
+        cast(forms.ChoiceField, self.fields["kind"]).choices = kind_choices()
+        cast(forms.ChoiceField, self.fields["person"]).choices = [("", "Anyone")] + [
             (user.pk, display_name(user)) for user in people
         ]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and until < since:
             raise forms.ValidationError("“To” must be on or after “From”.")

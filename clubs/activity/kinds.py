@@ -1,11 +1,11 @@
 """The clubs app's own kinds of change, and the undo of a member's removal."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from ..models import ActivityEntry, Membership
 from . import snapshots
 from .registry import Kind, Undo, register
-from .services import person
+from .services import activity_record, person
 
 MEMBERS, CLUB, LOG = "Members", "Club", "Log"
 
@@ -22,7 +22,7 @@ def _removal_blockers(entry: ActivityEntry) -> list[str]:
     return []
 
 
-def _removal_undo(entry: ActivityEntry, by: AbstractBaseUser) -> str:
+def _removal_undo(entry: ActivityEntry, by: User) -> str:
     snapshots.restore(entry.data["before"])
     return f"undid the removal of {entry.data['name']}: they are back as {entry.data['role']}"
 
@@ -52,10 +52,8 @@ def register_club_kinds() -> None:
     )
 
 
-def membership_removed(*, membership: Membership, before: list, by: AbstractBaseUser | None):
+def membership_removed(*, membership: Membership, before: list, by: User | None):
     """Log a removal with the row as it was, so undo gives back role and dates."""
-    from .services import activity_record
-
     return activity_record(
         club=membership.club_id,
         actor=by,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
     from ..models import ActivityEntry
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Undo:
     blockers: "Callable[[ActivityEntry], list[str]]"
-    apply: "Callable[[ActivityEntry, AbstractBaseUser], str]"
+    apply: "Callable[[ActivityEntry, User], str]"
     # What the confirmation page says will happen: "The duplicate comes back…".
     explain: "Callable[[ActivityEntry], str] | None" = None
 

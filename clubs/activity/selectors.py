@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..models import ActivityEntry, Club
-from .registry import kind_for
+from ..templatetags.paperclub import display_name
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,6 @@ def log_actors(*, club: Club) -> list:
     """Everyone who appears in the club's log, by name (the person filter)."""
     ids = ActivityEntry.objects.filter(club=club, actor__isnull=False).values("actor_id")
     people = get_user_model().objects.filter(pk__in=ids).select_related("profile")
-    from ..templatetags.paperclub import display_name
-
     return sorted(people, key=lambda user: (display_name(user).lower(), user.pk))
 
 
@@ -54,9 +52,3 @@ def club_entry(*, club: Club, entry_id: int) -> ActivityEntry:
         .filter(club=club)
         .get(pk=entry_id)
     )
-
-
-def is_undoable(entry: ActivityEntry) -> bool:
-    """Whether the kind has an undo at all and it has not been used (blockers aside)."""
-    kind = kind_for(entry.kind)
-    return kind is not None and kind.undo is not None and not entry.is_undone

@@ -1,9 +1,10 @@
 """Writing the activity log and undoing what it records."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, models, transaction
 
 from ..models import ActivityEntry, Club
+from ..templatetags.paperclub import display_name
 from .registry import kind_for
 
 
@@ -15,12 +16,10 @@ def subject_of(obj: models.Model) -> str:
     return f"{obj._meta.label_lower}:{obj.pk}"
 
 
-def person(user: AbstractBaseUser | None) -> str:
+def person(user: User | None) -> str:
     """How a log sentence names someone (their shown name, as pages do)."""
     if user is None:
         return "someone"
-    from ..templatetags.paperclub import display_name
-
     return display_name(user)
 
 
@@ -28,7 +27,7 @@ def person(user: AbstractBaseUser | None) -> str:
 def activity_record(
     *,
     club: Club | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     kind: str,
     summary: str,
     data: dict | None = None,
@@ -63,16 +62,17 @@ def undo_blockers(*, entry: ActivityEntry) -> list[str]:
 
 
 @transaction.atomic
-def activity_undo(*, entry: ActivityEntry, by: AbstractBaseUser) -> ActivityEntry:
+def activity_undo(*, entry: ActivityEntry, by: User) -> ActivityEntry:
     """Reverse a logged change exactly, or raise UndoBlocked saying why not.
     The undo is logged too (and cannot itself be undone: do the change again)."""
     entry = ActivityEntry.objects.select_for_update().get(pk=entry.pk)
     blockers = undo_blockers(entry=entry)
-    if blockers:
+    kind = kind_for(entry.kind)
+    if blockers or kind is None or kind.undo is None:
         raise UndoBlocked(" ".join(blockers))
     try:
         with transaction.atomic():
-            summary = kind_for(entry.kind).undo.apply(entry, by)
+            summary = kind.undo.apply(entry, by)
     except IntegrityError as error:
         # A row written since stands where the old one would go back.
         raise UndoBlocked(

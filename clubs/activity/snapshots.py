@@ -16,8 +16,9 @@ right when an app adds a relation later.
 import datetime
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.apps import apps
 from django.core import serializers
@@ -65,7 +66,7 @@ def deletion(obj: models.Model) -> dict:
     nulled = []
     for (fk, _value), batches in collector.field_updates.items():
         for batch in batches:
-            for instance in batch:
+            for instance in cast(Iterable[models.Model], batch):  # instances or a queryset
                 nulled.append(
                     [ref(instance)[0], instance.pk, fk.attname, getattr(instance, fk.attname)]
                 )
@@ -163,7 +164,7 @@ def _restorable(snapshot_rows: list[Row]) -> set[tuple[str, object]]:
         for target in _references(row):
             if target not in present:
                 outside[target[0]].add(target[1])
-    existing = set()
+    existing: set[tuple[str, object]] = set()
     for label, pks in outside.items():
         found = apps.get_model(label)._base_manager.filter(pk__in=pks).values_list("pk", flat=True)
         existing.update((label, pk) for pk in found)

@@ -1,6 +1,9 @@
 """The organizers' activity log and its undo (a confirmation page, then a POST)."""
 
+from typing import cast
+
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,10 +23,6 @@ def activity_log(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     form = LogFilterForm(request.GET or None, people=selectors.log_actors(club=access.club))
     entries = selectors.club_log(club=access.club, options=form.to_filter())
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    for entry in page.object_list:
-        entry.can_undo = selectors.is_undoable(entry)
-        kind = kind_for(entry.kind)
-        entry.kind_label = kind.label if kind else entry.kind
     return render(
         request,
         "clubs/activity.html",
@@ -44,7 +43,8 @@ def activity_undo(request: HttpRequest, access: ClubAccess, entry_id: int) -> Ht
     entry = _entry(access, entry_id)
     if request.method == "POST":
         try:
-            services.activity_undo(entry=entry, by=request.user)
+            # An organizer (club_view), so signed in.
+            services.activity_undo(entry=entry, by=cast(User, request.user))
         except services.UndoBlocked as error:
             messages.error(request, f"Not undone: {error}")
             return redirect("clubs:activity_undo", access.club.slug, entry.pk)
@@ -60,7 +60,6 @@ def activity_undo(request: HttpRequest, access: ClubAccess, entry_id: int) -> Ht
             "club": access.club,
             "access": access,
             "entry": entry,
-            "kind_label": kind.label if kind else entry.kind,
             "blockers": blockers,
             "explain": explain,
         },

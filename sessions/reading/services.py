@@ -13,6 +13,7 @@ from clubs.models import Membership
 from ..errors import NotAllowed, SessionError
 from ..models import PreRead, Question, QuestionVote, Session
 from ..permissions import require_member, require_runner
+from ..rota import activity
 
 
 @transaction.atomic
@@ -94,8 +95,6 @@ def question_delete(*, question: Question, by: User) -> None:
         ).first()
         if membership is None or membership.role != Membership.Role.ORGANIZER:
             raise NotAllowed("Only the asker or an organizer can remove a question.")
-        from ..rota import activity
-
         activity.log(
             session=question.session,
             by=by,

@@ -3,7 +3,7 @@
 Registered in SessionsConfig.ready; the rota's services call `log` inside
 their transaction."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import dateformat
 
 from clubs.activity import snapshots
@@ -27,7 +27,7 @@ def when(session: Session) -> str:
 def log(
     *,
     session: Session,
-    by: AbstractBaseUser | None,
+    by: User | None,
     kind: str,
     summary: str,
     data: dict | None = None,
@@ -64,7 +64,7 @@ def week_name(session: Session) -> str:
 # --- Skipped weeks ------------------------------------------------------------------------
 
 
-def skipped(*, session: Session, by: AbstractBaseUser | None, released: list[int]) -> None:
+def skipped(*, session: Session, by: User | None, released: list[int]) -> None:
     """Log a skip with what it released, so undo puts the same papers back."""
     log(
         session=session,
@@ -121,7 +121,7 @@ def _where(nomination: Nomination, session: Session) -> str:
     return f"became {nomination.get_state_display().lower()}"
 
 
-def _skip_undo(entry: ActivityEntry, by: AbstractBaseUser) -> str:
+def _skip_undo(entry: ActivityEntry, by: User) -> str:
     session = Session.objects.select_related("club").get(pk=entry.data["session"])
     session.state = Session.State.SCHEDULED if session.facilitator_id else Session.State.OPEN
     session.cancel_reason = ""

@@ -74,6 +74,12 @@ def slot_of(
     """The start and end the schedule gives a series date (None for a one-off)."""
     if schedule is None or day is None:
         return None
+    return slot_at(schedule, day, zone)
+
+
+def slot_at(
+    schedule: ClubSchedule, day: date, zone: zoneinfo.ZoneInfo
+) -> tuple[datetime, datetime]:
     starts = local_datetime(day, schedule.start_time, zone)
     return starts, ends_after(starts, schedule.duration_minutes)
 

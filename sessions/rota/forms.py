@@ -210,7 +210,7 @@ class WeeksForm(forms.Form):
 
     def clean(self):
         ids = []
-        for raw in self.data.getlist("session"):
+        for raw in self.data.getlist("session"):  # type: ignore[attr-defined]  # a QueryDict
             if not raw.isdigit():
                 raise forms.ValidationError("Choose weeks from the list.")
             ids.append(int(raw))

@@ -23,6 +23,7 @@ from .common import (
     local_datetime,
     lock_schedule,
     occurrence_dates,
+    slot_at,
     slot_of,
     week_clash,
     week_start,
@@ -50,7 +51,7 @@ def _wanted(schedule: ClubSchedule, zone, now: datetime) -> dict[date, tuple[dat
     for day in occurrence_dates(
         schedule, start=today, end=today + timedelta(weeks=schedule.weeks_ahead)
     ):
-        slot = slot_of(schedule, day, zone)
+        slot = slot_at(schedule, day, zone)
         if slot[0] > now:
             wanted[day] = slot
     return wanted
@@ -64,6 +65,13 @@ def _is_fixed(session: Session, with_papers: set[int]) -> bool:
     if session.state == Session.State.CANCELLED:
         return False
     return session.state != Session.State.OPEN or session.pk in with_papers
+
+
+def _series(session: Session) -> date:
+    """A series week's date (the queries here read series weeks only)."""
+    if session.series_date is None:
+        raise ValueError(f"Session {session.pk} is a one-off, not a series week.")
+    return session.series_date
 
 
 def _local_week(session: Session, zone) -> date:
@@ -128,17 +136,22 @@ def sessions_plan(*, club: Club, now: datetime | None = None) -> PlanResult:
             taken.add(week)
         if session.moved:
             # The slot it left is planned again only when an organizer asks.
-            taken.add(week_start(session.series_date))
+            taken.add(week_start(_series(session)))
         elif session.state != Session.State.CANCELLED:
             target = by_week.get(week)
-            if target != session.series_date or wanted[target] != (
-                session.starts_at,
-                session.ends_at,
+            if (
+                target is None
+                or target != session.series_date
+                or wanted[target]
+                != (
+                    session.starts_at,
+                    session.ends_at,
+                )
             ):
                 result.misfits.append(session)
 
     for session in flexible:
-        week = week_start(session.series_date)
+        week = week_start(_series(session))
         target = by_week.get(week)
         if target is None or week in taken or (target != session.series_date and target in used):
             session.delete()
@@ -227,7 +240,7 @@ def _schedule_day(schedule: ClubSchedule, monday: date) -> date | None:
 
 
 @transaction.atomic
-def sessions_refit(*, club: Club, by: AbstractBaseUser, session_ids: list[int]) -> list[Session]:
+def sessions_refit(*, club: Club, by: User, session_ids: list[int]) -> list[Session]:
     """ "Move these N weeks to the new day and time": each misfit among
     `session_ids` goes to the schedule's slot in its club-week, and its invitees
     get the update. Weeks with no slot in their week are left as they are."""
@@ -238,6 +251,8 @@ def sessions_refit(*, club: Club, by: AbstractBaseUser, session_ids: list[int]) 
     for misfit in schedule_misfits(club=club):
         session = misfit.session
         if session.pk not in chosen or misfit.target is None:
+            continue
+        if misfit.starts_at is None or misfit.ends_at is None:
             continue
         holder = (
             Session.objects.filter(club=club, series_date=misfit.target)
@@ -275,7 +290,7 @@ def sessions_refit(*, club: Club, by: AbstractBaseUser, session_ids: list[int]) 
 
 
 @transaction.atomic
-def sessions_keep(*, club: Club, by: AbstractBaseUser, session_ids: list[int]) -> list[Session]:
+def sessions_keep(*, club: Club, by: User, session_ids: list[int]) -> list[Session]:
     """ "Keep them": the misfits among `session_ids` stay at their time, as if
     placed by hand (re-planning leaves them alone and stops offering them)."""
     require_organizer(club, by)
@@ -325,10 +340,10 @@ def vacated_slots(*, club: Club, now: datetime | None = None) -> list[VacatedSlo
     )
     slots = []
     for session in moved:
-        week = week_start(session.series_date)
+        week = week_start(_series(session))
         if _local_week(session, zone) == week:
             continue
-        starts, _ = slot_of(schedule, session.series_date, zone)
+        starts, _ = slot_at(schedule, _series(session), zone)
         if starts <= now:
             continue
         slots.append(VacatedSlot(starts_at=starts, session=session))
@@ -336,18 +351,18 @@ def vacated_slots(*, club: Club, now: datetime | None = None) -> list[VacatedSlo
 
 
 @transaction.atomic
-def session_slot_replan(
-    *, session: Session, by: AbstractBaseUser, now: datetime | None = None
-) -> PlanResult:
+def session_slot_replan(*, session: Session, by: User, now: datetime | None = None) -> PlanResult:
     """Plan the slot `session` was moved away from again: the moved week takes
     the schedule's date of the club-week it is in now, and the planner fills the
     old slot's week."""
     club = session.club
     require_organizer(club, by)
     schedule = lock_schedule(club)
+    if schedule is None:
+        raise SessionError("The club has no schedule, so there is no slot to plan.")
     session = Session.objects.select_for_update().select_related("club").get(pk=session.pk)
     zone = club.tzinfo
-    old_week = week_start(session.series_date)
+    old_week = week_start(_series(session))
     if not session.moved or _local_week(session, zone) == old_week:
         raise SessionError("This week did not leave its slot, so there is nothing to plan.")
     start = local_datetime(old_week, time(0), zone)
@@ -374,7 +389,7 @@ def session_slot_replan(
             "The week it moved to has another session on its date; move that one first."
         )
     old_slot = dateformat.format(
-        local_datetime(session.series_date, schedule.start_time, zone), "D j M Y"
+        local_datetime(_series(session), schedule.start_time, zone), "D j M Y"
     )
     # It stays "placed by hand" (moved), so the planner never removes it.
     session.series_date = new_key

@@ -13,6 +13,7 @@ from papers.models import Nomination
 from papers.selectors import BacklogFilter, backlog
 
 from ..models import ClubSchedule, Rsvp, Session, SessionPaper
+from .activity import when
 
 _PAPERS = Prefetch(
     "papers",
@@ -171,8 +172,6 @@ def club_home_sessions_section(request, access) -> dict:
 def upcoming_weeks_reading(nomination_ids: list[int]) -> dict[int, list[str]]:
     """{nomination id: the coming weeks (not cancelled) that read it}, named
     as the activity log names weeks (registered with papers.merging)."""
-    from .activity import when
-
     links = (
         SessionPaper.objects.filter(
             nomination_id__in=nomination_ids,

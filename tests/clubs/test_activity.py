@@ -92,7 +92,7 @@ def test_undo_of_a_delete_is_refused_when_the_paper_was_added_again(club, organi
     papers_services.papers_propose(club=club, user=member, text="1706.03762")
     entry = _entry(club, "papers.delete")
 
-    with pytest.raises(UndoBlocked, match="was added to the backlog again on .*: merge or delete"):
+    with pytest.raises(UndoBlocked, match=r"was added to the backlog again on .*: merge or delete"):
         activity_undo(entry=entry, by=organizer)
 
     assert Nomination.objects.filter(club=club).count() == 1

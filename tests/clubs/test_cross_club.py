@@ -73,7 +73,7 @@ GETS = sorted(name for name, (method, _) in PUBLIC.items() if method == "get")
 
 @pytest.mark.parametrize("role", ROLES)
 def test_no_page_of_another_club_shows_the_private_paper(client, both, role):
-    _, (club, people, hidden, requester, invitation, nomination, session), theirs = both
+    _, (club, people, _hidden, requester, invitation, nomination, session), theirs = both
     if role != "anonymous":
         client.force_login(people[role])
     for name in GETS:
@@ -89,7 +89,7 @@ def test_no_page_of_another_club_shows_the_private_paper(client, both, role):
 
 
 def test_no_feed_or_export_of_another_club_shows_the_private_paper(client, both):
-    private, (club, people, *_), theirs = both
+    _, (club, people, *_), _ = both
     feeds = [
         reverse("calendars:club_public", args=[club.slug]),
         reverse("calendars:club_private", args=[tokens.club_feed_token(club=club).token]),

@@ -261,7 +261,8 @@ def test_merge_by_search_compare_and_confirm_without_javascript(client, club, or
 
     page = client.get(url, {"duplicate": duplicate.pk}).content.decode()
     assert "Same title, once normalised" in page
-    assert "attention is all you need!" in page and TITLE in page
+    assert "attention is all you need!" in page
+    assert TITLE in page
     assert Nomination.objects.filter(pk=duplicate.pk).exists()  # looking changes nothing
 
     response = client.post(url, {"duplicate": duplicate.pk, "survivor": keep.pk}, follow=True)

@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from clubs.models import ActivityEntry
+from papers import services as papers_services
 from papers.models import Nomination, Vote
 from sessions.errors import SessionError
 from sessions.models import ClubSchedule, MailPreferences, Session, SessionPaper, Weekday
@@ -24,7 +26,9 @@ from sessions.rota.facilitators import (
     session_withdraw,
 )
 from sessions.rota.planning import (
+    ScheduleInput,
     schedule_misfits,
+    schedule_save,
     session_slot_replan,
     sessions_keep,
     sessions_plan,
@@ -268,8 +272,6 @@ def test_restoring_a_skipped_week_whose_week_has_another_session_is_refused(
 @pytest.fixture
 def picked(club, wednesdays, member):
     """The member facilitates the first week and picked two papers with votes."""
-    from papers import services as papers_services
-
     voter = MembershipFactory(club=club).user
     nominations = papers_services.papers_propose(
         club=club, user=member, text="1706.03762 2106.09685"
@@ -332,10 +334,6 @@ def test_organizer_reassign_returns_the_papers_unless_kept(club, picked, organiz
 
 
 def test_schedule_page_offers_move_these_and_moves_them(client, club, organizer, member):
-    from django.urls import reverse
-
-    from sessions.rota.planning import ScheduleInput, schedule_save
-
     today = datetime.now(LA).date()
     data = ScheduleInput(
         weekday=Weekday.WEDNESDAY,
@@ -386,8 +384,6 @@ def test_schedule_page_offers_move_these_and_moves_them(client, club, organizer,
 def test_rota_shows_the_slot_a_week_left_and_plans_it_again_on_request(
     client, club, wednesdays, organizer
 ):
-    from django.urls import reverse
-
     away = datetime.combine(MONDAY + timedelta(days=30), time(12), tzinfo=LA)
     session_move(session=wednesdays[0], by=organizer, starts_at=away, duration_minutes=60)
     client.force_login(organizer)
