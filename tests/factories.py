@@ -13,7 +13,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from clubs.models import Club, Invitation, Membership, Profile
+from clubs.models import ActivityEntry, Club, Invitation, Membership, Profile
 from papers.models import (
     BacklogStamp,
     GuideTick,
@@ -113,6 +113,18 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     created_by = factory.SubFactory(UserFactory)
     created_at = factory.LazyFunction(timezone.now)
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+class ActivityEntryFactory(factory.django.DjangoModelFactory):
+    """A line of the log of a kind clubs registers (one without an undo)."""
+
+    class Meta:
+        model = ActivityEntry
+
+    club = factory.SubFactory(ClubFactory)
+    actor = factory.SubFactory(UserFactory)
+    kind = "club.settings"
+    summary = factory.Sequence(lambda n: f"changed the club's settings ({n})")
 
 
 # --- papers -----------------------------------------------------------------------------
