@@ -328,18 +328,30 @@ def vacated_slots(*, club: Club, now: datetime | None = None) -> list[VacatedSlo
     """Slots a week was moved away from (into another club-week), shown on the
     rota as "moved to …" until an organizer plans the slot again."""
     now = now or timezone.now()
-    schedule = ClubSchedule.objects.filter(club=club).first()
-    if schedule is None:
-        return []
-    zone = club.tzinfo
-    moved = list(
+    moved = (
         Session.objects.filter(club=club, moved=True, series_date__isnull=False, ends_at__gt=now)
         .exclude(state=Session.State.DONE)
         .select_related("club")
         .order_by("starts_at")
     )
+    return vacated_among(
+        schedule=ClubSchedule.objects.filter(club=club).first(), sessions=list(moved), now=now
+    )
+
+
+def vacated_among(
+    *, schedule: ClubSchedule | None, sessions: list[Session], now: datetime | None = None
+) -> list[VacatedSlot]:
+    """`vacated_slots` out of sessions a page has already read (the rota's
+    coming weeks), so it costs no statement of its own."""
+    if schedule is None:
+        return []
+    now = now or timezone.now()
+    zone = schedule.club.tzinfo
     slots = []
-    for session in moved:
+    for session in sessions:
+        if not session.moved or session.series_date is None:
+            continue
         week = week_start(_series(session))
         if _local_week(session, zone) == week:
             continue

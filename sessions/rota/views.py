@@ -218,7 +218,10 @@ def replan(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRes
 @club_view(needs=ANYONE)
 def rota(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     sessions = list(selectors.upcoming_sessions(club=access.club, user=request.user))
-    vacated = planning.vacated_slots(club=access.club)
+    schedule = selectors.schedule_for(club=access.club)
+    if schedule is not None:
+        schedule.club = access.club
+    vacated = planning.vacated_among(schedule=schedule, sessions=sessions)
     context = {
         "club": access.club,
         "access": access,
@@ -229,7 +232,7 @@ def rota(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             + [("vacated", v.starts_at, v) for v in vacated],
             key=lambda row: row[1],
         ),
-        "schedule": selectors.schedule_for(club=access.club),
+        "schedule": schedule,
     }
     if access.is_member:
         # The first few by the fairness order; a big club's whole list has its own pages.
