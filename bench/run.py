@@ -21,8 +21,9 @@ Run it with ./bench/run (which makes sure .venv exists). It
    often as it would in a club that reads and votes at once;
 6. has an organizer change the meeting link of the 5 coming scheduled weeks
    through the session page's form, as a person would, and times one Celery
-   worker (solo pool, the mail queue) sending the 10,000 updated invites to a
-   local SMTP sink, reading its peak memory;
+   worker (solo pool, the outbox's queues) expanding the five fan-outs and
+   sending the 10,000 updated invites to a local SMTP sink, reading its peak
+   memory;
 7. prints the tables and checks the budgets of issue 14.
 
 All traffic stays on 127.0.0.1 and every load is bounded by a request count.
@@ -61,9 +62,10 @@ SMALL_SLUG = "small-club-1"  # seed_scale: 20-60 members, 60-150 papers, 52 week
 PASSWORD = "paperclub-scale"  # noqa: S105 - paperclub/seeding/scale.py SCALE_PASSWORD (made-up)
 SEARCH = "sparse attention"
 FANOUT_SESSIONS = 5  # × 2,000 members = 10,000 invites
-# The queues the settings' CELERY_TASK_ROUTES send mail work to: the fan-out's
-# worker serves exactly these.
-MAIL_QUEUES = ("mail",)
+# The queues the outbox's tasks go to (CELERY_TASK_ROUTES): its senders on
+# mail, the expansion of a fan-out on the default queue. The fan-out's worker
+# serves exactly these.
+MAIL_QUEUES = ("mail", "celery")
 MEETING_LINK = "https://meet.example.com/big-club"
 VOTE_EVERY = 20  # reads between two interleaved vote toggles
 PREREAD_EVERY = 50  # reads between two interleaved pre-read marks

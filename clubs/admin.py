@@ -7,7 +7,15 @@ record are read-only here; rows whose meaning lives in a counter or a log
 
 from django.contrib import admin
 
-from .models import ActivityEntry, Club, Invitation, Membership, Profile
+from .models import (
+    ActivityEntry,
+    Club,
+    Invitation,
+    Membership,
+    OutboxFanOut,
+    OutboxMessage,
+    Profile,
+)
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -68,3 +76,24 @@ class ActivityEntryAdmin(RecordAdmin):
     list_select_related = ["club", "actor"]
     search_fields = ["club__name", "club__slug", "summary", "actor__email"]
     raw_id_fields = ["club", "actor", "undone_by"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(RecordAdmin):
+    """The outbox: what was owed to whom and how it went (resend from the club's
+    outbox page, which goes through the service)."""
+
+    list_display = ["kind", "address", "club", "sequence", "state", "attempts", "created_at"]
+    list_filter = ["state", "kind", "channel"]
+    list_select_related = ["club"]
+    search_fields = ["address", "message_id", "topic", "club__slug"]
+    # A payload may carry what an account mail says (a reset link): not shown.
+    exclude = ["payload"]
+
+
+@admin.register(OutboxFanOut)
+class OutboxFanOutAdmin(RecordAdmin):
+    list_display = ["kind", "topic", "sequence", "state", "recipients", "created_at"]
+    list_filter = ["state", "kind"]
+    search_fields = ["topic", "club__slug"]
+    exclude = ["payload"]

@@ -289,3 +289,20 @@ class ActivityEntry(models.Model):
         it now is for the kind's undo to say)."""
         kind = kind_for(self.kind)
         return kind is not None and kind.undo is not None and not self.is_undone
+
+
+# The outbox (clubs/outbox/): every app's mail goes through it, so it lives in
+# the lowest app; its models are this app's.
+from .outbox.models import OutboxFanOut, OutboxMessage  # noqa: E402
+
+__all__ = [
+    "ActivityEntry",
+    "Club",
+    "Invitation",
+    "Membership",
+    "OutboxFanOut",
+    "OutboxMessage",
+    "Profile",
+    "available_time_zones",
+    "validate_time_zone",
+]

@@ -35,3 +35,7 @@ def _backoff(retries: int) -> float:
     """30 s, 60 s, 120 s… with jitter, capped at 30 minutes."""
     base = min(1800.0, 30.0 * (2**retries))
     return random.uniform(base / 2, base)
+
+
+# The outbox's tasks (outbox.expand, outbox.drain, outbox.sweep) live with it.
+from .outbox import tasks as outbox_tasks  # noqa: E402,F401

@@ -2,6 +2,7 @@ from django.urls import path, register_converter
 
 from . import views
 from .activity import views as activity_views
+from .outbox import views as outbox_views
 
 
 class MembershipActionConverter:
@@ -43,5 +44,11 @@ urlpatterns = [
         "c/<slug:slug>/invitations/<int:invitation_id>/revoke/",
         views.invitation_revoke,
         name="invitation_revoke",
+    ),
+    path("c/<slug:slug>/outbox/", outbox_views.club_outbox, name="outbox"),
+    path(
+        "c/<slug:slug>/outbox/<int:message_id>/resend/",
+        outbox_views.outbox_resend,
+        name="outbox_resend",
     ),
 ]

@@ -22,6 +22,7 @@ from clubs.limits import clip
 
 from . import arxiv_client, guide, pdf
 from .backlog_cache import backlogs_changed
+from .hooks import paper_details_changed
 from .identifiers import InvalidDoi, normalize_doi, normalize_title
 from .models import Nomination, Paper, ReadingGuide
 
@@ -228,8 +229,12 @@ def _searchable_text_changed(paper_ids: list[int]) -> None:
     """A paper's title, authors or abstract changed: the backlogs that list it
     may now match other searches."""
     if paper_ids:
-        clubs = Nomination.objects.filter(paper__in=paper_ids).values_list("club_id", flat=True)
-        backlogs_changed(club_ids=clubs)
+        nominations = Nomination.objects.filter(paper__in=paper_ids)
+        backlogs_changed(club_ids=nominations.values_list("club_id", flat=True))
+        # A fetched title replaces a placeholder: the calendars that show it follow.
+        paper_details_changed(
+            nomination_ids=list(nominations.values_list("pk", flat=True)), fields=["title"]
+        )
 
 
 def _every_clubs_rows(arxiv_ids: list[str]) -> dict[str, list[Paper]]:

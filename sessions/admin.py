@@ -5,7 +5,7 @@ from clubs.admin import RecordAdmin
 from .models import (
     ClubReminders,
     ClubSchedule,
-    Delivery,
+    FeedStamp,
     FeedToken,
     MailPreferences,
     PreRead,
@@ -115,9 +115,9 @@ class ClubRemindersAdmin(admin.ModelAdmin):
     raw_id_fields = ["club"]
 
 
-@admin.register(Delivery)
-class DeliveryAdmin(RecordAdmin):
-    list_display = ["kind", "session", "user", "sequence", "state", "attempts", "created_at"]
-    list_filter = ["kind", "state"]
-    list_select_related = ["session__club", "user"]
-    search_fields = ["user__email", "message_id", "session__club__slug"]
+@admin.register(FeedStamp)
+class FeedStampAdmin(RecordAdmin):
+    list_display = ["club", "user", "changed_at"]
+    list_select_related = ["club", "user"]
+    search_fields = ["club__slug", "user__email"]
+    exclude = ["token"]

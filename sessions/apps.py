@@ -13,6 +13,7 @@ class SessionsConfig(AppConfig):
         from clubs import home_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
         from papers import hooks, merging  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
 
+        from .mail.outbox import register_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
         from .rota.activity import register_rota_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
         from .rota.facilitators import nomination_links_move  # noqa: PLC0415 - AppConfig.ready: imports models
         from .rota.paper_changes import paper_details_changed  # noqa: PLC0415 - AppConfig.ready: imports models
@@ -25,3 +26,4 @@ class SessionsConfig(AppConfig):
         hooks.on_paper_details_changed(paper_details_changed)
         register_rota_kinds()
         merging.register_rota(week_reader=upcoming_weeks_reading, links_mover=nomination_links_move)
+        register_kinds()  # session mail goes through the outbox (clubs/outbox)

@@ -115,8 +115,10 @@ class Session(models.Model):
     recording_url = models.URLField(max_length=500, blank=True)
     notes = bounded_text(NOTES_MAX, blank=True, help_text="Markdown: the facilitation outline.")
     cancel_reason = models.CharField(max_length=200, blank=True)
-    # Rises on every material change (time, length, papers, facilitator, link,
-    # cancellation): calendars use it as the event's SEQUENCE.
+    # Rises once on every material change (anything a calendar shows: time,
+    # length, title, location, link, papers and their titles, facilitators,
+    # cancellation and restoration): calendars use it as the event's SEQUENCE,
+    # the outbox as the message's sequence (sessions.calendars.changes).
     change_count = models.PositiveIntegerField(default=0)
     done_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -377,54 +379,35 @@ class ClubReminders(models.Model):
         return f"Reminders of {self.club}"
 
 
-class Delivery(models.Model):
-    """The send log: one row per message kind, session, person and sequence.
+class FeedStamp(models.Model):
+    """A random token per club (and per person) that every change a calendar
+    feed shows replaces, in the change's own transaction. Feeds are cached
+    under it, so a change makes the old copy unreachable at once.
 
-    The row is claimed (inserted) before the message goes out; its unique key
-    is what makes a retried task, a redelivered message or a restarted beat
-    send nothing twice."""
+    The person's stamp covers what only their own feed shows: their RSVPs and
+    their choice of feed."""
 
-    class Kind(models.TextChoices):
-        INVITE = "invite", "Calendar invite"
-        CANCEL = "cancel", "Cancellation"
-        ASSIGNED = "assigned", "Facilitator assignment"
-        VOLUNTEER = "volunteer", "Volunteer needed"
-        PREP = "prep", "Facilitator preparation"
-        NUDGE = "nudge", "Pre-read nudge"
-        SOON = "soon", "Starting soon"
-        FOLLOW_UP = "follow_up", "Follow-up"
-
-    class State(models.TextChoices):
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Not sent"
-
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="deliveries")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    sequence = models.PositiveIntegerField(default=0)
-    email = models.EmailField()
-    state = models.CharField(max_length=8, choices=State.choices, default=State.SENDING)
-    ERROR_MAX = DELIVERY_ERROR_MAX
-
-    error = bounded_text(ERROR_MAX, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    message_id = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    club = models.OneToOneField(
+        "clubs.Club", null=True, blank=True, on_delete=models.CASCADE, related_name="feed_stamp"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="feed_stamp",
+    )
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["kind", "session", "user", "sequence"], name="delivery_once"
-            ),
             models.CheckConstraint(
-                condition=Q(state__in=["sending", "sent", "failed", "skipped"]),
-                name="delivery_state_valid",
-            ),
+                condition=Q(club__isnull=True, user__isnull=False)
+                | Q(club__isnull=False, user__isnull=True),
+                name="feed_stamp_for_club_or_person",
+            )
         ]
-        indexes = [models.Index(fields=["session", "kind", "state"])]
 
     def __str__(self) -> str:
-        return f"{self.kind} #{self.sequence} of {self.session_id} to {self.email}: {self.state}"
+        return f"Feed stamp of {self.club_id or self.user_id}: {self.token}"

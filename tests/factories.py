@@ -13,7 +13,15 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from clubs.models import ActivityEntry, Club, Invitation, Membership, Profile
+from clubs.models import (
+    ActivityEntry,
+    Club,
+    Invitation,
+    Membership,
+    OutboxFanOut,
+    OutboxMessage,
+    Profile,
+)
 from papers.models import (
     BacklogStamp,
     GuideTick,
@@ -27,7 +35,7 @@ from papers.models import (
 from sessions.models import (
     ClubReminders,
     ClubSchedule,
-    Delivery,
+    FeedStamp,
     FeedToken,
     MailPreferences,
     PreRead,
@@ -125,6 +133,41 @@ class ActivityEntryFactory(factory.django.DjangoModelFactory):
     actor = factory.SubFactory(UserFactory)
     kind = "club.settings"
     summary = factory.Sequence(lambda n: f"changed the club's settings ({n})")
+
+
+class OutboxMessageFactory(factory.django.DjangoModelFactory):
+    """A message the outbox sent: a session's invite to a member (pass
+    `state="failed", error=…` for one that failed)."""
+
+    class Meta:
+        model = OutboxMessage
+
+    kind = "sessions.invite"
+    club = factory.SubFactory(ClubFactory)
+    subject_type = "session"
+    subject_id = factory.Sequence(lambda n: n + 1)
+    topic = factory.LazyAttribute(lambda m: f"session:{m.subject_id}:calendar")
+    sequence = 1
+    recipient = factory.SubFactory(UserFactory)
+    recipient_key = factory.LazyAttribute(lambda m: f"user:{m.recipient.pk}")
+    address = factory.LazyAttribute(lambda m: m.recipient.email)
+    state = OutboxMessage.State.SENT
+    attempts = 1
+    message_id = factory.Sequence(lambda n: f"<invite.{n}@paperclub.example>")
+    sent_at = factory.LazyFunction(timezone.now)
+
+
+class OutboxFanOutFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutboxFanOut
+
+    kind = "sessions.invite"
+    club = factory.SubFactory(ClubFactory)
+    subject_type = "session"
+    subject_id = factory.Sequence(lambda n: n + 1)
+    topic = factory.LazyAttribute(lambda f: f"session:{f.subject_id}:calendar")
+    sequence = 1
+    state = OutboxFanOut.State.DONE
 
 
 # --- papers -----------------------------------------------------------------------------
@@ -311,20 +354,12 @@ class ClubRemindersFactory(factory.django.DjangoModelFactory):
     club = factory.SubFactory(ClubFactory)
 
 
-class DeliveryFactory(factory.django.DjangoModelFactory):
-    """A send-log row for an invite that went out."""
-
+class FeedStampFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = Delivery
+        model = FeedStamp
 
-    kind = Delivery.Kind.INVITE
-    session = factory.SubFactory(SessionFactory)
-    user = factory.SubFactory(UserFactory)
-    email = factory.LazyAttribute(lambda delivery: delivery.user.email)
-    state = Delivery.State.SENT
-    attempts = 1
-    message_id = factory.Sequence(lambda n: f"<invite.{n}@paperclub.example>")
-    sent_at = factory.LazyFunction(timezone.now)
+    club = factory.SubFactory(ClubFactory)
+    token = factory.Sequence(lambda n: f"{n:032x}")
 
 
 def session_at(club, *, starts_in, state="scheduled", facilitator=None, **fields):

@@ -1,5 +1,11 @@
-"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives.
 
+`smtp_sink(delay=0.25)` answers each message after a quarter of a second, as an
+ordinary provider does (each connection waits on its own: several connections
+are served at once); `port=` lets a test start it late on a port a worker was
+already told about (a server that was down and comes back)."""
+
+import asyncio
 import contextlib
 import email
 import email.message
@@ -22,7 +28,8 @@ class Received:
 
 
 class SinkHandler:
-    def __init__(self):
+    def __init__(self, delay: float = 0.0):
+        self.delay = delay
         self.messages: list[Received] = []
         self.refuse: dict[str, str] = {}  # address -> SMTP reply, e.g. "550 No such user"
         self.lock = threading.Lock()
@@ -35,6 +42,8 @@ class SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         parsed = email.message_from_bytes(envelope.content)
         with self.lock:
             self.messages.append(Received(list(envelope.rcpt_tos), parsed))
@@ -50,9 +59,11 @@ class SinkHandler:
 
 
 @contextlib.contextmanager
-def smtp_sink() -> Iterator[tuple[SinkHandler, int]]:
-    handler = SinkHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+def smtp_sink(
+    *, delay: float = 0.0, port: int | None = None, handler: SinkHandler | None = None
+) -> Iterator[tuple[SinkHandler, int]]:
+    handler = handler or SinkHandler(delay)
+    controller = Controller(handler, hostname="127.0.0.1", port=port or free_port())
     controller.start()
     try:
         yield handler, controller.port
@@ -60,7 +71,7 @@ def smtp_sink() -> Iterator[tuple[SinkHandler, int]]:
         controller.stop()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

@@ -37,8 +37,8 @@ print(json.dumps({"session": session.pk}))
 
 SENT = """
 import json
-from sessions.models import Delivery
-print(json.dumps(list(Delivery.objects.values_list("kind", "state", "email"))))
+from clubs.models import OutboxMessage
+print(json.dumps(list(OutboxMessage.objects.values_list("kind", "state", "address"))))
 """
 
 
@@ -95,4 +95,4 @@ def test_embedded_server_prints_a_due_reminder_once_without_a_worker(embedded_en
     assert re.fullmatch(r"Subject: Starting in 1 hour, at \d\d:\d\d: Beat Club\n", subjects[0])
     assert "Periodic jobs run in this process: " in text
     assert "To: ada@example.org" in text
-    assert _shell(SENT, env=embedded_env) == [["soon", "sent", "ada@example.org"]]
+    assert _shell(SENT, env=embedded_env) == [["sessions.soon", "sent", "ada@example.org"]]

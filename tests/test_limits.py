@@ -23,7 +23,7 @@ LIMITS_DOC = Path(__file__).resolve().parents[1] / "docs" / "limits.md"
 PROJECT_APPS = ("clubs", "papers", "meetings")
 # Written only by the app itself (its own error messages), cut where written:
 # a database check would turn a long SMTP answer into a failed task.
-APP_WRITTEN = {"Paper.metadata_error", "Paper.pdf_error", "Delivery.error"}
+APP_WRITTEN = {"Paper.metadata_error", "Paper.pdf_error", "OutboxMessage.error"}
 
 
 def _text_fields():

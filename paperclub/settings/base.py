@@ -160,21 +160,45 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
-# Work is acknowledged after it finishes, so a crashed worker's task runs again:
-# every task is written to be idempotent.
+# Work is acknowledged after it finishes, and a task whose worker process was
+# killed goes back to the queue at once (reject_on_worker_lost): the outbox's
+# senders then take back the rows they had claimed, under the same task id.
+# Every task is idempotent (the database says what is due), so running one
+# twice only costs time. A poison task that kills its process each time cannot
+# loop for ever: each claim counts an attempt, and rows fail after
+# OUTBOX_MAX_ATTEMPTS.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A task a dead worker held is delivered again after this long (Redis). Every
-# task is idempotent; nothing is scheduled further ahead than this.
+# Redis delivers an unacknowledged task again after this long: a whole worker
+# killed mid-task. Nothing waits for it (the outbox's sweeper re-drives rows
+# within a lease plus a sweep), so it only has to be longer than any task runs
+# (time limits: 5 minutes) and than any countdown (the outbox's retry doorbell,
+# at most OUTBOX_BACKOFF_CAP_SECONDS): one hour.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     # Extra kombu Redis options as JSON, e.g. {"unacked_restore_interval": 1}.
     **env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={}),
 }
-# One mail fan-out per session at a time; the lock lapses this many seconds
-# after its holder last made progress (a crashed worker frees it quickly).
-MAIL_FANOUT_LOCK_SECONDS = env.int("MAIL_FANOUT_LOCK_SECONDS", default=60)
+# --- The outbox (clubs/outbox/; README "Mail: what the outbox guarantees") -----
+# A worker's claim on the rows it is sending lapses this long after it last
+# renewed it. It renews every third of it, also while one SMTP exchange is slow,
+# so only a dead (or cut-off) worker lets it lapse.
+OUTBOX_LEASE_SECONDS = 30
+# Beat runs the sweeper this often: rows with a lapsed lease, fan-outs nobody
+# expanded and rows whose retry is due are rung again.
+OUTBOX_SWEEP_SECONDS = 60
+# How many senders a change rings (match the mail workers' total concurrency).
+OUTBOX_SENDERS = env.int("OUTBOX_SENDERS", default=2)
+OUTBOX_CLAIM_BATCH = 50  # rows a sender claims at a time
+OUTBOX_DRAIN_SECONDS = 20  # a sender hands over to a fresh task after this long
+# Transient failures (SMTP 4xx, timeouts, connection refused) retry after
+# 30 s, 1, 2, 4… minutes with jitter, at most 30 minutes apart; after this many
+# attempts (some two to three hours of trying) the row fails, shown in the
+# organizers' outbox page with its last error, for them to send again.
+OUTBOX_MAX_ATTEMPTS = 12
+OUTBOX_BACKOFF_FIRST_SECONDS = 30
+OUTBOX_BACKOFF_CAP_SECONDS = 1800
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")
@@ -192,20 +216,23 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Mark finished weeks done (their papers become covered).
     "sessions-close-finished": {"task": "sessions.close_finished", "schedule": 900.0},
     # Reminders come from a frequent scan of what is due, never a far-future eta.
+    # The outbox's safety net: lapsed leases, lost doorbells, retries that are due.
+    "outbox-sweep": {"task": "outbox.sweep", "schedule": float(OUTBOX_SWEEP_SECONDS)},
     "sessions-scan-reminders": {
         "task": "sessions.scan_reminders",
         "schedule": env.float("REMINDER_SCAN_SECONDS", default=300.0),
     },
 }
 # arXiv calls go to their own queue, served by one worker with concurrency 1.
-# Invites and reminders have theirs, so a fan-out to a big club never holds up
+# Mail (the outbox's senders) has its own, so a fan-out to a big club never holds up
 # reading a PDF or planning the weeks (and the other way round).
 CELERY_TASK_ROUTES = {
     "papers.fetch_arxiv_metadata": {"queue": "arxiv"},
-    "sessions.send_invites": {"queue": "mail"},
+    "outbox.drain": {"queue": "mail"},
     "clubs.send_invitation_email": {"queue": "mail"},
-    "sessions.send_assignment": {"queue": "mail"},
-    "sessions.send_reminder": {"queue": "mail"},
+    # outbox.expand and outbox.sweep stay on the default queue: they are quick,
+    # and must not wait behind the senders (a change's fan-out is listed, and a
+    # newer one supersedes an older, while the mail workers are busy or gone).
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -1,18 +1,18 @@
 """Calendar feeds: which sessions a feed holds, the ICS, and the links to subscribe.
 
 A club's feed and a person's feed are rebuilt only when something in them
-changed: the ICS is cached under a key that includes the newest change, so
-a subscription polled every few minutes costs one small query.
+changed: the ICS is cached under the feed stamps (stamps.py) that every such
+change renews in its own transaction, so a subscription polled every few
+minutes costs a couple of small queries, and an edit shows at once.
 """
 
-import hashlib
 from datetime import UTC
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 
 from clubs.models import Club, Membership
@@ -20,6 +20,7 @@ from clubs.models import Club, Membership
 from ..models import MailPreferences, Rsvp, Session, SessionPaper
 from . import ical
 from .events import event_data
+from .stamps import club_feed_key, personal_feed_key
 from .tokens import club_feed_token, personal_feed_token
 
 FEED_CACHE_SECONDS = 24 * 3600
@@ -45,22 +46,18 @@ def club_feed_sessions(*, club: Club) -> QuerySet[Session]:
     return _shaped(Session.objects.filter(club=club))
 
 
-def personal_feed_sessions(*, user: User) -> QuerySet[Session]:
+def _scope(user: User) -> str:
+    preferences = MailPreferences.objects.filter(user=user).first()
+    return preferences.feed_scope if preferences else MailPreferences.FeedScope.ALL
+
+
+def personal_feed_sessions(*, user: User, scope: str | None = None) -> QuerySet[Session]:
     clubs = Membership.objects.filter(user=user, state=Membership.State.ACTIVE).values("club")
     qs = Session.objects.filter(club__in=clubs)
-    preferences = MailPreferences.objects.filter(user=user).first()
-    if preferences is not None and preferences.feed_scope == MailPreferences.FeedScope.MINE:
+    if (scope or _scope(user)) == MailPreferences.FeedScope.MINE:
         going = Rsvp.objects.filter(user=user, answer=Rsvp.Answer.GOING).values("session")
         qs = qs.filter(Q(pk__in=going) | Q(facilitator=user) | Q(co_facilitator=user))
     return _shaped(qs)
-
-
-def _fingerprint(qs: QuerySet[Session]) -> str:
-    """Changes whenever a session in the feed is added, removed or changed."""
-    summary = qs.order_by().aggregate(
-        n=Count("pk"), changes=Sum("change_count"), newest=Max("pk"), latest=Max("starts_at")
-    )
-    return hashlib.sha256(repr(sorted(summary.items())).encode()).hexdigest()[:20]
 
 
 def _render(qs: QuerySet[Session], *, name: str, uid: str, with_link: bool) -> bytes:
@@ -71,8 +68,8 @@ def _render(qs: QuerySet[Session], *, name: str, uid: str, with_link: bool) -> b
 
 def club_feed(*, club: Club) -> bytes:
     """Shared by everyone who has the URL, so never the meeting link."""
+    key = club_feed_key(club)  # before the sessions: see stamps.py
     qs = club_feed_sessions(club=club)
-    key = f"feed:club:{club.pk}:{_fingerprint(qs)}"
     cached = cache.get(key)
     if cached is None:
         cached = _render(qs, name=club.name, uid=f"club-{club.pk}@paperclub", with_link=False)
@@ -82,8 +79,9 @@ def club_feed(*, club: Club) -> bytes:
 
 def personal_feed(*, user: User) -> bytes:
     """A member's own feed: their clubs' sessions, with meeting links."""
-    qs = personal_feed_sessions(user=user)
-    key = f"feed:user:{user.pk}:{_fingerprint(qs)}"
+    scope = _scope(user)
+    key = personal_feed_key(user, scope=scope)  # before the sessions: see stamps.py
+    qs = personal_feed_sessions(user=user, scope=scope)
     cached = cache.get(key)
     if cached is None:
         cached = _render(

@@ -2,7 +2,8 @@
 
 from django import forms
 
-from ..models import ClubReminders, Delivery, MailPreferences
+from ..models import ClubReminders, MailPreferences
+from .kinds import Kind
 from .reminders import REMINDER_KINDS
 
 
@@ -35,7 +36,7 @@ class PreferencesForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Reminders I want",
-        choices=[(kind, label) for kind, label in Delivery.Kind.choices if kind in REMINDER_KINDS],
+        choices=[(kind, label) for kind, label in Kind.choices if kind in REMINDER_KINDS],
     )
     feed_scope = forms.ChoiceField(
         choices=MailPreferences.FeedScope.choices,

@@ -1,70 +1,86 @@
-"""Invites: who is sent a session's calendar invite, its updates and its cancellation."""
+"""Invites: who is sent a session's calendar invite, its updates and its cancellation.
+
+A material change (sessions.calendars.changes) owes one fan-out per session and
+sequence; a worker lists its audience here, from the session as it is then:
+
+- scheduled: a REQUEST to every active member who opted in to invites;
+- open again (the facilitator stepped back): the updated REQUEST only to those
+  who hold the event, i.e. were sent (or may have been sent) an earlier one;
+- cancelled: a CANCEL to everyone who holds the event, even if they opted out
+  since: their calendar has it.
+
+Past sessions are sent nothing.
+"""
+
+from collections.abc import Iterator
 
 from django.utils import timezone
 
-from ..models import Delivery, Session
+from clubs.models import OutboxFanOut, OutboxMessage
+from clubs.outbox.kinds import Recipient
+from clubs.outbox.services import outbox_enqueue
+
+from ..models import Session
+from .kinds import Kind, assignment_topic, outbox_kind, short_kind
 from .preferences import wants
-from .sending import FanOutResult, SessionLock, active_members, deliver_all, load_session
-
-Kind = Delivery.Kind
+from .sending import active_members, load_session
 
 
-def invites_send(*, session_id: int) -> FanOutResult:
-    """Send the session's current state to everyone who should have it.
-
-    Scheduled: a REQUEST (sequence = change counter) to members who opted in.
-    Open again: the updated REQUEST to those already invited.
-    Cancelled: a CANCEL to everyone who was sent an invite. Each run sends the
-    session as it is now, so a late, older task only finds its work done."""
-    with SessionLock(session_id):
-        session = load_session(session_id)
-        if session is None:
-            return FanOutResult()
-        sequence = session.change_count
-        upcoming = session.starts_at > timezone.now()
-        if upcoming and session.state == Session.State.SCHEDULED:
-            recipients = [u for u in active_members(session) if wants(u, Kind.INVITE)]
-            return deliver_all(
-                kind=Kind.INVITE, session=session, recipients=recipients, sequence=sequence
-            )
-        if upcoming and session.state == Session.State.OPEN:
-            # The facilitator stepped back: people who hold the event get the
-            # update; nobody new is invited until the week is taken again.
-            invited = Delivery.objects.filter(
-                session=session, kind=Kind.INVITE, state=Delivery.State.SENT
-            ).values("user")
-            recipients = [
-                u for u in active_members(session).filter(pk__in=invited) if wants(u, Kind.INVITE)
-            ]
-            return deliver_all(
-                kind=Kind.INVITE, session=session, recipients=recipients, sequence=sequence
-            )
-        if session.state == Session.State.CANCELLED:
-            invited = Delivery.objects.filter(
-                session=session, kind=Kind.INVITE, state=Delivery.State.SENT
-            ).values("user")
-            recipients = list(
-                active_members(session).filter(pk__in=invited)
-            )  # even if they opted out since: their calendar holds the event
-            return deliver_all(
-                kind=Kind.CANCEL, session=session, recipients=recipients, sequence=sequence
-            )
-        return FanOutResult()
-
-
-def assignment_send(*, session_id: int, user_id: int, sequence: int) -> FanOutResult:
-    """Tell the person an organizer assigned (at change `sequence`) that they
-    facilitate, with links to the session and to step back. Nothing if the week
-    has changed hands since, or has passed."""
-    with SessionLock(session_id):
-        session = load_session(session_id)
-        if session is None or session.facilitator_id != user_id:
-            return FanOutResult()
-        if session.state != Session.State.SCHEDULED or session.starts_at <= timezone.now():
-            return FanOutResult()
-        recipients = [
-            u for u in active_members(session).filter(pk=user_id) if wants(u, Kind.ASSIGNED)
-        ]
-        return deliver_all(
-            kind=Kind.ASSIGNED, session=session, recipients=recipients, sequence=sequence
+def holders(fan_out: OutboxFanOut):
+    """Who may have an earlier version of the event: a message of this stream
+    was handed to them, or tried (perhaps delivered) and not refused for good."""
+    return (
+        OutboxMessage.objects.filter(
+            topic=fan_out.topic,
+            sequence__lt=fan_out.sequence,
+            attempts__gt=0,
+            recipient__isnull=False,
         )
+        .exclude(state=OutboxMessage.State.FAILED)
+        .values("recipient_id")
+    )
+
+
+def calendar_audience(fan_out: OutboxFanOut) -> Iterator[Recipient]:
+    session = load_session(fan_out.subject_id or 0)
+    if session is None or session.starts_at <= timezone.now():
+        return
+    kind = short_kind(fan_out.kind)
+    members = active_members(session)
+    if kind == Kind.CANCEL:
+        if session.state != Session.State.CANCELLED:
+            return
+        people = members.filter(pk__in=holders(fan_out))
+        check = None
+    elif session.state == Session.State.SCHEDULED:
+        people, check = members, Kind.INVITE
+    elif session.state == Session.State.OPEN:
+        people, check = members.filter(pk__in=holders(fan_out)), Kind.INVITE
+    else:
+        return
+    for user in people.iterator(chunk_size=1000):
+        if check is None or wants(user, check):
+            yield Recipient(address=user.email, user_id=user.pk)
+
+
+def assignment_owe(*, session: Session, user) -> None:
+    """Owe the person an organizer assigned (at this change) a mail saying so,
+    with links to the session and to step back."""
+    outbox_enqueue(
+        kind=outbox_kind(Kind.ASSIGNED),
+        topic=assignment_topic(session.pk),
+        recipients=[Recipient(address=user.email, user_id=user.pk)],
+        sequence=session.change_count,
+        club=session.club,
+        subject_id=session.pk,
+    )
+
+
+def assignment_still_true(session: Session, user) -> bool:
+    """Sent only while it is still true: they facilitate a scheduled week to come."""
+    return (
+        session.facilitator_id == user.pk
+        and session.state == Session.State.SCHEDULED
+        and session.starts_at > timezone.now()
+        and wants(user, Kind.ASSIGNED)
+    )

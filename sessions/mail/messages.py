@@ -12,13 +12,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from clubs.models import OutboxMessage
+
 from ..calendars import ical
 from ..calendars.events import event_data, session_papers, session_url
-from ..models import Delivery, Session
+from ..models import Session
+from .kinds import Kind, calendar_topic, outbox_kind
 from .preferences import unsubscribe_url
 from .timewords import when_phrase
-
-Kind = Delivery.Kind
 
 
 def _local(moment: datetime, zone_name: str) -> str:
@@ -233,12 +234,12 @@ def _invited_before(session: Session, sequence: int) -> set[int]:
     found = session.__dict__.get(key)
     if found is None:
         found = set(
-            Delivery.objects.filter(
-                session=session,
-                kind=Kind.INVITE,
-                state=Delivery.State.SENT,
+            OutboxMessage.objects.filter(
+                topic=calendar_topic(session.pk),
+                kind=outbox_kind(Kind.INVITE),
+                state=OutboxMessage.State.SENT,
                 sequence__lt=sequence,
-            ).values_list("user_id", flat=True)
+            ).values_list("recipient_id", flat=True)
         )
         session.__dict__[key] = found
     return found

@@ -9,9 +9,9 @@ from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 
-from ..models import Delivery, MailPreferences
+from ..models import MailPreferences
+from .kinds import Kind
 
-Kind = Delivery.Kind
 UNSUBSCRIBE_SALT = "paperclub.unsubscribe"
 
 
@@ -32,7 +32,7 @@ def unsubscribe_url(*, user: User, kind: str) -> str:
 @dataclass(frozen=True)
 class Unsubscription:
     user_id: int
-    kind: str  # a Delivery.Kind, or "all"
+    kind: str  # a Kind, or "all"
 
 
 def unsubscribe_read(*, token: str) -> Unsubscription:

@@ -10,11 +10,14 @@ from datetime import datetime, timedelta
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from ..models import ClubReminders, Delivery, PreRead, Rsvp, Session
-from .preferences import wants
-from .sending import FanOutResult, SessionLock, active_members, deliver_all, load_session
+from clubs.models import OutboxFanOut
+from clubs.outbox.kinds import Recipient
+from clubs.outbox.services import outbox_fan_outs
 
-Kind = Delivery.Kind
+from ..models import ClubReminders, PreRead, Rsvp, Session
+from .kinds import Kind, outbox_kind, reminder_topic, short_kind
+from .preferences import wants
+from .sending import active_members, load_session
 
 # How long after its moment a reminder may still go out (after downtime).
 LATE_WINDOWS = {
@@ -102,12 +105,38 @@ def _reminder_recipients(kind: str, session: Session) -> list:
     return [user for user in people if wants(user, kind)]
 
 
-def reminder_send(*, session_id: int, kind: str) -> FanOutResult:
-    with SessionLock(session_id):
-        session = load_session(session_id)
-        if session is None:
-            return FanOutResult()
-        if not _applies(kind, session):
-            return FanOutResult()  # the week changed since the scan
-        recipients = _reminder_recipients(kind, session)
-        return deliver_all(kind=kind, session=session, recipients=recipients, sequence=0)
+def reminder_still_due(kind: str, session: Session, *, now: datetime | None = None) -> bool:
+    """Whether a reminder owed earlier should still go out now: the week still
+    fits it, and its moment has not passed longer ago than its window."""
+    now = now or timezone.now()
+    moment = _moment(kind, session, _settings(session.club))
+    window = LATE_WINDOWS[Kind(kind)]
+    return moment is not None and _applies(kind, session) and now <= moment + window
+
+
+def reminders_enqueue(*, now: datetime | None = None) -> int:
+    """Beat: owe each reminder that is due, once (one fan-out per session and
+    kind; a scan that finds it again adds nothing). Returns how many are due."""
+    due = reminders_due(now=now)
+    clubs = dict(Session.objects.filter(pk__in=[s for s, _ in due]).values_list("pk", "club_id"))
+    outbox_fan_outs(
+        [
+            {
+                "kind": outbox_kind(kind),
+                "topic": reminder_topic(session_id, kind),
+                "club_id": clubs.get(session_id),
+                "subject_id": session_id,
+            }
+            for session_id, kind in due
+            if session_id in clubs
+        ]
+    )
+    return len(due)
+
+
+def reminder_audience(fan_out: OutboxFanOut):
+    session = load_session(fan_out.subject_id or 0)
+    kind = short_kind(fan_out.kind)
+    if session is None or not reminder_still_due(kind, session):
+        return []
+    return [Recipient(address=u.email, user_id=u.pk) for u in _reminder_recipients(kind, session)]

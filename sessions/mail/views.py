@@ -12,38 +12,24 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 
+from clubs.outbox.views import outbox_context
 from clubs.permissions import ORGANIZER, ClubAccess, club_view
 
 from ..calendars import feeds
-from ..models import Delivery, Session
+from ..models import Session
 from . import preferences as mail_preferences
-from . import sending
 from .forms import PreferencesForm
+from .kinds import Kind
 from .reminders import REMINDER_KINDS
 
 
 @club_view(needs=ORGANIZER)
 def session_outbox(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResponse:
-    """Organizers: what was sent for a session, to how many, and what failed and why."""
+    """Organizers: every message for a session, to whom, how it went; resend failures."""
     session = get_object_or_404(Session, club=access.club, pk=session_id)
-    box = sending.outbox(session=session)
-    kinds = dict(Delivery.Kind.choices)
-    rows: dict[str, dict] = {}
-    for row in box["counts"]:
-        rows.setdefault(row["kind"], {"label": kinds.get(row["kind"], row["kind"])})[
-            row["state"]
-        ] = row["n"]
-    return render(
-        request,
-        "sessions/calendar/outbox.html",
-        {
-            "club": access.club,
-            "access": access,
-            "session": session,
-            "rows": rows,
-            "failures": box["failures"],
-        },
-    )
+    context = outbox_context(request, access, subject_type="session", subject_id=session.pk)
+    context["session"] = session
+    return render(request, "sessions/calendar/outbox.html", context)
 
 
 @login_required
@@ -91,7 +77,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         request_data = mail_preferences.unsubscribe_read(token=token)
     except signing.BadSignature:
         return render(request, "sessions/calendar/unsubscribe.html", {"invalid": True}, status=400)
-    label = dict(Delivery.Kind.choices).get(request_data.kind, "all email")
+    label = dict(Kind.choices).get(request_data.kind, "all email")
     if request.method == "POST":
         mail_preferences.unsubscribe_apply(token=token)
         return render(request, "sessions/calendar/unsubscribe.html", {"done": True, "label": label})

@@ -1,18 +1,19 @@
 """What the rota's services share: times in a club's zone, the row lock and
-checks for changing one week, and the after-commit hook that sends changed
-weeks to calendars. (Their errors are `sessions.errors`; who may do what,
+checks for changing one week, and the hook that sends changed weeks to
+calendars. (Their errors are `sessions.errors`; who may do what,
 `sessions.permissions`.)"""
 
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from papers.models import Nomination
 from papers.services import nominations_set_state
 
+from ..calendars.changes import sessions_calendar_changed
 from ..errors import SessionError
+from ..mail.invites import assignment_owe
 from ..models import ClubSchedule, Session, SessionPaper
 
 # A scheduled session counts as done this long after it ends (beat task).
@@ -111,24 +112,17 @@ def week_clash(*, session: Session, starts_at: datetime, ends_at: datetime) -> S
 
 
 def calendar_changed(*session_ids: int) -> None:
-    """After commit, send the changed week(s) to the calendars of those invited."""
-
-    def send() -> None:
-        from ..tasks import send_invites  # noqa: PLC0415 - avoids an import cycle: sessions.tasks imports the rota
-
-        for session_id in session_ids:
-            send_invites.delay(session_id)
-
-    if session_ids:
-        transaction.on_commit(send)
+    """The week(s) changed as calendars show them (their change_count already
+    raised, once): owe the update to those it concerns and renew the feeds, in
+    this transaction (sessions.calendars.changes)."""
+    sessions_calendar_changed(session_ids=session_ids)
 
 
 def assignment_told(session: Session, facilitator) -> None:
-    """After commit, tell the person an organizer assigned that they facilitate."""
-    from ..tasks import send_assignment  # noqa: PLC0415 - avoids an import cycle: sessions.tasks imports the rota
-
-    args = (session.pk, facilitator.pk, session.change_count)
-    transaction.on_commit(lambda: send_assignment.delay(*args))
+    """Owe the person an organizer assigned a mail saying they facilitate, in
+    this transaction (sent by the outbox; nothing if the week changed hands
+    by then)."""
+    assignment_owe(session=session, user=facilitator)
 
 
 # --- Organizer changes to one week --------------------------------------------------

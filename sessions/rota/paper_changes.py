@@ -7,6 +7,7 @@ papers.hooks.on_paper_details_changed (SessionsConfig.ready registers this one).
 from django.db.models import F
 from django.utils import timezone
 
+from ..calendars.stamps import feeds_changed
 from ..models import Session
 from .common import calendar_changed
 
@@ -19,8 +20,8 @@ def paper_details_changed(*, nomination_ids: list[int], fields: list[str]) -> No
     """Every week that reads these papers changed: its SEQUENCE rises (feeds
     rebuild) and the weeks still to come go to the invitees' calendars again.
 
-    Uses the after-commit invite resend (rota.common.calendar_changed); the
-    outbox's material-change function (issue 12) is to take its place."""
+    calendar_changed owes the coming weeks' update through the outbox
+    (sessions.calendars.changes)."""
     if not SHOWN_IN_CALENDARS.intersection(fields):
         return
     weeks = Session.objects.filter(papers__nomination_id__in=nomination_ids).exclude(
@@ -30,6 +31,8 @@ def paper_details_changed(*, nomination_ids: list[int], fields: list[str]) -> No
     if not ids:
         return
     Session.objects.filter(pk__in=ids).update(change_count=F("change_count") + 1)
+    # Feeds show past weeks too; calendar_changed renews the stamps of the rest.
+    feeds_changed(club_ids=weeks.values_list("club_id", flat=True).distinct())
     coming = Session.objects.filter(pk__in=ids, starts_at__gt=timezone.now()).exclude(
         state=Session.State.DONE
     )

@@ -14,6 +14,7 @@ from django.utils import dateformat, timezone
 from clubs.activity.services import activity_record
 from clubs.models import Club
 
+from ..calendars.stamps import feeds_changed
 from ..errors import SessionError
 from ..models import ClubSchedule, Session, SessionPaper
 from ..permissions import require_organizer
@@ -185,6 +186,8 @@ def sessions_plan(*, club: Club, now: datetime | None = None) -> PlanResult:
     # ignore_conflicts: a planner in another process may have made the same week.
     Session.objects.bulk_create(new, ignore_conflicts=True)
     result.created = len(new)
+    if result.created or result.removed:
+        feeds_changed(club_ids=[club.pk])  # weeks came or went
     return result
 
 

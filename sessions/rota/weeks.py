@@ -13,6 +13,7 @@ from clubs.models import Club, Membership
 from papers.models import Nomination
 from papers.services import nominations_set_state
 
+from ..calendars.stamps import feeds_changed
 from ..errors import SessionError
 from ..models import ClubSchedule, Rsvp, Session, SessionPaper
 from ..permissions import require_member, require_organizer, require_runner
@@ -164,6 +165,7 @@ def session_add_one_off(
         summary=f"added a session on {activity.when(session)}"
         + (f" (“{session.title}”)" if session.title else ""),
     )
+    feeds_changed(club_ids=[club.pk])
     return session
 
 
@@ -180,6 +182,21 @@ class SessionDetails:
     slides_url: str
     recording_url: str
     co_facilitator_id: int | None
+
+
+def session_details(session: Session, **changes) -> SessionDetails:
+    """The week's details as they are, with `changes` (the edit form's starting point)."""
+    fields = {
+        "title": session.title,
+        "format": session.format,
+        "notes": session.notes,
+        "meeting_link": session.meeting_link,
+        "location": session.location,
+        "slides_url": session.slides_url,
+        "recording_url": session.recording_url,
+        "co_facilitator_id": session.co_facilitator_id,
+    }
+    return SessionDetails(**(fields | changes))
 
 
 @transaction.atomic
@@ -199,9 +216,12 @@ def session_details_update(*, session: Session, by: User, details: SessionDetail
             raise SessionError(
                 f"This week reads {chosen} papers: choose one before making it a one-paper week."
             )
+    # Whatever a calendar shows of the week (sessions.calendars.changes).
     material = (
         details.meeting_link != session.meeting_link
         or details.co_facilitator_id != session.co_facilitator_id
+        or details.title.strip()[:200] != session.title
+        or details.location.strip()[:300] != session.location
     )
     session.title = details.title.strip()[:200]
     session.format = details.format
@@ -267,7 +287,8 @@ def sessions_close_finished(*, now: datetime | None = None) -> int:
     for session in Session.objects.filter(state=Session.State.SCHEDULED, ends_at__lt=cutoff):
         session_mark_done(session=session)
         done += 1
-    # A week that passed with nobody to facilitate it did not happen.
+    # A week that passed with nobody to facilitate it did not happen. (It is
+    # past, so nobody is mailed; the feeds show it cancelled.)
     with transaction.atomic():
         unfacilitated = list(
             Session.objects.select_for_update()
@@ -286,6 +307,7 @@ def sessions_close_finished(*, now: datetime | None = None) -> int:
                 kind="rota.cancel",
                 summary=f"closed the week of {activity.when(session)}: nobody facilitated it",
             )
+        feeds_changed(club_ids={s.club_id for s in unfacilitated})
     return done
 
 
@@ -298,6 +320,7 @@ def rsvp_set(*, session: Session, user: User, answer: str) -> Rsvp:
         raise SessionError("This week is cancelled.")
     if session.state == Session.State.DONE or session.ends_at <= timezone.now():
         raise SessionError("This session is over.")
+    feeds_changed(user_ids=[user.pk])  # a feed of "sessions I am going to" changes
     try:
         with transaction.atomic():
             rsvp, _ = Rsvp.objects.update_or_create(

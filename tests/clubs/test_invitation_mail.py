@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from clubs import services, tasks
 from clubs.models import Invitation
-from tests.smtp_sink import _free_port, smtp_sink
+from tests.smtp_sink import free_port, smtp_sink
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def _invite(club, organizer, capture, address="ada@example.org") -> Invitation:
 def test_invitation_mail_to_a_server_that_is_down_is_not_marked_sent(
     club, organizer, django_capture_on_commit_callbacks
 ):
-    closed = _free_port()  # nothing listens here: the mail server is down
+    closed = free_port()  # nothing listens here: the mail server is down
     with _smtp(closed):
         invitation = _invite(club, organizer, django_capture_on_commit_callbacks)
 
@@ -67,7 +67,7 @@ def test_refused_invitation_address_is_recorded_for_organizers(
 def test_owed_invitation_goes_out_once_the_server_answers(
     club, organizer, django_capture_on_commit_callbacks
 ):
-    with _smtp(_free_port()):
+    with _smtp(free_port()):
         invitation = _invite(club, organizer, django_capture_on_commit_callbacks)
     Invitation.objects.filter(pk=invitation.pk).update(
         created_at=invitation.created_at - services.timedelta(minutes=6)
@@ -113,7 +113,7 @@ def test_deferred_invitation_is_logged_as_retried(
     club, organizer, django_capture_on_commit_callbacks, caplog
 ):
     caplog.set_level(logging.INFO, logger="clubs.services")
-    with _smtp(_free_port()):
+    with _smtp(free_port()):
         invitation = _invite(club, organizer, django_capture_on_commit_callbacks)
 
     [(level, message)] = _mail_records(caplog)

@@ -17,7 +17,7 @@ import sessions.calendars.urls
 import sessions.mail.urls
 import sessions.reading.urls
 import sessions.rota.urls
-from clubs.models import ActivityEntry, Club, Membership
+from clubs.models import ActivityEntry, Club, Membership, OutboxMessage
 from papers import services as papers_services
 from papers.services import paper_note_save
 from sessions.models import Session
@@ -61,6 +61,8 @@ PUBLIC = {
     "clubs:activity": ("get", ["login", 403, 403, 403, 200]),
     # The confirmation page of the newest entry (the schedule's, which says it cannot be undone).
     "clubs:activity_undo": ("get", ["login", 403, 403, 403, 200]),
+    "clubs:outbox": ("get", ["login", 403, 403, 403, 200]),
+    "clubs:outbox_resend": ("post", ["login", 403, 403, 403, "redirect"]),
     "papers:backlog": ("get", [200, 200, 200, 200, 200]),
     "papers:propose": ("get", ["login", 403, 403, 200, 200]),
     "papers:nomination": ("get", [200, 200, 200, 200, 200]),
@@ -194,6 +196,18 @@ def scene(db):
         "zebra.pdf", ContentFile(make_pdf([f"{SECRET_PITCH}: the uploaded copy"])), save=True
     )
     session.question = question
+    session.failed_message = OutboxMessage.objects.create(
+        kind="sessions.invite",
+        club=club,
+        subject_type="session",
+        subject_id=session.pk,
+        topic=f"session:{session.pk}:calendar",
+        recipient=hidden.user,
+        recipient_key=f"user:{hidden.user.pk}",
+        address=hidden.user.email,
+        state="failed",
+        error="550 No such user",
+    )
     return club, people, hidden, requester, invitation, nomination, session
 
 
@@ -201,6 +215,7 @@ def _url(name, club, requester, invitation, nomination, session):
     args = {
         "clubs:membership_action": [club.slug, requester.pk, "approve"],
         "clubs:invitation_revoke": [club.slug, invitation.pk],
+        "clubs:outbox_resend": [club.slug, session.failed_message.pk],
         "papers:curate": [club.slug, nomination.pk, "pin"],
         "clubs:activity_undo": [club.slug, ActivityEntry.objects.filter(club=club).latest("pk").pk],
     }.get(name)

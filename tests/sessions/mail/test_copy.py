@@ -10,15 +10,22 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
-from sessions.mail import invites, reminders
+from clubs.outbox.sending import outbox_flush
+from sessions.calendars.changes import sessions_calendar_changed
+from sessions.mail import reminders
+from sessions.mail.kinds import Kind
 from sessions.mail.messages import build_message
-from sessions.models import ClubReminders, Delivery, MailPreferences, Session
+from sessions.models import ClubReminders, MailPreferences, Session
 from sessions.rota.weeks import SessionDetails, session_details_update
 from tests.factories import ClubFactory, MembershipFactory, UserFactory, session_at
 
 pytestmark = pytest.mark.django_db
 
-Kind = Delivery.Kind
+
+def _send_invites(session):
+    """What a material change owes, and a worker's run (here and now)."""
+    sessions_calendar_changed(session_ids=[session.pk])
+    outbox_flush()
 
 
 def _people(club, n):
@@ -52,7 +59,7 @@ def test_invite_tells_facilitator_co_facilitator_and_member_their_part():
     session.co_facilitator = co
     session.save()
 
-    invites.invites_send(session_id=session.pk)
+    _send_invites(session)
 
     mine = _to(facilitator.email)
     assert mine.subject.startswith("You facilitate Attention Club, ")
@@ -73,7 +80,7 @@ def test_second_invite_is_an_update_for_those_who_had_the_first():
     facilitator, member = _people(club, 2)
     _opt_in(member)
     session = session_at(club, starts_in=timedelta(days=4), facilitator=facilitator)
-    invites.invites_send(session_id=session.pk)
+    _send_invites(session)
     latecomer = MembershipFactory(club=club).user
     _opt_in(latecomer)
     mail.outbox.clear()
@@ -92,7 +99,7 @@ def test_second_invite_is_an_update_for_those_who_had_the_first():
             co_facilitator_id=None,
         ),
     )
-    invites.invites_send(session_id=session.pk)
+    _send_invites(session)
 
     update = _to(member.email)
     assert update.subject.startswith("Updated: Attention Club, ")

@@ -8,9 +8,12 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from clubs.models import OutboxMessage
+from clubs.outbox.sending import outbox_flush
+from clubs.outbox.sweeper import outbox_sweep
 from sessions.calendars import ical
-from sessions.mail import invites, sending
-from sessions.models import Delivery, MailPreferences, Session
+from sessions.calendars.changes import sessions_calendar_changed
+from sessions.models import MailPreferences, Session
 from tests.factories import ClubFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,16 +76,17 @@ def _scheduled_session(people: int):
         facilitator=members[0],
         change_count=1,
     )
+    sessions_calendar_changed(session_ids=[session.pk])
     return session, members
 
 
-def test_a_fan_out_larger_than_a_claim_batch_sends_one_message_each():
-    session, members = _scheduled_session(sending.CLAIM_BATCH + 7)
+def test_a_fan_out_larger_than_a_claim_batch_sends_one_message_each(settings):
+    session, members = _scheduled_session(settings.OUTBOX_CLAIM_BATCH + 7)
     mail.outbox.clear()
-    result = invites.invites_send(session_id=session.pk)
+    result = outbox_flush()
     assert (result.sent, result.skipped, result.failed) == (len(members), 0, 0)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in members)
-    rows = Delivery.objects.filter(session=session)
+    rows = OutboxMessage.objects.filter(subject_id=session.pk)
     assert rows.count() == len(members)
     assert set(rows.values_list("state", "attempts")) == {("sent", 1)}
     calendars = [m.alternatives[-1][0] for m in mail.outbox]
@@ -93,21 +97,24 @@ def test_a_fan_out_larger_than_a_claim_batch_sends_one_message_each():
 
 
 def test_a_run_after_a_crash_sends_only_what_did_not_go_out():
-    session, members = _scheduled_session(5)
-    invites.invites_send(session_id=session.pk)
-    # As a worker that died mid fan-out leaves it: one row still "sending",
-    # and two people not reached at all.
-    rows = Delivery.objects.filter(session=session).order_by("user_id")
+    session, _members = _scheduled_session(5)
+    outbox_flush()
+    # As a worker that died mid fan-out leaves it: one row still "sending"
+    # (under a lease that has lapsed), and two people owed but not reached.
+    rows = list(OutboxMessage.objects.filter(subject_id=session.pk).order_by("recipient_id"))
     left_sending = rows[0]
-    Delivery.objects.filter(pk=left_sending.pk).update(state="sending")
-    Delivery.objects.filter(pk__in=[r.pk for r in rows[3:]]).delete()
-    mail.outbox.clear()
-    result = invites.invites_send(session_id=session.pk)
-    assert (result.sent, result.skipped) == (3, 2)
-    assert sorted(m.to[0] for m in mail.outbox) == sorted(
-        [left_sending.email, *(u.email for u in members if u.pk in {r.user_id for r in rows[3:]})]
+    OutboxMessage.objects.filter(pk=left_sending.pk).update(
+        state="sending", lease_owner="dead", lease_until=timezone.now() - timedelta(seconds=1)
     )
-    again = next(m for m in mail.outbox if m.to[0] == left_sending.email)
+    OutboxMessage.objects.filter(pk__in=[r.pk for r in rows[3:]]).update(
+        state="pending", attempts=0, message_id=""
+    )
+    assert outbox_sweep().released == 1
+    mail.outbox.clear()
+    result = outbox_flush()
+    assert result.sent == 3
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(r.address for r in [rows[0], *rows[3:]])
+    again = next(m for m in mail.outbox if m.to[0] == left_sending.address)
     assert again.extra_headers["Message-ID"] == left_sending.message_id
     left_sending.refresh_from_db()
     assert (left_sending.state, left_sending.attempts) == ("sent", 2)

@@ -22,11 +22,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from clubs.models import OutboxMessage
 from papers.models import Nomination, Paper
 from sessions.calendars import feeds
+from sessions.mail.kinds import Kind
 from sessions.mail.messages import build_message, message_id_for
 from sessions.mail.reminders import reminder_moment
-from sessions.models import Delivery, Session, SessionPaper
+from sessions.models import Session, SessionPaper
 from tests.factories import ClubFactory, MembershipFactory, UserFactory
 from tests.sessions.ics import parse_everywhere
 
@@ -49,8 +51,6 @@ TOP_HEADERS = [
     "MIME-Version",
     "Content-Type",
 ]
-
-Kind = Delivery.Kind
 
 
 class Scene:
@@ -105,13 +105,18 @@ def _cancel(scene):
 
 
 def _earlier_invite(scene):
-    Delivery.objects.create(
-        kind=Kind.INVITE,
-        session=scene.session,
-        user=scene.alan,
+    OutboxMessage.objects.create(
+        kind="sessions.invite",
+        club=scene.session.club,
+        subject_type="session",
+        subject_id=scene.session.pk,
+        topic=f"session:{scene.session.pk}:calendar",
+        recipient=scene.alan,
+        recipient_key=f"user:{scene.alan.pk}",
         sequence=1,
-        email=scene.alan.email,
-        state=Delivery.State.SENT,
+        address=scene.alan.email,
+        state="sent",
+        attempts=1,
         message_id="<earlier@localhost>",
     )
     Session.objects.filter(pk=scene.session.pk).update(change_count=2)

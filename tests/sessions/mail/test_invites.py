@@ -1,17 +1,16 @@
 """Invites by email: parsed back with independent parsers, at the right local time,
 sent once to those who want them, in order (update, cancel)."""
 
-import itertools
 from datetime import timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 
-from sessions.mail import invites
-from sessions.mail.sending import FanOutBusy
-from sessions.models import Delivery, MailPreferences, Session
+from clubs.models import OutboxMessage
+from clubs.outbox.sending import outbox_flush
+from sessions.models import MailPreferences, Session
 from sessions.rota.facilitators import session_claim
 from sessions.rota.weeks import session_move, session_skip
 from tests.factories import MembershipFactory, UserFactory
@@ -25,7 +24,7 @@ def _after_dst_changes(sessions):
     """Sessions whose UTC offset differs from the week before (just after a change)."""
     return [
         later
-        for earlier, later in itertools.pairwise(sessions)
+        for earlier, later in pairwise(sessions)
         if earlier.starts_at.astimezone(LA).utcoffset()
         != later.starts_at.astimezone(LA).utcoffset()
     ]
@@ -46,7 +45,7 @@ def _invite_parts(message):
 
 def _fan_out(session):
     mail.outbox.clear()
-    invites.invites_send(session_id=session.pk)
+    outbox_flush()
     assert len(mail.outbox) == 1
     return mail.outbox[0]
 
@@ -108,11 +107,11 @@ def test_invite_update_and_cancel_keep_uid_raise_sequence_and_say_method():
         sequence + 2,
         "CANCELLED",
     )
-    # Run again: every message is already in the send log, nothing more leaves.
+    # Run again: every message is already in the outbox, nothing more leaves.
     mail.outbox.clear()
-    invites.invites_send(session_id=session.pk)
+    outbox_flush()
     assert mail.outbox == []
-    assert Delivery.objects.filter(session=session).count() == 3
+    assert OutboxMessage.objects.filter(subject_id=session.pk, state="sent").count() == 3
 
 
 def test_invites_only_to_people_who_opted_in():
@@ -122,7 +121,7 @@ def test_invites_only_to_people_who_opted_in():
     MailPreferences.objects.create(user=no, invites=False)
     session = Session.objects.filter(club=club).order_by("starts_at").first()
     session_claim(session=session, user=no)
-    invites.invites_send(session_id=session.pk)
+    outbox_flush()
     assert [m.to for m in mail.outbox] == [[yes.email]]
 
 
@@ -137,40 +136,42 @@ def test_refused_address_fails_for_that_person_only(settings):
         sink.refuse[people[1].email] = "550 5.1.1 No such user"
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-        result = invites.invites_send(session_id=session.pk)
+        result = outbox_flush()
         received = sorted(r for m in sink.messages for r in m.recipients)
     assert (result.sent, result.failed) == (2, 1)
     assert received == sorted([people[0].email, people[2].email])
-    failed = Delivery.objects.get(state="failed")
-    assert (failed.email, failed.error) == (
+    failed = OutboxMessage.objects.get(state="failed")
+    assert (failed.address, failed.error) == (
         people[1].email,
         f"{people[1].email}: 550 5.1.1 No such user",
     )
 
 
-def test_session_cancelled_while_invites_go_out_sends_cancel_after():
-    """The fan-out reads the session as it is when it runs: an invite task
-    delayed past a cancellation sends the cancellation, never the stale invite."""
+def test_session_cancelled_before_its_invite_went_out_sends_nothing_stale():
+    """The cancellation supersedes the invite nobody was sent yet: the person
+    gets neither a stale invite nor a pointless cancellation."""
+    club, organizer = planned_club()
+    person = MembershipFactory(club=club).user
+    MailPreferences.objects.create(user=person, invites=True)
+    session = Session.objects.filter(club=club).order_by("starts_at").first()
+    session_claim(session=session, user=person)  # owes the invite (sequence 1)
+    session_skip(session=session, by=organizer, reason="Snow")  # owes the cancel (2)
+    outbox_flush()
+    assert mail.outbox == []
+
+
+def test_session_cancelled_after_its_invite_sends_the_cancellation_last():
     club, organizer = planned_club()
     person = MembershipFactory(club=club).user
     MailPreferences.objects.create(user=person, invites=True)
     session = Session.objects.filter(club=club).order_by("starts_at").first()
     session_claim(session=session, user=person)
-    invites.invites_send(session_id=session.pk)  # the invite (sequence 1)
+    outbox_flush()  # the invite (sequence 1)
     session_skip(session=session, by=organizer, reason="Snow")
-    invites.invites_send(session_id=session.pk)  # the cancel (sequence 2)
-    invites.invites_send(session_id=session.pk)  # the late, older task: nothing
+    outbox_flush()  # the cancel (sequence 2)
+    outbox_flush()  # a late, repeated run: nothing
     methods = [
         next(m for c, m in message.alternatives if m.startswith("text/calendar"))
         for message in mail.outbox
     ]
     assert methods == ["text/calendar; method=REQUEST", "text/calendar; method=CANCEL"]
-
-
-def test_fan_out_waits_for_another_running_on_the_same_session():
-    cache.add("sessions:fanout:999", "1", timeout=30)
-    try:
-        with pytest.raises(FanOutBusy):
-            invites.invites_send(session_id=999)
-    finally:
-        cache.delete("sessions:fanout:999")

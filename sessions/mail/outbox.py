@@ -1,0 +1,138 @@
+"""Session mail as kinds of outbox message (clubs/outbox): invites, updates and
+cancellations (one stream per session, versioned by its change counter) and
+the reminders. Registered from SessionsConfig.ready.
+
+Each message is built when it is sent, from the session as it is then: a
+calendar message whose sequence is no longer the session's is superseded (the
+newer change owes its own), and a reminder the week no longer fits is skipped.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from clubs.models import OutboxFanOut, OutboxMessage
+from clubs.outbox import kinds as outbox_kinds
+
+from ..calendars import ical
+from ..models import Session
+from .invites import assignment_still_true, calendar_audience
+from .kinds import CALENDAR_KINDS, Kind, outbox_kind, short_kind
+from .messages import build_message, invites_for, message_id_for
+from .preferences import wants
+from .reminders import REMINDER_KINDS, reminder_audience, reminder_still_due
+from .sending import load_people, load_sessions
+
+
+@dataclass
+class Batch:
+    sessions: dict[int, Session]
+    people: dict
+    invites: dict[tuple[int, int], ical.Invites] = field(default_factory=dict)
+    # (topic, recipient id, sequence) of earlier calendar messages handed over.
+    handed: set[tuple[str, int, int]] = field(default_factory=set)
+
+
+def _handed_over(messages: list[OutboxMessage]) -> set[tuple[str, int, int]]:
+    """Earlier messages of these streams that reached, or may have reached, their
+    recipient: sent, or tried and not refused for good."""
+    calendar = [m for m in messages if short_kind(m.kind) in CALENDAR_KINDS]
+    if not calendar:
+        return set()
+    return set(
+        OutboxMessage.objects.filter(
+            topic__in={m.topic for m in calendar},
+            recipient_id__in={m.recipient_id for m in calendar},
+            attempts__gt=0,
+        )
+        .exclude(state=OutboxMessage.State.FAILED)
+        .exclude(pk__in=[m.pk for m in calendar])
+        .values_list("topic", "recipient_id", "sequence")
+    )
+
+
+class SessionMail(outbox_kinds.MessageKind):
+    subject_type = "session"
+
+    def __init__(self, kind: str):
+        self.short = kind
+        self.name = outbox_kind(kind)
+        self.label = Kind(kind).label
+
+    def fan_out_current(self, fan_out: OutboxFanOut) -> bool:
+        if self.short not in CALENDAR_KINDS:  # reminders (assignments are not fanned out)
+            return Session.objects.filter(pk=fan_out.subject_id or 0).exists()
+        current = (
+            Session.objects.filter(pk=fan_out.subject_id or 0)
+            .values_list("change_count", flat=True)
+            .first()
+        )
+        return current == fan_out.sequence
+
+    def audience(self, fan_out: OutboxFanOut):
+        if self.short in CALENDAR_KINDS:
+            return calendar_audience(fan_out)
+        return reminder_audience(fan_out)
+
+    def prepare(self, messages: list[OutboxMessage], memo: dict) -> Batch:
+        return Batch(
+            sessions=load_sessions(m.subject_id or 0 for m in messages),
+            people=load_people(m.recipient_id for m in messages if m.recipient_id),
+            # Written once per session and version for the whole run (a fan-out
+            # of thousands writes one calendar; see ical.Invites).
+            invites=memo.setdefault("sessions.invites", {}),
+            handed=_handed_over(messages),
+        )
+
+    def current_sequence(self, message: OutboxMessage, context: Batch) -> int | None:
+        if self.short not in CALENDAR_KINDS or message.subject_id not in context.sessions:
+            return None
+        # Fresh, not the batch's copy: a change may have committed a moment ago.
+        return (
+            Session.objects.filter(pk=message.subject_id or 0)
+            .values_list("change_count", flat=True)
+            .first()
+        )
+
+    def message_id(self, message: OutboxMessage, context: Batch) -> str:
+        session = context.sessions[message.subject_id or 0]
+        user = context.people[message.recipient_id]
+        return message_id_for(self.short, session, user, message.sequence)
+
+    def render(self, message: OutboxMessage, context: Batch):
+        session = context.sessions.get(message.subject_id or 0)
+        user = context.people.get(message.recipient_id)
+        if session is None or user is None or not user.is_active:
+            return None
+        if self.short in CALENDAR_KINDS:
+            if session.starts_at <= timezone.now():
+                return None  # it happened: nothing to put in a calendar now
+            if (self.short == Kind.CANCEL or session.state == Session.State.OPEN) and not any(
+                topic == message.topic and user_id == user.pk and sequence < message.sequence
+                for topic, user_id, sequence in context.handed
+            ):
+                return None  # they never had the event: nothing to cancel or update
+            invites = context.invites.get((session.pk, session.change_count))
+            if invites is None:
+                invites = context.invites[(session.pk, session.change_count)] = invites_for(session)
+        elif self.short == Kind.ASSIGNED:
+            if not assignment_still_true(session, user):
+                return None  # the week changed hands, or passed, since
+            invites = None
+        else:
+            if not reminder_still_due(self.short, session) or not wants(user, self.short):
+                return None
+            invites = None
+        return build_message(
+            kind=self.short,
+            session=session,
+            user=user,
+            sequence=message.sequence,
+            message_id=self.message_id(message, context),
+            invites=invites,
+        )
+
+
+def register_kinds() -> None:
+    for kind in [*CALENDAR_KINDS, Kind.ASSIGNED, *REMINDER_KINDS]:
+        outbox_kinds.register(SessionMail(kind))
