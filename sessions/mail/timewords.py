@@ -9,6 +9,8 @@ format_timedelta says "in 1 day", humanize's naturaltime "1 day from now").
 import zoneinfo
 from datetime import datetime
 
+_HOURS_BEFORE_DATES = 6
+
 
 def _count(n: int, unit: str) -> str:
     return f"{n} {unit}{'' if n == 1 else 's'}"
@@ -26,7 +28,9 @@ def when_phrase(starts_at: datetime, *, now: datetime, zone_name: str) -> str:
     if minutes < 60:
         return f"in {_count(minutes, 'minute')}"
     days = (start.date() - now.astimezone(zone).date()).days
-    if days == 0:
+    # Within a few hours the distance reads better than the date, also across
+    # the reader's midnight: "in 2 hours, at 00:30", not "tomorrow at 00:30".
+    if days == 0 or minutes < _HOURS_BEFORE_DATES * 60:
         return f"in {_count(round(minutes / 60), 'hour')}, at {clock}"
     if days == 1:
         return f"tomorrow at {clock}"

@@ -23,6 +23,11 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
         # 23:00 UTC on Monday is already Tuesday 00:00 in Berlin: "tomorrow" there.
         (timedelta(hours=14), "UTC", "in 14 hours, at 23:00"),
         (timedelta(hours=14), "Europe/Berlin", "tomorrow at 00:00"),
+        # A few hours off reads as a distance even across the reader's midnight:
+        # it is 23:00 on Kiritimati (UTC+14) now, and 01:00 there in two hours.
+        (timedelta(hours=2), "Pacific/Kiritimati", "in 2 hours, at 01:00"),
+        (timedelta(hours=5, minutes=50), "Pacific/Kiritimati", "in 6 hours, at 04:50"),
+        (timedelta(hours=8), "Pacific/Kiritimati", "tomorrow at 07:00"),
         # 20:00 UTC on Tuesday is 12:00 the same Tuesday in Los Angeles, where it is
         # still Monday 01:00 now.
         (timedelta(days=1, hours=11), "America/Los_Angeles", "tomorrow at 12:00"),
