@@ -31,12 +31,16 @@ import json
 from django.contrib.auth import get_user_model
 from clubs.models import Club, Membership
 from papers.models import Nomination
+from sessions.models import MailPreferences
 print(json.dumps({{
     "clubs": Club.objects.count(),
     "demo_clubs": Club.objects.filter(slug="{DEMO_CLUB_SLUG}").count(),
     "users": get_user_model().objects.count(),
     "demo_memberships": Membership.objects.filter(club__slug="{DEMO_CLUB_SLUG}").count(),
     "demo_nominations": Nomination.objects.filter(club__slug="{DEMO_CLUB_SLUG}").count(),
+    "invitees": sorted(
+        MailPreferences.objects.filter(invites=True).values_list("user__email", flat=True)
+    ),
 }}))
 """
 
@@ -120,6 +124,8 @@ def test_embedded_mode_seed_demo_creates_the_demo_club(seeded_twice):
     assert first["users"] == len(DEMO_PEOPLE)
     assert first["demo_memberships"] == len(DEMO_PEOPLE)
     assert first["demo_nominations"] > 0
+    # The accounts the README offers take calendar invites, so the terminal shows them.
+    assert first["invitees"] == ["member@example.com", "organizer@example.com"]
 
 
 def test_embedded_mode_seed_demo_twice_duplicates_nothing(seeded_twice):

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clubs.models import Club, Membership, Profile
+from sessions.models import MailPreferences
 
 DEMO_PASSWORD = "paperclub-demo"  # noqa: S105 - printed for newcomers; demo accounts only
 DEMO_CLUB_SLUG = "latent-space"
@@ -19,12 +20,17 @@ class DemoPerson:
     display_name: str
     time_zone: str
     organizer: bool = False
+    # Calendar invites are opt-in; the two accounts the README offers take them,
+    # so the demo's terminal shows invites and updates as well as reminders.
+    invites: bool = False
 
 
 DEMO_PEOPLE = [
-    DemoPerson("organizer@example.com", "Sam Rivera", "America/Los_Angeles", organizer=True),
+    DemoPerson(
+        "organizer@example.com", "Sam Rivera", "America/Los_Angeles", organizer=True, invites=True
+    ),
     DemoPerson("priya@example.com", "Priya Raman", "Asia/Kolkata", organizer=True),
-    DemoPerson("member@example.com", "Alex Chen", "America/New_York"),
+    DemoPerson("member@example.com", "Alex Chen", "America/New_York", invites=True),
     DemoPerson("lena@example.com", "Lena Fischer", "Europe/Berlin"),
     DemoPerson("tomas@example.com", "Tomás Herrera", "America/Mexico_City"),
     DemoPerson("aiko@example.com", "Aiko Tanaka", "Asia/Tokyo"),
@@ -69,6 +75,7 @@ def demo_club_seed() -> tuple[Club, list]:
             user=user,
             defaults={"display_name": person.display_name, "time_zone": person.time_zone},
         )
+        MailPreferences.objects.get_or_create(user=user, defaults={"invites": person.invites})
         users.append(user)
 
     club, _ = Club.objects.get_or_create(
