@@ -42,8 +42,8 @@ from .services import (
     vote_add,
 )
 from .tasks import read_paper_pdf
+from .unconfirmed import UNCONFIRMED_DIR
 
-UNCONFIRMED_DIR = "papers/unconfirmed"
 _TOKEN = re.compile(r"\d+-[0-9a-f]{32}")
 SIMILAR_SHOWN = 5
 

@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from . import arxiv_client, fetching, pdf
+from . import arxiv_client, fetching, pdf, unconfirmed
 from .models import Paper
 
 log = logging.getLogger(__name__)
@@ -55,3 +55,11 @@ def sweep_arxiv() -> None:
     due = fetching.arxiv_due_paper_ids()
     for start in range(0, len(due), 50):
         fetch_arxiv_metadata.delay(due[start : start + 50])
+
+
+@shared_task(name="papers.sweep_unconfirmed_uploads")
+def sweep_unconfirmed_uploads() -> None:
+    """Delete "is it this one?" uploads nobody came back for (beat, hourly)."""
+    gone = unconfirmed.unconfirmed_uploads_sweep()
+    if gone:
+        log.info("Deleted %d unconfirmed upload(s) older than a day.", gone)

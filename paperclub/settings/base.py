@@ -209,6 +209,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "papers.sweep_arxiv",
         "schedule": env.float("SWEEP_ARXIV_SECONDS", default=20.0),
     },
+    # Uploads kept for an unanswered "is it this one?" go after a day.
+    "papers-sweep-unconfirmed-uploads": {
+        "task": "papers.sweep_unconfirmed_uploads",
+        "schedule": 3600.0,
+    },
     # Emailed invitations still owed (a lost task, a mail server that was down).
     "clubs-resend-owed-invitations": {"task": "clubs.resend_owed_invitations", "schedule": 600.0},
     # Keep every club's rolling horizon of weeks full (idempotent).

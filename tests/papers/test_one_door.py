@@ -2,13 +2,19 @@
 other doors: the same PDF uploaded twice was two papers, and a "not on arXiv"
 link that was an arXiv abs URL duplicated the arXiv paper."""
 
+import os
+from datetime import timedelta
+
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from papers import proposing, services
 from papers.models import Nomination, Paper, Vote
+from papers.tasks import sweep_unconfirmed_uploads
+from papers.unconfirmed import UNCONFIRMED_DIR, UNCONFIRMED_KEPT_FOR
 from tests.factories import ClubFactory, MembershipFactory
 from tests.papers.pdf_factory import make_pdf
 
@@ -212,3 +218,34 @@ def test_organizers_see_papers_with_the_same_title(client, club, organizer, exis
     body = client.get(reverse("papers:nomination", args=[club.slug, duplicate.pk])).content
     assert "Possibly the same work" in body.decode()
     assert f"(number {existing.pk})" in body.decode()
+
+
+def test_uploads_nobody_came_back_for_are_swept_after_a_day(client, club, existing):
+    person = MembershipFactory(club=club).user
+    client.force_login(person)
+    asked = {"title": "Sparse Mixtures of Experts", "pdf": _upload()}
+    old_token = client.post(_propose_url(club), asked).context["upload_token"]
+    asked["pdf"] = _upload()
+    new_token = client.post(_propose_url(club), asked).context["upload_token"]
+    old = f"{UNCONFIRMED_DIR}/{old_token}.pdf"
+    new = f"{UNCONFIRMED_DIR}/{new_token}.pdf"
+    a_day_ago = (timezone.now() - UNCONFIRMED_KEPT_FOR - timedelta(minutes=1)).timestamp()
+    os.utime(default_storage.path(old), (a_day_ago, a_day_ago))
+
+    sweep_unconfirmed_uploads()
+
+    assert not default_storage.exists(old)
+    assert default_storage.exists(new)
+    late = client.post(
+        _propose_url(club),
+        {"title": "Sparse Mixtures of Experts", "upload_token": old_token, "confirm_new": "on"},
+    )
+    assert late.context["form"].non_field_errors() == [
+        "That upload is no longer here; choose the PDF again."
+    ]
+    assert Paper.objects.filter(club=club).count() == 1
+
+
+def test_the_upload_sweep_runs_on_beat_hourly(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["papers-sweep-unconfirmed-uploads"]
+    assert entry == {"task": sweep_unconfirmed_uploads.name, "schedule": 3600.0}
