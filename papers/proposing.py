@@ -35,10 +35,10 @@ from .models import Nomination, Paper
 from .services import (
     PaperError,
     ProposeOutcome,
-    _require_active_member,
     backlogs_changed,
     paper_nominate,
     papers_propose,
+    require_active_member,
     vote_add,
 )
 from .tasks import read_paper_pdf
@@ -66,7 +66,7 @@ def paper_propose(
     same_as: int | None = None,
 ) -> ProposeOutcome:
     """Add papers to the club's backlog by whichever door fits what was given."""
-    _require_active_member(club=club, user=user)
+    require_active_member(club=club, user=user)
     common: dict[str, Any] = {"club": club, "user": user, "pitch": pitch, "tag_names": tag_names}
     if same_as is not None:
         discard_upload(user=user, token=upload_token)

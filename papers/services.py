@@ -51,7 +51,7 @@ class ProposeOutcome:
         return self.added + self.existing
 
 
-def _require_active_member(*, club: Club, user: User) -> None:
+def require_active_member(*, club: Club, user: User) -> None:
     if not Membership.objects.filter(club=club, user=user, state=Membership.State.ACTIVE).exists():
         raise NotAllowed("Only active members of this club can do that.")
 
@@ -144,7 +144,7 @@ def papers_propose(
     (the club's memory); until then it is listed in outcome.covered.
     Metadata is fetched by a worker after commit.
     """
-    _require_active_member(club=club, user=user)
+    require_active_member(club=club, user=user)
     ids, invalid = parse_id_batch(text)
     by_doi, invalid = _doi_tokens(club=club, invalid=invalid)
     outcome = ProposeOutcome(invalid=invalid)
@@ -381,7 +381,7 @@ def nomination_vote_toggle_by_id(
     when the caller has just read it (a view does, to check access): then it is
     not read a second time."""
     if not _is_active_member(membership, club_id=club.pk, user_id=user.pk):
-        _require_active_member(club=club, user=user)
+        require_active_member(club=club, user=user)
     toggled, _ = _vote_change(club_id=club.pk, nomination_id=nomination_id, user=user, toggle=True)
     return toggled
 

@@ -4,7 +4,9 @@ clubs knows neither papers nor sessions; papers does not know sessions. A lower
 app that must react to a higher one offers a registry or a service for the
 higher one to call. These tests read every module's source (imports at the top,
 inside functions and under TYPE_CHECKING alike), the model references written as
-strings ("meetings.Session") and the migrations' dependencies.
+strings ("meetings.Session") and the migrations' dependencies. And no module
+uses another module's underscore names (`from sessions.reading.views import
+_session`, `ical._event`): what a module offers others has a public name.
 """
 
 import ast
@@ -14,6 +16,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The project's own top-level packages (what counts as "another module of ours").
+OURS = ("clubs", "papers", "sessions", "paperclub", "tests", "bench")
 
 # app folder -> the apps it must never reach, by folder and by app label.
 FORBIDDEN = {
@@ -138,3 +143,84 @@ def test_checker_resolves_relative_imports_inside_the_app():
         (2, "clubs.selectors"),
         (3, "clubs"),
     ]
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _is_module(dotted: str) -> bool:
+    path = ROOT.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+def private_uses(path: Path, source: str) -> list[str]:
+    """Where this file takes an underscore name from another module of ours:
+    `from <ours> import _name`, or `<module of ours>._name`."""
+    module = _module_name(path)
+    modules: set[str] = set()  # local names bound to modules of ours
+    problems = []
+    is_package = path.name == "__init__.py"
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            [(_, name)] = _imported_modules(ast.unparse(node), module, is_package=is_package)
+            if name.partition(".")[0] not in OURS:
+                continue
+            for alias in node.names:
+                if _private(alias.name):
+                    problems.append(
+                        f"{path.relative_to(ROOT)}:{node.lineno} imports {name}.{alias.name}"
+                    )
+                elif _is_module(f"{name}.{alias.name}"):
+                    modules.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.partition(".")[0] in OURS:
+                    modules.add(alias.asname or alias.name.partition(".")[0])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _private(node.attr):
+            base = node.value
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in modules:
+                problems.append(f"{path.relative_to(ROOT)}:{node.lineno} uses {ast.unparse(node)}")
+    return problems
+
+
+def test_no_module_uses_another_modules_underscore_names():
+    files = sorted(
+        path
+        for top in OURS
+        for path in (ROOT / top).rglob("*.py")
+        if "migrations" not in path.parts
+    )
+
+    problems = [problem for path in files for problem in private_uses(path, path.read_text())]
+
+    assert len(files) > 100
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            "from sessions.reading.views import _session",
+            ["imports sessions.reading.views._session"],
+        ),
+        ("from .services import _require", ["imports papers.services._require"]),
+        ("from sessions.calendars import ical\nical._event(1)", ["uses ical._event"]),
+        (
+            "import sessions.calendars.ical\nsessions.calendars.ical._span([])",
+            ["uses sessions.calendars.ical._span"],
+        ),
+        ("from arxiv import _feed", []),  # another project's: pinned in pyproject.toml
+        ("from sessions.models import Session\nSession._meta", []),  # a class's API
+        ("def f(self):\n    return self._cache", []),
+    ],
+)
+def test_underscore_checker_finds_each_kind_of_use(source, expected):
+    problems = private_uses(ROOT / "papers/proposing.py", source)
+
+    assert [problem.split(" ", 1)[1] for problem in problems] == expected

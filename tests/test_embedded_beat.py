@@ -13,7 +13,12 @@ import time
 
 import pytest
 
-from tests.test_embedded_mode import BASE_DIR, MANAGE_WITHOUT_DOTENV, _manage, _shell
+from tests.test_embedded_mode import (
+    BASE_DIR,
+    MANAGE_WITHOUT_DOTENV,
+    embedded_shell,
+    manage_embedded,
+)
 
 DUE_REMINDER = """
 import json
@@ -59,12 +64,12 @@ def embedded_env(tmp_path) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "MEDIA_ROOT": str(tmp_path / "media"),
     }
-    _manage("migrate", "--noinput", env=env)
+    manage_embedded("migrate", "--noinput", env=env)
     return env
 
 
 def test_embedded_server_prints_a_due_reminder_once_without_a_worker(embedded_env):
-    _shell(DUE_REMINDER, env=embedded_env)
+    embedded_shell(DUE_REMINDER, env=embedded_env)
     output: list[str] = []
     server = subprocess.Popen(
         [sys.executable, "-c", MANAGE_WITHOUT_DOTENV, "serve", f"127.0.0.1:{_free_port()}"],
@@ -95,4 +100,4 @@ def test_embedded_server_prints_a_due_reminder_once_without_a_worker(embedded_en
     assert re.fullmatch(r"Subject: Starting in 1 hour, at \d\d:\d\d: Beat Club\n", subjects[0])
     assert "Periodic jobs run in this process: " in text
     assert "To: ada@example.org" in text
-    assert _shell(SENT, env=embedded_env) == [["sessions.soon", "sent", "ada@example.org"]]
+    assert embedded_shell(SENT, env=embedded_env) == [["sessions.soon", "sent", "ada@example.org"]]

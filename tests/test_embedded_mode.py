@@ -64,7 +64,7 @@ print(json.dumps(pages))
 """
 
 
-def _manage(*args: str, env: dict[str, str]) -> str:
+def manage_embedded(*args: str, env: dict[str, str]) -> str:
     result = subprocess.run(
         [sys.executable, "-c", MANAGE_WITHOUT_DOTENV, *args],
         cwd=BASE_DIR,
@@ -78,9 +78,9 @@ def _manage(*args: str, env: dict[str, str]) -> str:
     return result.stdout
 
 
-def _shell(script: str, *, env: dict[str, str]) -> dict:
+def embedded_shell(script: str, *, env: dict[str, str]) -> dict:
     """Run a script in `manage.py shell`; its last line of output is JSON."""
-    output = _manage("shell", "--no-imports", "-c", script, env=env)
+    output = manage_embedded("shell", "--no-imports", "-c", script, env=env)
     return json.loads(output.splitlines()[-1])
 
 
@@ -97,7 +97,7 @@ def embedded_env(tmp_path_factory) -> dict[str, str]:
         "MEDIA_ROOT": str(home / "media"),
         "CELERY_BEAT_SCHEDULE_FILENAME": str(home / "celerybeat-schedule"),
     }
-    _manage("migrate", "--noinput", env=env)
+    manage_embedded("migrate", "--noinput", env=env)
     return env
 
 
@@ -106,14 +106,14 @@ def seeded_twice(embedded_env) -> tuple[dict, dict]:
     """Row counts after the first and after the second `seed_demo`."""
     counts = []
     for _ in range(2):
-        _manage("seed_demo", env=embedded_env)
-        counts.append(_shell(COUNTS_SCRIPT, env=embedded_env))
+        manage_embedded("seed_demo", env=embedded_env)
+        counts.append(embedded_shell(COUNTS_SCRIPT, env=embedded_env))
     return counts[0], counts[1]
 
 
 @pytest.fixture(scope="module")
 def embedded_pages(embedded_env, seeded_twice) -> dict:
-    return _shell(PAGES_SCRIPT, env=embedded_env)
+    return embedded_shell(PAGES_SCRIPT, env=embedded_env)
 
 
 def test_embedded_mode_seed_demo_creates_the_demo_club(seeded_twice):
@@ -199,7 +199,7 @@ print(json.dumps({{
 
 
 def test_embedded_mode_votes_at_once_are_each_counted(embedded_env, seeded_twice):
-    outcome = _shell(VOTES_AT_ONCE_SCRIPT, env=embedded_env)
+    outcome = embedded_shell(VOTES_AT_ONCE_SCRIPT, env=embedded_env)
 
     assert outcome["errors"] == []
     # 21 clicks flip one person's vote as one would; everyone else's flips once.

@@ -182,8 +182,12 @@ def _attendee_line(attendee: str) -> bytes:
 def invite(
     item: EventData, *, attendee: str, organizer: str, organizer_name: str = ""
 ) -> tuple[bytes, str]:
-    """An emailed invite for one person: REQUEST, or CANCEL for a cancelled session.
+    """An emailed invite for one person, its calendar written whole: REQUEST, or
+    CANCEL for a cancelled session. A fan-out writes `Invites` instead, which
+    gives each person these same bytes from one calendar.
 
     Returns (the calendar, its METHOD) so the MIME part can say the same method."""
-    invites = Invites(item, organizer=organizer, organizer_name=organizer_name)
-    return invites.for_attendee(attendee), invites.method
+    method = "CANCEL" if item.cancelled else "REQUEST"
+    event = _event(item, attendee=attendee, organizer=organizer, organizer_name=organizer_name)
+    calendar = _calendar([event], method=method, name="", span=_span([item]), uid=item.uid)
+    return calendar.to_ical(), method

@@ -17,7 +17,7 @@ from papers.models import Nomination
 from sessions.calendars import tokens
 from sessions.models import SessionPaper
 from sessions.rota.weeks import session_mark_done
-from tests.clubs.test_permissions import PUBLIC, ROLES, _url, scene  # noqa: F401 - the fixture
+from tests.clubs.test_permissions import PUBLIC, ROLES, matrix_url, scene  # noqa: F401 - the fixture
 from tests.factories import ClubFactory, MembershipFactory, session_at
 
 PRIVATE_TITLE = "Okapi Confidential Findings"
@@ -77,7 +77,7 @@ def test_no_page_of_another_club_shows_the_private_paper(client, both, role):
     if role != "anonymous":
         client.force_login(people[role])
     for name in GETS:
-        url = _url(name, club, requester, invitation, nomination, session)
+        url = matrix_url(name, club, requester, invitation, nomination, session)
         _assert_clean(_body(client.get(url)), f"{name} for {role}")
     # The other club's own record of the same link shows its own title (the
     # link is theirs too; the title, pitch and notes are not).

@@ -211,7 +211,7 @@ def scene(db):
     return club, people, hidden, requester, invitation, nomination, session
 
 
-def _url(name, club, requester, invitation, nomination, session):
+def matrix_url(name, club, requester, invitation, nomination, session):
     args = {
         "clubs:membership_action": [club.slug, requester.pk, "approve"],
         "clubs:invitation_revoke": [club.slug, invitation.pk],
@@ -263,7 +263,7 @@ def _check(client, people, role, method, url, expected):
 def test_public_club_url_outcome_for_role(client, scene, name, role_index, role):
     club, people, _hidden, requester, invitation, nomination, session = scene
     method, outcomes = PUBLIC[name]
-    url = _url(name, club, requester, invitation, nomination, session)
+    url = matrix_url(name, club, requester, invitation, nomination, session)
     response = _check(client, people, role, method, url, outcomes[role_index])
     body = _body(response)
     assert SECRET_NOTE not in body  # private notes are only ever shown to their author
@@ -287,7 +287,7 @@ def test_private_club_url_outcome_for_role(client, scene, name, role_index, role
     club, people, _hidden, requester, invitation, nomination, session = scene
     Club.objects.filter(pk=club.pk).update(visibility="private", join_policy="invite")
     method, outcomes = PRIVATE[name]
-    url = _url(name, club, requester, invitation, nomination, session)
+    url = matrix_url(name, club, requester, invitation, nomination, session)
     response = _check(client, people, role, method, url, outcomes[role_index])
     body = _body(response)
     assert SECRET_NOTE not in body

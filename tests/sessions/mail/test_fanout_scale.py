@@ -36,16 +36,6 @@ def _event(**changes) -> ical.EventData:
     return ical.EventData(**(data | changes))
 
 
-def _written_in_one_go(item: ical.EventData, attendee: str, organizer: str) -> bytes:
-    """The invite as it was written before: one calendar built for one person."""
-    method = "CANCEL" if item.cancelled else "REQUEST"
-    event = ical._event(item, attendee=attendee, organizer=organizer)
-    calendar = ical._calendar(
-        [event], method=method, name="", span=ical._span([item]), uid=item.uid
-    )
-    return calendar.to_ical()
-
-
 @pytest.mark.parametrize("cancelled", [False, True], ids=["request", "cancel"])
 @pytest.mark.parametrize(
     "attendee",
@@ -57,8 +47,12 @@ def test_each_invite_is_the_calendar_written_for_that_person(attendee, cancelled
     frozen = datetime(2026, 2, 1, tzinfo=UTC)
     with mock.patch("django.utils.timezone.now", return_value=frozen):
         invites = ical.Invites(item, organizer="noreply@paperclub.example")
-        expected = _written_in_one_go(item, attendee, "noreply@paperclub.example")
+        # The calendar written whole for that one person.
+        expected, method = ical.invite(
+            item, attendee=attendee, organizer="noreply@paperclub.example"
+        )
     assert invites.for_attendee(attendee) == expected
+    assert method == invites.method
     assert invites.method == ("CANCEL" if cancelled else "REQUEST")
     assert invites.for_attendee("other@example.org").count(b"ATTENDEE") == 1
 
