@@ -743,7 +743,7 @@ def analyze() -> None:
     """Fresh planner statistics after a bulk load (PostgreSQL)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("ANALYZE")  # raw: the ORM has no ANALYZE
 
 
 def scale_seed_report(spec: ScaleSpec, *, if_missing: bool = False) -> SeedReport:

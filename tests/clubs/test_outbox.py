@@ -19,7 +19,7 @@ from clubs.outbox.sending import claim, outbox_drain, outbox_flush
 from clubs.outbox.services import outbox_enqueue, outbox_fan_out, outbox_resend
 from clubs.outbox.sweeper import outbox_sweep
 from tests.celery_worker import sending_to
-from tests.factories import ClubFactory, MembershipFactory
+from tests.factories import ClubFactory, MembershipFactory, OutboxMessageFactory
 from tests.smtp_sink import free_port, smtp_sink
 
 pytestmark = pytest.mark.django_db
@@ -307,6 +307,31 @@ def test_a_broker_that_is_down_does_not_undo_or_fail_the_change(django_capture_o
     ):
         _owe()
     assert _row().state == "pending"  # written, waiting for the sweeper
+
+
+# A literal count, the same at one message of each kind and state per person as at three.
+@pytest.mark.parametrize("rows", [1, 3])
+def test_club_outbox_page_queries(client, django_assert_num_queries, rows):
+    club = ClubFactory()
+    organizer = MembershipFactory(club=club, role="organizer").user
+    for n in range(rows):
+        person = MembershipFactory(club=club).user
+        OutboxMessageFactory(club=club, recipient=person, subject_id=n + 1)
+        OutboxMessageFactory(
+            club=club,
+            recipient=person,
+            kind="sessions.soon",
+            subject_id=n + 1,
+            topic=f"session:{n + 1}:soon",
+            state="failed",
+            error="550 No such user",
+        )
+    client.force_login(organizer)
+
+    with django_assert_num_queries(7):
+        response = client.get(reverse("clubs:outbox", args=[club.slug]))
+
+    assert len(response.context["page"].object_list) == 2 * rows
 
 
 def test_organizers_see_failures_and_can_resend_from_the_outbox_page(client):

@@ -1,7 +1,7 @@
 """What the rota's service tests share: the club fixture's zone, a schedule input
 that fits any day the suite runs, and rows built and read back in one line."""
 
-from datetime import date, time, timedelta
+from datetime import date, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -19,14 +19,14 @@ CANCELLED, DONE = Session.State.CANCELLED, Session.State.DONE
 PROPOSED = Nomination.State.PROPOSED
 
 
-def local_today() -> date:
-    return timezone.now().astimezone(LA).date()
+def local_today(zone: tzinfo = LA) -> date:
+    return timezone.now().astimezone(zone).date()
 
 
-def schedule_input(**fields) -> ScheduleInput:
-    """A schedule on the weekday two days from now, so the horizon holds exactly
-    `weeks_ahead` weeks whatever day and hour the suite runs."""
-    today = local_today()
+def schedule_input(*, zone: tzinfo = LA, **fields) -> ScheduleInput:
+    """A schedule on the weekday two days from now in the club's `zone`, so the
+    horizon holds exactly `weeks_ahead` weeks whatever day and hour the suite runs."""
+    today = local_today(zone)
     values = {
         "weekday": (today + timedelta(days=2)).weekday(),
         "start_time": time(12, 0),
