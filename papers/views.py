@@ -6,11 +6,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from clubs import ratelimits
 from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
+from clubs.redirects import redirect_back
 
 from . import editing, fetching, merging, proposing, selectors, services, storage
 from .arxiv_client import split_id_tokens
@@ -31,13 +31,6 @@ def _nomination(access: ClubAccess, nomination_id: int, user=None) -> Nomination
         return selectors.nomination_detail(club=access.club, nomination_id=nomination_id, user=user)
     except Nomination.DoesNotExist as error:
         raise Http404("No such paper in this club.") from error
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponse:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect(default)
 
 
 @club_view(needs=ANYONE)
@@ -317,14 +310,16 @@ def vote(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpRe
         if request.htmx:
             return HttpResponse(str(error), status=409)
         messages.error(request, str(error))
-        return _back(request, reverse("papers:nomination", args=[access.club.slug, nomination_id]))
+        return redirect_back(
+            request, reverse("papers:nomination", args=[access.club.slug, nomination_id])
+        )
     if request.htmx:
         return render(
             request,
             "papers/_vote_button.html",
             {"club": access.club, "nomination": item, "can_vote": True},
         )
-    return _back(request, reverse("papers:backlog", args=[access.club.slug]))
+    return redirect_back(request, reverse("papers:backlog", args=[access.club.slug]))
 
 
 @require_POST

@@ -11,6 +11,7 @@ So a lost task, a killed worker, a full broker or a restarted Redis delays a
 message by at most the lease plus one sweep, and never loses it.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,8 @@ from django.utils import timezone
 
 from .models import OutboxFanOut, OutboxMessage
 from .services import ring_drain, ring_expand
+
+log = logging.getLogger(__name__)
 
 State = OutboxMessage.State
 
@@ -48,6 +51,18 @@ def outbox_sweep(*, now: datetime | None = None) -> SweepResult:
     result.released = lapsed.update(
         state=State.PENDING, lease_owner="", lease_until=None, due_at=now, error=LAPSED
     )
+    # A lapsed lease means a worker died or lost its database mid-send: worth a
+    # look when it keeps happening.
+    if result.given_up:
+        log.error(
+            "outbox: %d messages failed after %d attempts whose workers each stopped mid-send",
+            result.given_up,
+            settings.OUTBOX_MAX_ATTEMPTS,
+        )
+    if result.released:
+        log.warning(
+            "outbox: %d messages whose sender's lease lapsed are due again", result.released
+        )
     result.fan_outs = (
         OutboxFanOut.objects.filter(state=OutboxFanOut.State.PENDING)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))

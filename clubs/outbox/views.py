@@ -4,12 +4,12 @@ its error; a failed one can be sent again. Organizers only (@club_view)."""
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ..permissions import ORGANIZER, ClubAccess, club_view
+from ..redirects import redirect_back
 from . import selectors, services
 from .errors import OutboxError
 from .models import OutboxMessage
@@ -56,9 +56,4 @@ def outbox_resend(request: HttpRequest, access: ClubAccess, message_id: int) -> 
         messages.success(request, f"The message to {message.address} will be sent again.")
     except OutboxError as error:
         messages.error(request, str(error))
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        back = reverse("clubs:outbox", args=[access.club.slug])
-    return redirect(back)
+    return redirect_back(request, reverse("clubs:outbox", args=[access.club.slug]))

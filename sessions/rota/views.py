@@ -17,10 +17,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
+from clubs.redirects import redirect_back
 from clubs.templatetags.paperclub import display_name
 
 from ..calendars.feeds import google_event
@@ -65,13 +65,6 @@ def _plain_session(access: ClubAccess, session_id: int) -> Session:
     session = get_object_or_404(Session, club=access.club, pk=session_id)
     session.club = access.club
     return session
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponse:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect(default)
 
 
 def _rota_url(access: ClubAccess) -> str:
@@ -209,7 +202,7 @@ def replan(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRes
         lambda: planning.session_slot_replan(session=session, by=request.user),
         lambda _: "The slot is planned again: it is open for a volunteer.",
     )
-    return _back(request, _rota_url(access))
+    return redirect_back(request, _rota_url(access))
 
 
 # --- The rota ---------------------------------------------------------------------------
@@ -290,7 +283,7 @@ def claim(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResp
     if request.htmx:
         return _card(request, access, session_id, notice=notice, failed=failed)
     (messages.error if failed else messages.success)(request, notice)
-    return _back(request, _rota_url(access))
+    return redirect_back(request, _rota_url(access))
 
 
 @require_POST
@@ -312,7 +305,7 @@ def withdraw(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpR
     if request.htmx:
         return _card(request, access, session_id, notice=notice, failed=failed)
     (messages.error if failed else messages.success)(request, notice)
-    return _back(request, _rota_url(access))
+    return redirect_back(request, _rota_url(access))
 
 
 @club_view(needs=MEMBER)
@@ -349,7 +342,7 @@ def assign(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRes
     form = AssignForm(request.POST, club=access.club)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["facilitator"]))
-        return _back(request, _rota_url(access))
+        return redirect_back(request, _rota_url(access))
     person = form.cleaned_data["facilitator"]
     keep = form.cleaned_data["keep_papers"]
     _report(
@@ -363,7 +356,7 @@ def assign(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRes
             else f"{display_name(person)} facilitates on {_when(changed)}."
         ),
     )
-    return _back(request, _rota_url(access))
+    return redirect_back(request, _rota_url(access))
 
 
 @require_POST
@@ -377,7 +370,7 @@ def skip(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
         lambda: weeks.session_skip(session=session, by=request.user, reason=reason),
         lambda changed: f"{_when(changed)} is cancelled. You can restore it.",
     )
-    return _back(request, _rota_url(access))
+    return redirect_back(request, _rota_url(access))
 
 
 @require_POST
@@ -389,7 +382,7 @@ def restore(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRe
         lambda: weeks.session_restore(session=session, by=request.user),
         lambda changed: f"{_when(changed)} is back on.",
     )
-    return _back(request, _rota_url(access))
+    return redirect_back(request, _rota_url(access))
 
 
 @require_POST
@@ -402,7 +395,7 @@ def move(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
             messages.error(request, f"Not moved: {form.errors['day'][0]}")
         else:
             messages.error(request, "Give the new date, start time (HH:MM) and length in minutes.")
-        return _back(request, _rota_url(access))
+        return redirect_back(request, _rota_url(access))
     _report(
         request,
         lambda: weeks.session_move(
@@ -413,7 +406,7 @@ def move(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
         ),
         lambda changed: f"Moved to {_when(changed)}.",
     )
-    return _back(request, _rota_url(access))
+    return redirect_back(request, _rota_url(access))
 
 
 @club_view(needs=ORGANIZER)
@@ -615,7 +608,7 @@ def rsvp(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
         messages.error(request, problem)
     else:
         messages.success(request, "Thanks, your answer is saved.")
-    return _back(request, _session_url(access, session_id))
+    return redirect_back(request, _session_url(access, session_id))
 
 
 # --- The archive -------------------------------------------------------------------------

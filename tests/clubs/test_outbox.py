@@ -2,6 +2,7 @@
 superseding, one message of a stream on its way at a time, leases and the
 sweeper, retries and failures, fan-outs, resending, doorbells that fail."""
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -136,7 +137,7 @@ def test_another_persons_message_in_the_same_stream_goes_meanwhile():
     assert [row.address for row in claim(owner="worker-b", limit=10)] == ["bob@example.org"]
 
 
-def test_a_lapsed_lease_is_swept_back_and_sent_again_with_the_same_message_id():
+def test_a_lapsed_lease_is_swept_back_and_sent_again_with_the_same_message_id(caplog):
     _owe()
     outbox_flush()
     sent = _row()
@@ -153,8 +154,12 @@ def test_a_lapsed_lease_is_swept_back_and_sent_again_with_the_same_message_id():
         lease_owner="alive",
         lease_until=timezone.now() + timedelta(seconds=20),
     )
+    caplog.set_level(logging.WARNING, logger="clubs.outbox.sweeper")
     result = outbox_sweep()
     assert (result.released, result.due) == (1, True)
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", "outbox: 1 messages whose sender's lease lapsed are due again")
+    ]
     alive.refresh_from_db()
     assert alive.state == "sending"  # a live lease is left alone
     mail.outbox.clear()
@@ -172,7 +177,7 @@ def test_a_task_run_again_after_its_process_died_takes_back_its_own_rows():
     assert _row().state == "sent"
 
 
-def test_a_row_that_keeps_killing_its_worker_fails_after_the_last_attempt(settings):
+def test_a_row_that_keeps_killing_its_worker_fails_after_the_last_attempt(settings, caplog):
     _owe()
     OutboxMessage.objects.update(
         state="sending",
@@ -180,7 +185,15 @@ def test_a_row_that_keeps_killing_its_worker_fails_after_the_last_attempt(settin
         lease_until=timezone.now() - timedelta(seconds=1),
         attempts=settings.OUTBOX_MAX_ATTEMPTS,
     )
+    caplog.set_level(logging.WARNING, logger="clubs.outbox.sweeper")
     assert outbox_sweep().given_up == 1
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "ERROR",
+            f"outbox: 1 messages failed after {settings.OUTBOX_MAX_ATTEMPTS} attempts "
+            "whose workers each stopped mid-send",
+        )
+    ]
     row = _row()
     assert row.state == "failed"
     assert "Gave up after" in row.error
