@@ -989,7 +989,9 @@ def table(results: list[PageResult]) -> str:
     return "\n".join([*head, *rows])
 
 
-def budgets(results: dict[str, PageResult], fan: dict | None) -> list[tuple[bool, str]]:
+def budgets(
+    results: dict[str, PageResult], fan: dict | None, fan_error: str = ""
+) -> list[tuple[bool, str]]:
     lines: list[tuple[bool, str]] = []
     pages_only = [r for name, r in results.items() if name != FLOOR]
 
@@ -1050,6 +1052,8 @@ def budgets(results: dict[str, PageResult], fan: dict | None) -> list[tuple[bool
             f"< {BUDGET_FANOUT_MB} MB, each sent once ({fan['seconds']:.1f} s, "
             f"{fan['peak_mb']:.0f} MB, {fan['messages']:,} sent, {fan['distinct']:,} distinct)",
         )
+    elif fan_error:
+        check(False, f"fan-out within {BUDGET_FANOUT_SECONDS} s: {fan_error}")
     return lines
 
 
@@ -1116,6 +1120,7 @@ def main() -> None:
     log(f"starting gunicorn on 127.0.0.1:{port} with {args.workers} workers")
     server = start_gunicorn(args, env, port)
     fan = None
+    fan_error = ""
     try:
         log(f"signing in {len(targets.viewers)} members")
         clients = signed_in(port, targets.viewers, args.threads)
@@ -1154,7 +1159,11 @@ def main() -> None:
                 results[page.name].rounds.append(result)
         peak_hwm = max((proc_status(pid, "VmHWM") for pid in children(server.pid)), default=0)
         if not args.no_fanout:
-            fan = fanout(args, env, port, targets)
+            try:
+                fan = fanout(args, env, port, targets)
+            except SystemExit as error:
+                # Reported with the pages' tables, which stay worth reading.
+                fan_error = str(error)
     finally:
         stop(server)
     load_at_end = load_average()
@@ -1191,11 +1200,13 @@ def main() -> None:
             f"{fan['peak_mb']:.0f} MB RSS (idle {fan['idle_mb']:.0f} MB); "
             f"calendar attached: {fan['has_calendar']}"
         )
+    if fan_error:
+        print(f"Fan-out FAILED: {fan_error}")
     errors = {name: r.errors for name, r in results.items() if r.errors}
     for name, problems in errors.items():
         print(f"ERRORS on {name}: {len(problems)}, e.g. {problems[0]}")
     print()
-    checked = budgets(results, fan) if not args.only else []
+    checked = budgets(results, fan, fan_error) if not args.only else []
     if checked:
         print("Budgets (issue 14):")
         for ok, text in checked:
@@ -1227,12 +1238,13 @@ def main() -> None:
                 "budgets": [{"pass": ok, "text": text} for ok, text in checked],
                 "worker_peak_mb": peak_hwm / 1024,
                 "fanout": fan,
+                "fanout_error": fan_error,
                 "seconds": total,
             },
             indent=2,
         )
     )
-    if errors:
+    if errors or fan_error:
         raise SystemExit(1)
 
 
