@@ -1,5 +1,5 @@
-"""allauth's hooks: profiles for new accounts, account mail that names the site,
-and failed sign-ins counted per (address, client).
+"""allauth's hooks: profiles for new accounts, account mail that names the site
+and goes through the outbox, and failed sign-ins counted per (address, client).
 
 Without django.contrib.sites, allauth names the site after the request's host
 ("Hello from 127.0.0.1:8000!"). Its mails take `current_site` from
@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 
+from .mail import account_mail_owe
 from .services import profile_ensure
 
 
@@ -60,7 +61,20 @@ class AccountAdapter(DefaultAccountAdapter):
         return user
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        super().send_mail(template_prefix, email, {**context, "current_site": site_from_settings()})
+        """Written now, with the site named from settings; sent through the outbox
+        (clubs.mail): owed in this request's transaction, rung after commit, so
+        the mail is recorded, retried when the server is down, and a refusal is
+        seen in the admin's outbox. allauth's own send_mail sent it in the
+        request and lost it on the first SMTP hiccup."""
+        context = {
+            "request": self.request,
+            "email": email,
+            **context,
+            "current_site": site_from_settings(),
+        }
+        message = self.render_mail(template_prefix, email, context)
+        user = context.get("user")
+        account_mail_owe(message=message, user_id=getattr(user, "pk", None))
 
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:
         # allauth counts failed sign-ins ("login_failed", its "key" rate) per

@@ -55,7 +55,7 @@ class InvitationAdmin(admin.ModelAdmin):
     raw_id_fields = ["club", "created_by", "accepted_by"]
     # The token is the invitation's secret: not shown, not editable.
     exclude = ["token"]
-    readonly_fields = ["created_at", "accepted_at", "accepted_by", "use_count", "sent_at"]
+    readonly_fields = ["created_at", "accepted_at", "accepted_by", "use_count"]
 
 
 @admin.register(Profile)

@@ -8,5 +8,7 @@ class ClubsConfig(AppConfig):
 
     def ready(self) -> None:
         from .activity.kinds import register_club_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
+        from .mail import register_kinds as register_mail_kinds  # noqa: PLC0415 - as above
 
         register_club_kinds()
+        register_mail_kinds()

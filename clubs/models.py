@@ -188,15 +188,6 @@ class Invitation(models.Model):
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
     use_count = models.PositiveIntegerField(default=0)
-    # Set once the mail server took the message (never before: a failed send
-    # leaves the invitation owed, and retried).
-    sent_at = models.DateTimeField(null=True, blank=True)
-    send_attempts = models.PositiveSmallIntegerField(default=0)
-    # The last refusal or fault, shown to organizers; empty once sent.
-    send_error = models.CharField(max_length=1000, blank=True)
-    # A refusal no retry can fix (a 5xx: no such mailbox): not tried again.
-    send_failed = models.BooleanField(default=False)
-
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -215,12 +206,19 @@ class Invitation(models.Model):
 
     @property
     def delivery(self) -> str:
-        """For an emailed invitation: "sent", "failed" (given up), "retrying" or "queued"."""
-        if self.sent_at:
+        """For an emailed invitation, how its mail went, from its outbox row (read
+        with selectors.club_invitations, which annotates `mail_state`): "sent",
+        "failed" (given up, shown with the reason), "retrying", "queued", or
+        "skipped" (revoked or expired before its turn came)."""
+        state = getattr(self, "mail_state", None)
+        if state == "sent":
             return "sent"
-        if self.send_failed:
+        if state == "failed":
             return "failed"
-        return "retrying" if self.send_error else "queued"
+        if state in {"skipped", "superseded"}:
+            return "skipped"
+        tried = getattr(self, "mail_attempts", 0) and getattr(self, "mail_error", "")
+        return "retrying" if tried else "queued"
 
     def status(self, now=None) -> str:
         now = now or timezone.now()

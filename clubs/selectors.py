@@ -3,10 +3,11 @@
 import re
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Lower, NullIf
 
-from .models import Club, Invitation, Membership
+from .mail import INVITATION
+from .models import Club, Invitation, Membership, OutboxMessage
 
 _ACTIVE = Q(memberships__state=Membership.State.ACTIVE)
 
@@ -83,7 +84,21 @@ def club_with_organizers(*, slug: str) -> Club:
 
 
 def club_invitations(*, club: Club) -> QuerySet[Invitation]:
-    return Invitation.objects.filter(club=club).select_related("accepted_by__profile")
+    """The club's invitations, each with how its mail went (its outbox row's
+    state, error, attempts, time sent and id, for "Send again"), in one statement."""
+    mail = OutboxMessage.objects.filter(
+        kind=INVITATION, club=club, subject_id=OuterRef("pk")
+    ).order_by("-pk")
+    return (
+        Invitation.objects.filter(club=club)
+        .select_related("accepted_by__profile")
+        .annotate(
+            **{
+                f"mail_{field}": Subquery(mail.values(field)[:1])
+                for field in ("id", "state", "error", "attempts", "sent_at")
+            }
+        )
+    )
 
 
 def invitation_by_token(*, token: str) -> Invitation | None:

@@ -4,27 +4,20 @@ Every function is atomic, keyword-only, and raises ClubError with a sentence a
 person can act on when the change is not allowed; views show that sentence.
 """
 
-import logging
 import secrets
-import smtplib
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
-from . import smtp_errors
 from .activity import kinds as activity_kinds
 from .activity import snapshots
 from .activity.services import activity_record, person
+from .mail import invitation_owe
 from .models import Club, Invitation, Membership, Profile
-
-log = logging.getLogger(__name__)
 
 
 class ClubError(Exception):
@@ -333,13 +326,12 @@ def invitation_emails_create(
     emails: list[str],
     days: int = settings.INVITATION_DEFAULT_DAYS,
 ) -> list[Invitation]:
-    """One single-use invitation per address; each is mailed after commit."""
-    from .tasks import send_invitation_email  # noqa: PLC0415 - avoids an import cycle: clubs.tasks imports this module
-
+    """One single-use invitation per address; each one's mail is owed in the
+    outbox in this transaction (clubs.mail), and sent by a worker after commit."""
     invitations = []
     for email in dict.fromkeys(address.strip().lower() for address in emails if address.strip()):
         invitation = _new_invitation(club=club, by=by, days=days, email=email)
-        send_invitation_email.delay_on_commit(invitation.pk)
+        invitation_owe(invitation=invitation)
         invitations.append(invitation)
     if not invitations:
         raise ClubError("Give at least one email address.")
@@ -424,105 +416,3 @@ def mask_address(address: str) -> str:
     """a•••@example.org: enough for its owner to recognise, little for anyone else."""
     local, _, domain = address.partition("@")
     return f"{local[:1]}•••@{domain}"
-
-
-class InvitationMailDeferred(Exception):
-    """The mail server could not take an invitation now; the task tries again later."""
-
-
-# After this many transient failures an invitation is given up (failed, shown).
-INVITATION_MAX_ATTEMPTS = 8
-
-
-def invitation_email_send(*, invitation: Invitation) -> bool:
-    """Mail one email invitation; True once the mail server has taken it.
-
-    The invitation row is locked while it is sent, so two runs never mail it
-    twice, and `sent_at` is set only after the server took the message: a
-    refusal or a fault leaves it owed, with the reason for the organizers. A
-    permanent refusal (5xx) fails it; anything else raises
-    InvitationMailDeferred for the task to retry (and the sweeper re-drives
-    what a lost task left). The smallest honest version until invitations join
-    the generic outbox (issue 12)."""
-    with transaction.atomic():
-        invitation = (
-            Invitation.objects.select_for_update(of=("self",))
-            .select_related("club", "created_by__profile")
-            .get(pk=invitation.pk)
-        )
-        if invitation.status() != "valid" or not invitation.email:
-            return False
-        if invitation.sent_at is not None or invitation.send_failed:
-            return False  # sent by an earlier run, or given up
-        invitation.send_attempts += 1
-        try:
-            _invitation_message(invitation).send()
-        except (smtplib.SMTPException, OSError) as error:
-            permanent = smtp_errors.is_permanent(error)
-            invitation.send_error = smtp_errors.describe(error)[:1000]
-            invitation.send_failed = (
-                permanent or invitation.send_attempts >= INVITATION_MAX_ATTEMPTS
-            )
-            invitation.save(update_fields=["send_attempts", "send_error", "send_failed"])
-            if invitation.send_failed:
-                log.warning(
-                    "invitation %s (club %s): mail failed for good after %d attempts: %s",
-                    invitation.pk,
-                    invitation.club_id,
-                    invitation.send_attempts,
-                    invitation.send_error,
-                )
-                return False
-            log.info(
-                "invitation %s (club %s): mail attempt %d deferred: %s",
-                invitation.pk,
-                invitation.club_id,
-                invitation.send_attempts,
-                invitation.send_error,
-            )
-            # Raised once the row says why (the atomic block commits first).
-            deferred = InvitationMailDeferred(invitation.send_error)
-        else:
-            invitation.sent_at = timezone.now()
-            invitation.send_error = ""
-            invitation.save(update_fields=["sent_at", "send_attempts", "send_error"])
-            return True
-    raise deferred
-
-
-def invitations_owed(*, older_than: timedelta = timedelta(minutes=5)) -> list[int]:
-    """Emailed invitations still owed a while after they were made (a lost task,
-    a worker that died): the sweeper sends them again."""
-    now = timezone.now()
-    return list(
-        Invitation.objects.filter(
-            sent_at__isnull=True,
-            send_failed=False,
-            revoked_at__isnull=True,
-            expires_at__gt=now,
-            created_at__lt=now - older_than,
-        )
-        .exclude(email="")
-        .values_list("pk", flat=True)[:500]
-    )
-
-
-def _invitation_message(invitation: Invitation):
-    context = {
-        "invitation": invitation,
-        "club": invitation.club,
-        "site_name": settings.SITE_NAME,
-        "inviter": getattr(invitation.created_by, "profile", None),
-        "accept_url": settings.SITE_URL
-        + reverse("clubs:invitation_accept", args=[invitation.token]),
-    }
-    message = EmailMultiAlternatives(
-        subject=f"You are invited to {invitation.club.name} on {settings.SITE_NAME}",
-        body=render_to_string("clubs/email/invitation.txt", context),
-        to=[invitation.email],
-        headers={"Auto-Submitted": "auto-generated"},
-    )
-    message.attach_alternative(
-        render_to_string("clubs/email/invitation.html", context), "text/html"
-    )
-    return message

@@ -194,6 +194,14 @@ def _settle(row: OutboxMessage, owner: str, **changes) -> None:
         log.warning("outbox: row %s was no longer %s's to settle", row.pk, owner)
 
 
+def _described(row: OutboxMessage) -> str:
+    """A row as the log names it: "clubs.invitation #12 (club 3, invitation 7)" (no
+    address: the row's id finds it in the admin)."""
+    about = f"{row.subject_type} {row.subject_id}" if row.subject_id else row.topic
+    where = f"club {row.club_id}, {about}" if row.club_id else about
+    return f"{row.kind} #{row.pk} ({where})"
+
+
 # --- Draining -----------------------------------------------------------------------
 
 
@@ -256,6 +264,13 @@ class _Batch:
         self.result.sent += 1
 
     def _failed(self, row: OutboxMessage, error: str, message_id: str = "") -> None:
+        # The operator's log says what the organizers' outbox page says.
+        log.warning(
+            "outbox: %s failed for good after %d attempt(s): %s",
+            _described(row),
+            row.attempts,
+            error,
+        )
         changes = {"state": State.FAILED, "error": clip(error, ERROR_MAX)}
         if message_id:
             changes["message_id"] = message_id
@@ -268,6 +283,14 @@ class _Batch:
         if tried and attempts >= settings.OUTBOX_MAX_ATTEMPTS:
             self._failed(row, f"Gave up after {attempts} attempts. Last error: {error}")
             return
+        if tried:
+            log.info(
+                "outbox: %s, attempt %d deferred (next in %.0f s): %s",
+                _described(row),
+                attempts,
+                delay,
+                error,
+            )
         self._settle(
             row,
             state=State.PENDING,

@@ -214,8 +214,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "papers.sweep_unconfirmed_uploads",
         "schedule": 3600.0,
     },
-    # Emailed invitations still owed (a lost task, a mail server that was down).
-    "clubs-resend-owed-invitations": {"task": "clubs.resend_owed_invitations", "schedule": 600.0},
     # Keep every club's rolling horizon of weeks full (idempotent).
     "sessions-plan": {"task": "sessions.plan_all", "schedule": 6 * 3600.0},
     # Mark finished weeks done (their papers become covered).
@@ -234,7 +232,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 CELERY_TASK_ROUTES = {
     "papers.fetch_arxiv_metadata": {"queue": "arxiv"},
     "outbox.drain": {"queue": "mail"},
-    "clubs.send_invitation_email": {"queue": "mail"},
     # outbox.expand and outbox.sweep stay on the default queue: they are quick,
     # and must not wait behind the senders (a change's fan-out is listed, and a
     # newer one supersedes an older, while the mail workers are busy or gone).

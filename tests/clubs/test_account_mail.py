@@ -9,16 +9,17 @@ pytestmark = pytest.mark.django_db
 
 
 @override_settings(SITE_NAME="Reading Room", ACCOUNT_EMAIL_SUBJECT_PREFIX="[Reading Room] ")
-def test_sign_up_confirmation_mail_names_the_site(client):
-    response = client.post(
-        reverse("account_signup"),
-        {
-            "email": "new@example.org",
-            "password1": "a long enough passphrase 42",
-            "password2": "a long enough passphrase 42",
-        },
-        HTTP_HOST="127.0.0.1:8000",
-    )
+def test_sign_up_confirmation_mail_names_the_site(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox's doorbell
+        response = client.post(
+            reverse("account_signup"),
+            {
+                "email": "new@example.org",
+                "password1": "a long enough passphrase 42",
+                "password2": "a long enough passphrase 42",
+            },
+            HTTP_HOST="127.0.0.1:8000",
+        )
 
     assert response.status_code == 302
     assert len(mail.outbox) == 1

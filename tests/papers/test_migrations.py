@@ -3,26 +3,16 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import apps_before, migrate
 
 BEFORE = [("papers", "0005_backlog_stamp_and_hot_votes")]
 AFTER = [("papers", "0007_paper_club_required")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
-
-
 @pytest.fixture
 def old_apps(transactional_db):
-    apps = _migrate(BEFORE)
-    yield apps
-    executor = MigrationExecutor(connection)
-    _migrate(executor.loader.graph.leaf_nodes())
+    yield from apps_before(BEFORE)
 
 
 def test_shared_papers_become_one_per_club_with_guides_notes_and_ticks(old_apps):
@@ -64,7 +54,7 @@ def test_shared_papers_become_one_per_club_with_guides_notes_and_ticks(old_apps)
         PaperNote.objects.create(paper=lora, user=user, text=f"notes of {user.username}")
         GuideTick.objects.create(paper=lora, user=user, item="title")
 
-    new_apps = _migrate(AFTER)
+    new_apps = migrate(AFTER)
     Paper = new_apps.get_model("papers", "Paper")
     Nomination = new_apps.get_model("papers", "Nomination")
     PaperNote = new_apps.get_model("papers", "PaperNote")

@@ -23,12 +23,14 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 from icalendar import Calendar
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisDown
 
 from clubs.models import Club, Membership, OutboxFanOut, OutboxMessage, Profile
+from clubs.services import invitation_emails_create
 from sessions.models import MailPreferences, Rsvp
 from sessions.rota.facilitators import session_assign
 from sessions.rota.weeks import session_details, session_details_update, session_skip
@@ -492,3 +494,44 @@ def test_smtp_down_then_back_retries_and_loses_nothing(redis_url, tmp_path):
     _each_once(handler, {p.email for p in people})
     rows = OutboxMessage.objects.filter(subject_id=session.pk)
     assert set(rows.values_list("state", "error")) == {("sent", "")}
+
+
+def test_sign_up_and_invitation_mail_go_out_at_once_without_the_sweeper(redis_url, tmp_path):
+    """Account mail and club invitations ring the workers after commit: with no
+    beat at all (no sweeper), a sign-up's confirmation and an organizer's
+    invitation reach the slow SMTP server within seconds, each once."""
+    club = ClubFactory()
+    organizer = MembershipFactory(club=club, role="organizer").user
+    with (
+        smtp_sink(delay=SLOW_SMTP) as (sink, port),
+        sending_to(redis_url),
+        Stack(_env(port, redis_url), tmp_path, beat=False) as stack,
+    ):
+        assert _wait(lambda: "outbox.sweep" in stack.state(), timeout=10)  # the start's sweep
+        started = time.monotonic()
+        response = Client().post(
+            "/accounts/signup/",
+            {
+                "email": "new@example.org",
+                "password1": "a long enough passphrase 42",
+                "password2": "a long enough passphrase 42",
+            },
+        )
+        assert response.status_code == 302
+        invitation_emails_create(club=club, by=organizer, emails=["guest@example.org"])
+        arrived = _wait(lambda: sink.count() >= 2, timeout=15)
+        took = time.monotonic() - started
+        assert arrived, stack.state()
+        time.sleep(1)
+    assert took < settings.OUTBOX_SWEEP_SECONDS / 4  # the doorbell, not a sweep
+    assert sorted(r for m in sink.messages for r in m.recipients) == [
+        "guest@example.org",
+        "new@example.org",
+    ]
+    assert [m.message["Subject"] for m in sink.to("new@example.org")] == [
+        "[Paper Club] Please Confirm Your Email Address"
+    ]
+    assert set(OutboxMessage.objects.values_list("kind", "state")) == {
+        ("clubs.account", "sent"),
+        ("clubs.invitation", "sent"),
+    }
