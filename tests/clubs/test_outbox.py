@@ -239,6 +239,30 @@ def test_a_mail_server_that_is_down_defers_every_row_with_backoff(settings):
     assert outbox_drain().deferred == 0
 
 
+def test_a_mail_server_down_for_ten_minutes_loses_nothing_and_sends_once(settings):
+    """Down for ten minutes: every retry is deferred by the backoff (never failed),
+    and once the server is back each message goes exactly once. The clock is
+    moved by each row's own due time, not by shortening any delay."""
+    port = free_port()
+    _smtp(settings, port)
+    for address in ("ada@example.org", "bob@example.org"):
+        _owe(address)
+    waited = 0.0
+    while waited < 600:
+        outbox_drain()
+        due = OutboxMessage.objects.order_by("due_at").first().due_at
+        waited += max((due - timezone.now()).total_seconds(), 0)
+        OutboxMessage.objects.update(due_at=timezone.now())  # that much later
+    rows = OutboxMessage.objects.all()
+    assert {r.state for r in rows} == {"pending"}
+    assert max(r.attempts for r in rows) < settings.OUTBOX_MAX_ATTEMPTS
+    with smtp_sink(port=port) as (sink, _):
+        assert outbox_drain().sent == 2
+        assert outbox_drain().sent == 0
+        received = sorted(r for m in sink.messages for r in m.recipients)
+    assert received == ["ada@example.org", "bob@example.org"]
+
+
 def test_a_renderer_that_raises_fails_that_row_visibly():
     NOTE.broken = True
     _owe()

@@ -17,7 +17,14 @@ from papers.models import Paper
 from sessions.calendars import feeds
 from sessions.models import MailPreferences, Session
 from sessions.rota.facilitators import session_assign, session_papers_set
-from sessions.rota.weeks import rsvp_set, session_details, session_details_update, session_move
+from sessions.rota.weeks import (
+    rsvp_set,
+    session_details,
+    session_details_update,
+    session_move,
+    session_restore,
+    session_skip,
+)
 from tests.factories import ClubFactory, MembershipFactory
 from tests.services import need_postgres
 from tests.sessions.ics import parse_everywhere
@@ -80,6 +87,80 @@ def test_an_edit_reaches_the_feeds_at_once_and_invitees_as_an_update(week, field
     update = _calendars(mail.outbox)[0]
     assert value in str(update[prop])
     assert int(update["SEQUENCE"]) == session.change_count + 1
+
+
+def _move(session, organizer, other, *, hours=0, minutes=60):
+    session_move(
+        session=session,
+        by=organizer,
+        starts_at=session.starts_at + timedelta(hours=hours),
+        duration_minutes=minutes,
+    )
+
+
+def _papers(session, organizer, other):
+    nomination = papers_services.papers_propose(
+        club=session.club, user=other, text="1706.03762"
+    ).added[0]
+    session_papers_set(session=session, by=organizer, picks=[(nomination.pk, None)])
+
+
+def _details(**changes):
+    def change(session, organizer, other):
+        values = {k: (other.pk if v is OTHER else v) for k, v in changes.items()}
+        session_details_update(
+            session=session, by=organizer, details=session_details(session, **values)
+        )
+
+    return change
+
+
+OTHER = object()  # stands for the week's other member
+CALENDAR_CHANGES = {
+    "time": lambda s, o, x: _move(s, o, x, hours=2),
+    "length": lambda s, o, x: _move(s, o, x, minutes=90),
+    "meeting link": _details(meeting_link="https://meet.example.com/elsewhere"),
+    "papers": _papers,
+    "facilitator": lambda s, o, x: session_assign(session=s, by=o, facilitator=x),
+    "co-facilitator": _details(co_facilitator_id=OTHER),
+    "cancellation": lambda s, o, x: session_skip(session=s, by=o, reason="Holiday"),
+    "restoration": lambda s, o, x: session_restore(session=s, by=o),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CALENDAR_CHANGES))
+def test_every_calendar_change_raises_sequence_once_updates_invitees_and_feeds(week, change):
+    """Each kind of change the issue names (title and location above, a paper's
+    title below): SEQUENCE once, the feeds at once, the invitee an update (or
+    the cancellation), each once."""
+    session, organizer, member = week
+    other = MembershipFactory(club=session.club).user
+    if change == "restoration":
+        session_skip(session=session, by=organizer, reason="Holiday")
+        outbox_flush()
+        session.refresh_from_db()
+    before = session.change_count
+    cached = feeds.club_feed(club=session.club)
+    mail.outbox.clear()
+
+    CALENDAR_CHANGES[change](session, organizer, other)
+
+    session.refresh_from_db()
+    assert session.change_count == before + 1
+    assert feeds.club_feed(club=session.club) != cached
+    assert int(_event(feeds.club_feed(club=session.club), session)["SEQUENCE"]) == before + 1
+    outbox_flush()
+    calendar = [
+        m for m in mail.outbox if any(t.startswith("text/calendar") for _, t in m.alternatives)
+    ]
+    assert [m.to for m in calendar] == [[member.email]]
+    _calendars.session = session
+    [event] = _calendars(calendar)
+    assert int(event["SEQUENCE"]) == before + 1
+    expected = "CANCEL" if change == "cancellation" else "REQUEST"
+    assert [t for _, t in calendar[0].alternatives if t.startswith("text/calendar")] == [
+        f"text/calendar; method={expected}"
+    ]
 
 
 def test_an_edit_that_no_calendar_shows_sends_nothing(week):

@@ -21,11 +21,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core import mail
+from django.urls import reverse
 
-from clubs.models import OutboxMessage
+from clubs.mail import ACCOUNT, INVITATION, invitation_owe
+from clubs.models import Invitation, OutboxMessage
+from clubs.outbox import kinds as outbox_kinds
 from papers.models import Nomination, Paper
 from sessions.calendars import feeds
-from sessions.mail.kinds import Kind
+from sessions.mail.kinds import Kind, outbox_kind
 from sessions.mail.messages import build_message, message_id_for
 from sessions.mail.reminders import reminder_moment
 from sessions.models import Session, SessionPaper
@@ -254,3 +258,69 @@ def test_club_feed_matches_its_golden_file():
         f"UID:club-{scene.club.pk}@": "UID:club-<club>@",
     }
     _check("feed_club.ics.txt", _normalise(_unfold(feed.decode()), ids=ids))
+
+
+def _invitation(scene, client, on_commit):
+    invitation = Invitation.objects.create(
+        club=scene.club,
+        token="golden-invitation-token",
+        email="guest@example.org",
+        created_by=scene.ada,
+        expires_at=STARTS,
+    )
+    with on_commit(execute=True):
+        invitation_owe(invitation=invitation)
+    return {f"invitation-{invitation.pk}": "invitation-<invitation>"}
+
+
+def _sign_up(scene, client, on_commit):
+    with on_commit(execute=True):
+        client.post(
+            reverse("account_signup"),
+            {
+                "email": "newcomer@example.org",
+                "password1": "a long enough passphrase 42",
+                "password2": "a long enough passphrase 42",
+            },
+        )
+    return {}
+
+
+def _password_reset(scene, client, on_commit):
+    with on_commit(execute=True):
+        client.post(reverse("account_reset_password"), {"email": scene.alan.email})
+    return {}
+
+
+# Mail clubs owes (clubs/mail.py), as sent through the outbox: name -> how it is owed.
+CLUB_CASES = {
+    "club_invitation": _invitation,
+    "account_sign_up": _sign_up,
+    "account_password_reset": _password_reset,
+}
+SECRETS = [
+    (r"/accounts/confirm-email/[^/\s\"]+/", "/accounts/confirm-email/<key>/"),
+    (r"/accounts/password/reset/key/[^/\s\"]+/", "/accounts/password/reset/key/<key>/"),
+    (r"account-[0-9a-f]{32}\.user-\d+", "account-<topic>.user-<user>"),
+]
+
+
+@pytest.mark.parametrize("name", sorted(CLUB_CASES))
+def test_club_mail_matches_its_golden_file(name, client, django_capture_on_commit_callbacks):
+    scene = Scene()
+    mail.outbox.clear()
+
+    ids = CLUB_CASES[name](scene, client, django_capture_on_commit_callbacks)
+
+    [message] = mail.outbox
+    rendered, calendars = _render(message, ids=ids)
+    for pattern, placeholder in SECRETS:
+        rendered = re.sub(pattern, placeholder, rendered)
+    _check(f"{name}.eml.txt", rendered)
+    assert calendars == []
+
+
+def test_every_kind_of_message_has_a_golden_file():
+    covered = {outbox_kind(kind) for kind, _, _ in CASES.values()} | {INVITATION, ACCOUNT}
+    registered = {name for name in outbox_kinds.registered() if not name.startswith("tests.")}
+    assert registered == covered
