@@ -93,6 +93,8 @@ class AccountMail(kinds.MessageKind):
     name = ACCOUNT
     label = "Account mail"
     subject_type = "account"
+    # What it says holds a signed link (a password reset's): not kept once sent.
+    forget_payload_when_sent = True
 
     def render(self, message: OutboxMessage, context) -> EmailMessage:
         written = message.payload

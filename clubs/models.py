@@ -188,6 +188,7 @@ class Invitation(models.Model):
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
     use_count = models.PositiveIntegerField(default=0)
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [

@@ -48,6 +48,10 @@ class MessageKind:
     name: str = ""
     label: str = ""
     channel: str = "email"
+    # A payload that carries a secret (an account mail's signed link) is wiped
+    # once the message is sent: it is needed only to send it (or send it again
+    # after a failure, which keeps it).
+    forget_payload_when_sent: bool = False
     subject_type: str = ""
 
     def audience(self, fan_out: "OutboxFanOut") -> Iterable[Recipient]:

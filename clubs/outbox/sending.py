@@ -260,7 +260,16 @@ class _Batch:
         _settle(row, self.owner, **changes)
 
     def _sent(self, row: OutboxMessage, message_id: str) -> None:
-        self._settle(row, state=State.SENT, sent_at=timezone.now(), error="", message_id=message_id)
+        changes = {
+            "state": State.SENT,
+            "sent_at": timezone.now(),
+            "error": "",
+            "message_id": message_id,
+        }
+        kind = kinds.registered().get(row.kind)
+        if kind is not None and kind.forget_payload_when_sent:
+            changes["payload"] = {}
+        self._settle(row, **changes)
         self.result.sent += 1
 
     def _failed(self, row: OutboxMessage, error: str, message_id: str = "") -> None:
