@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db.models import Prefetch, Q, QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 
 from clubs.models import Club, Membership
@@ -125,6 +126,34 @@ def google_event(session: Session) -> str:
             "ctz": data.time_zone,
         }
     )
+
+
+def add_to_calendar_links(*, session: Session, user: User) -> dict[str, str]:
+    """The links offered right after a member says they're going: this week as a
+    Google Calendar event, as an .ics file (any calendar), and Apple Calendar's
+    webcal:// subscription to the member's own feed (a token URL, so it works for
+    private clubs, where a webcal:// fetch carries no sign-in)."""
+    return {
+        "google": google_event(session),
+        "apple": webcal(personal_feed_url(user=user)),
+        "ics": reverse("calendars:session_ics", args=[session.club.slug, session.pk]),
+    }
+
+
+# The session a member just said they're going to, for the page the no-JS
+# answer redirects to (htmx answers show the prompt in the swapped fragment).
+CALENDAR_PROMPT_KEY = "calendar_prompt_session"
+
+
+def calendar_prompt_take(request: HttpRequest, session: Session | None) -> dict[str, str] | None:
+    """The add-to-calendar links if `session` is the one just answered "going"
+    without JavaScript; the mark is used up either way (it is one moment)."""
+    if not hasattr(request, "session"):
+        return None
+    answered = request.session.pop(CALENDAR_PROMPT_KEY, None)
+    if session is None or answered != session.pk or not request.user.is_authenticated:
+        return None
+    return add_to_calendar_links(session=session, user=request.user)
 
 
 def absolute(path: str) -> str:

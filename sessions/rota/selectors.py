@@ -12,6 +12,7 @@ from clubs.models import Club, Membership
 from papers.models import Nomination
 from papers.selectors import BacklogFilter, backlog
 
+from ..calendars.feeds import calendar_prompt_take
 from ..models import ClubSchedule, Rsvp, Session, SessionPaper
 from .activity import when
 
@@ -164,6 +165,7 @@ def club_home_sessions_section(request, access) -> dict:
     live = [s for s in upcoming if s.state != Session.State.CANCELLED]
     return {
         "next_session": live[0] if live else None,
+        "calendar_prompt": calendar_prompt_take(request, live[0] if live else None),
         "open_weeks": [s for s in upcoming if s.state == Session.State.OPEN],
         "has_schedule": ClubSchedule.objects.filter(club=access.club).exists(),
     }

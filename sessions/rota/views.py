@@ -23,9 +23,14 @@ from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
 from clubs.redirects import redirect_back
 from clubs.templatetags.paperclub import display_name
 
-from ..calendars.feeds import google_event
+from ..calendars.feeds import (
+    CALENDAR_PROMPT_KEY,
+    add_to_calendar_links,
+    calendar_prompt_take,
+    google_event,
+)
 from ..errors import NotAllowed, OnePaperWeek, SessionError
-from ..models import Session
+from ..models import Rsvp, Session
 from ..permissions import viewer_may_run
 from ..reading.views import reading_context
 from . import exports, planning, selectors, weeks
@@ -476,6 +481,7 @@ def _render_session_page(
         "next": request.get_full_path(),
         **reading_context(request, access, session),
         "google_event_url": google_event(session),
+        "calendar_prompt": calendar_prompt_take(request, session),
         "survey_offer": survey_offer,
     }
     if access.is_member:
@@ -581,6 +587,7 @@ def rsvp(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
     session = _plain_session(access, session_id)
     form = RsvpForm(request.POST)
     problem = None
+    going = False
     if not form.is_valid():
         problem = "Answer going, maybe or not going."
     else:
@@ -590,6 +597,8 @@ def rsvp(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
             raise _denied(error) from error
         except SessionError as error:
             problem = str(error)
+        else:
+            going = form.cleaned_data["answer"] == Rsvp.Answer.GOING
     if request.htmx:
         with_people = bool(request.POST.get("with_people"))
         shown = _session(access, session_id, request)
@@ -601,6 +610,8 @@ def rsvp(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
             "with_people": with_people,
             "rsvp_error": problem,
         }
+        if going:
+            context["calendar_prompt"] = add_to_calendar_links(session=shown, user=request.user)
         if with_people:
             context["going"] = list(selectors.people_going(session=shown))
         return render(request, "sessions/_rsvp.html", context)
@@ -608,6 +619,8 @@ def rsvp(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
         messages.error(request, problem)
     else:
         messages.success(request, "Thanks, your answer is saved.")
+    if going:  # the page we go back to offers the calendar links once
+        request.session[CALENDAR_PROMPT_KEY] = session.pk
     return redirect_back(request, _session_url(access, session_id))
 
 

@@ -82,3 +82,34 @@ def test_schedule_claim_pick_rsvp_and_club_home(new_page):
     screenshot(member_page, "sessions-session-phone")
     for p in (page, member_page, other):
         assert p.csp_violations == []
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
+def test_rsvp_going_offers_the_week_to_calendars(new_page, javascript):
+    club = ClubFactory(slug="rsvp-club", name="RSVP Club")
+    facilitator = MembershipFactory(club=club).user
+    attendee = MembershipFactory(club=club).user
+    starts = timezone.now() + timedelta(days=3)
+    session = Session.objects.create(
+        club=club,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1),
+        state="scheduled",
+        facilitator=facilitator,
+    )
+    page = new_page(javascript=javascript, width=375, height=800)
+    sign_in(page, attendee.email)
+    page.goto(f"/c/rsvp-club/sessions/{session.pk}/")
+    page.get_by_role("button", name=re.compile("^Going")).click()
+    prompt = page.locator(f"#calendar-prompt-{session.pk}")
+    prompt.wait_for()
+    assert prompt.get_by_role("link", name="Google Calendar").get_attribute("href").startswith(
+        "https://calendar.google.com/calendar/render?action=TEMPLATE"
+    )
+    assert prompt.get_by_role("link", name="Apple Calendar").get_attribute("href").startswith(
+        "webcal://"
+    )
+    ics = prompt.get_by_role("link", name="Download .ics").get_attribute("href")
+    assert ics == f"/c/rsvp-club/sessions/{session.pk}.ics"
+    assert Rsvp.objects.get(session=session, user=attendee).answer == "going"
+    screenshot(page, f"rsvp-calendar-prompt-{'js' if javascript else 'nojs'}")

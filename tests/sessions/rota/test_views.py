@@ -6,12 +6,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils import dateformat, timezone
 
 from clubs.models import Club
 from papers.models import Nomination, Paper
-from sessions.models import ClubSchedule, Rsvp, Session, SessionPaper
+from sessions.calendars.feeds import google_event
+from sessions.models import ClubSchedule, FeedToken, Rsvp, Session, SessionPaper
 from sessions.rota import selectors
 from sessions.rota.facilitators import session_claim, session_papers_set
 from sessions.rota.planning import ScheduleInput, schedule_save, sessions_plan
@@ -735,6 +738,64 @@ def test_rsvp_with_a_plain_post_goes_back(client, club, organizer, member):
     assert response.redirect_chain == [(home, 302)]
     assert _messages(response) == ["Thanks, your answer is saved."]
     assert Rsvp.objects.get(session=session, user=member).answer == "going"
+
+
+def _calendar_prompt(body: str) -> str:
+    found = re.search(r'<div class="calendar-prompt.*?</div>', body, re.S)
+    return found.group(0) if found else ""
+
+
+def _feed_webcal(user) -> str:
+    token = FeedToken.objects.get(user=user).token
+    return (
+        "webcal://"
+        + (settings.SITE_URL + reverse("calendars:personal", args=[token])).split("://", 1)[1]
+    )
+
+
+def test_rsvp_going_with_htmx_offers_the_calendars(client, club, organizer, member):
+    session = _weekly(club, organizer)[0]
+    client.force_login(member)
+    prompt = _calendar_prompt(
+        client.post(_url("rsvp", session), {"answer": "going"}, headers=HTMX).content.decode()
+    )
+    assert "<strong>You're going. Add it to your calendar:</strong>" in prompt
+    assert f'href="{escape(google_event(session))}"' in prompt
+    assert f'href="{_feed_webcal(member)}">Apple Calendar</a>' in prompt
+    ics = reverse("calendars:session_ics", args=[club.slug, session.pk])
+    assert f'href="{ics}" download>Download .ics</a>' in prompt
+
+
+@pytest.mark.parametrize("answer", ["maybe", "not_going"])
+def test_rsvp_other_answers_offer_no_calendar(client, club, organizer, member, answer):
+    session = _weekly(club, organizer)[0]
+    client.force_login(member)
+    body = client.post(_url("rsvp", session), {"answer": answer}, headers=HTMX).content.decode()
+    assert _calendar_prompt(body) == ""
+    client.post(_url("rsvp", session), {"answer": answer, "next": _url("session", session)})
+    assert _calendar_prompt(client.get(_url("session", session)).content.decode()) == ""
+
+
+@pytest.mark.parametrize("back_to", ["session", "home"])
+def test_rsvp_going_without_javascript_offers_the_calendars_once(
+    client, club, organizer, member, back_to
+):
+    session = _weekly(club, organizer)[0]
+    client.force_login(member)
+    page = (
+        _url("session", session)
+        if back_to == "session"
+        else reverse("clubs:home", args=[club.slug])
+    )
+    response = client.post(_url("rsvp", session), {"answer": "going", "next": page}, follow=True)
+    assert response.redirect_chain == [(page, 302)]
+    prompt = _calendar_prompt(response.content.decode())
+    assert f'href="{_feed_webcal(member)}">Apple Calendar</a>' in prompt
+    assert (
+        f'href="{reverse("calendars:session_ics", args=[club.slug, session.pk])}" download>'
+        in prompt
+    )
+    assert _calendar_prompt(client.get(page).content.decode()) == ""  # one moment only
 
 
 def test_rsvp_to_a_cancelled_week_is_refused(client, club, organizer, member):
