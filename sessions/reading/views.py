@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clubs.permissions import MEMBER, ClubAccess, club_view
@@ -24,6 +25,7 @@ from ..models import PreRead, Question, Session
 from ..permissions import viewer_may_run
 from ..rota import selectors as rota_selectors
 from . import selectors, services
+from .charts import bar_chart
 from .forms import NotesForm, QuestionForm
 
 
@@ -260,35 +262,11 @@ def guide_notes(request: HttpRequest, access: ClubAccess, nomination_id: int) ->
     return redirect(reverse("reading:guide", args=[access.club.slug, nomination.pk]) + "#notes")
 
 
-def _bars(rows: list, fields: list[str], *, width: int = 640, height: int = 160) -> dict:
-    """Geometry for a server-rendered stacked bar chart (SVG, no script)."""
-    if not rows:
-        return {"bars": [], "width": width, "height": height}
-    top = max(max(sum(getattr(row, f) for f in fields), 1) for row in rows)
-    slot = width / len(rows)
-    bars = []
-    for index, row in enumerate(rows):
-        y = height
-        segments = []
-        for f in fields:
-            value = getattr(row, f)
-            size = round(value / top * (height - 10), 1)
-            y -= size
-            segments.append({"field": f, "y": round(y, 1), "h": size, "value": value})
-        bars.append(
-            {
-                "x": round(index * slot + slot * 0.15, 1),
-                "w": round(slot * 0.7, 1),
-                "segments": segments,
-            }
-        )
-    return {"bars": bars, "width": width, "height": height, "top": top}
-
-
 @club_view(needs=MEMBER)
 def stats(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     """Members: per session, people going, pre-read levels and questions; last 6 months."""
     sessions = selectors.club_reading_stats(club=access.club)
+    zone = timezone.get_current_timezone()  # the viewer's, as the table's dates
     return render(
         request,
         "sessions/reading/stats.html",
@@ -296,9 +274,13 @@ def stats(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             "club": access.club,
             "access": access,
             "sessions": sessions,
-            "reading_chart": _bars(sessions, ["skimmed_count", "read_count", "deep_count"]),
-            "going_chart": _bars(sessions, ["going_total"]),
-            "question_chart": _bars(sessions, ["question_count"]),
+            "reading_chart": bar_chart(
+                sessions,
+                {"skimmed_count": "skimmed", "read_count": "read", "deep_count": "deep-read"},
+                zone=zone,
+            ),
+            "going_chart": bar_chart(sessions, {"going_total": "going"}, zone=zone),
+            "question_chart": bar_chart(sessions, {"question_count": "questions"}, zone=zone),
         },
     )
 

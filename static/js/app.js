@@ -5,6 +5,8 @@
  * - <form data-confirm="Question?">: asks before submitting (destructive actions).
  * - <details id="..." data-keep-open>: stays as the reader left it (open or shut)
  *   when htmx swaps in a fresh copy, as the dashboard's refresh does every 20 s.
+ * - .chart__scroll (a statistics chart wider than a phone): starts scrolled to
+ *   its right end, where the latest sessions are.
  *
  * No inline handlers: the Content-Security-Policy allows scripts from /static/ only.
  */
@@ -56,6 +58,9 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     enableCopyButtons(document);
+    document.querySelectorAll(".chart__scroll").forEach(function (box) {
+      box.scrollLeft = box.scrollWidth;
+    });
   });
 
   // Content swapped in by htmx gets the same treatment.
