@@ -243,6 +243,21 @@ def backlog_matches_elsewhere(*, club: Club, options: BacklogFilter) -> dict[str
     return backlog_cache.cached_lists(club=club, lists={"elsewhere": (params, counts)})["elsewhere"]
 
 
+READ_MATCHES_SHOWN = 3
+
+
+def backlog_read_matches(*, club: Club, options: BacklogFilter) -> list[Nomination]:
+    """Papers the club has read (covered) that a search matches while the page
+    shows another state: the latest few, so the page can link them ("the club
+    read it on 12 Mar"). Called only when backlog_matches_elsewhere counted some."""
+    matching = _backlog_filtered(club=club, options=options, by_state=False)
+    return list(
+        matching.filter(state=Nomination.State.COVERED)
+        .select_related("paper")
+        .order_by(F("covered_on").desc(nulls_last=True), "-pk")[:READ_MATCHES_SHOWN]
+    )
+
+
 # The paper's long texts, which a card never shows.
 _NOT_ON_A_CARD = (
     "paper__abstract",

@@ -41,6 +41,11 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     ids, topics = selectors.backlog_lists(club=access.club, options=options)
     page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
     elsewhere = selectors.backlog_matches_elsewhere(club=access.club, options=options)
+    read = (
+        selectors.backlog_read_matches(club=access.club, options=options)
+        if "covered" in elsewhere
+        else []
+    )
     return render(
         request,
         "papers/backlog.html",
@@ -57,9 +62,18 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             "tags": topics,
             "elsewhere": elsewhere,
             "elsewhere_text": _matches_sentence(elsewhere),
+            "read_matches": read,
+            "shown_state_word": selectors.STATES[options.state].lower(),
+            "filters_summary": _filters_summary(options, topics),
             "any_state_query": _with_params(request, state="any"),
         },
     )
+
+
+def _filters_summary(options: selectors.BacklogFilter, topics) -> str:
+    """What the folded filters are set to: "Top · Proposed · Any topic"."""
+    topic = next((t.name for t in topics if t.slug == options.tag), "Any topic")
+    return " · ".join([selectors.SORTS[options.sort], selectors.STATES[options.state], topic])
 
 
 def _matches_sentence(counts: dict[str, int]) -> tuple[str, str]:

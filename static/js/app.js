@@ -7,6 +7,8 @@
  *   when htmx swaps in a fresh copy, as the dashboard's refresh does every 20 s.
  * - .chart__scroll (a statistics chart wider than a phone): starts scrolled to
  *   its right end, where the latest sessions are.
+ * - <html class="htmx-ready"> once htmx is loaded, for what only script needs
+ *   (the backlog hides Apply: its filters apply as they change).
  *
  * No inline handlers: the Content-Security-Policy allows scripts from /static/ only.
  */
@@ -57,6 +59,9 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    if (window.htmx) {
+      document.documentElement.classList.add("htmx-ready");
+    }
     enableCopyButtons(document);
     document.querySelectorAll(".chart__scroll").forEach(function (box) {
       box.scrollLeft = box.scrollWidth;

@@ -7,7 +7,7 @@ import pytest
 from papers.models import Nomination, Vote
 from tests.browser.conftest import screenshot, sign_in
 from tests.celery_worker import running_worker
-from tests.factories import ClubFactory, MembershipFactory
+from tests.factories import ClubFactory, MembershipFactory, NominationFactory
 from tests.papers.fake_arxiv import atom_entry, catalogue_feed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -78,3 +78,60 @@ def test_add_paper_watch_it_fetch_and_vote_without_reload(new_page, fake_arxiv):
     assert button.get_attribute("aria-pressed") == "true"
     assert button.inner_text().split() == ["▲", "3"]
     screenshot(no_js, "backlog-no-js-phone")
+
+
+def _two_papers(club):
+    member = MembershipFactory(club=club).user
+    for title, state in (("Proposed Paper About Attention", "proposed"), ("Read Paper", "covered")):
+        nomination = NominationFactory(club=club, paper__title=title, proposed_by=member)
+        Nomination.objects.filter(pk=nomination.pk).update(state=state)
+    return member
+
+
+def _titles(page) -> list[str]:
+    return page.locator(".nomination h3").all_inner_texts()
+
+
+def test_backlog_filters_apply_as_they_change_with_javascript(new_page):
+    club = ClubFactory(slug="filter-club", name="Filter Club")
+    _two_papers(club)
+    page = new_page()
+    page.goto("/c/filter-club/backlog/")
+    assert not page.get_by_role("button", name="Apply").is_visible()
+    page.evaluate("window.__notReloaded = true")
+    page.get_by_label("Show").select_option("covered")
+    page.wait_for_url(re.compile(r"state=covered"))
+    page.get_by_text("Read Paper").wait_for()
+    assert _titles(page) == ["Read Paper"]
+    page.get_by_label("Show").select_option("open")
+    page.get_by_label("Search").fill("nothing like this")
+    page.get_by_text("Nothing matches").wait_for()
+    assert page.evaluate("window.__notReloaded") is True  # swapped, not reloaded
+    assert page.get_by_label("Search").input_value() == "nothing like this"
+
+
+def test_backlog_filters_need_apply_without_javascript(new_page):
+    club = ClubFactory(slug="filter-club", name="Filter Club")
+    _two_papers(club)
+    page = new_page(javascript=False)
+    page.goto("/c/filter-club/backlog/")
+    page.get_by_label("Show").select_option("covered")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r"state=covered"))
+    assert _titles(page) == ["Read Paper"]
+
+
+def test_backlog_filters_fold_on_a_phone(new_page):
+    club = ClubFactory(slug="filter-club", name="Filter Club")
+    _two_papers(club)
+    page = new_page(width=375, height=667)
+    page.goto("/c/filter-club/backlog/")
+    assert page.get_by_label("Search").is_visible()
+    assert not page.get_by_label("Sort").is_visible()
+    summary = page.locator(".filters__more > summary")
+    assert summary.inner_text() == "Sort and filter (Top · Proposed · Any topic)"
+    # The first card starts on the first screen.
+    assert page.locator(".nomination").first.bounding_box()["y"] < 667
+    summary.click()
+    assert page.get_by_label("Sort").is_visible()
+    screenshot(page, "backlog-filters-phone-open")

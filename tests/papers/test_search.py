@@ -1,5 +1,6 @@
 """Issue 13: search that finds what people type."""
 
+import datetime
 import pytest
 from django.urls import reverse
 
@@ -73,6 +74,25 @@ def test_searching_a_read_paper_says_why_it_is_not_listed(client, club, papers):
     assert page.context["elsewhere"] == {"covered": 1}
     assert "1 covered paper matches your search (the club has read it)" in body
     assert 'href="?q=QLoRA&amp;state=any"' in body
+
+
+def test_searching_a_read_paper_links_it_with_when_it_was_read(client, club, papers):
+    covered = Nomination.objects.get(pk=papers["2311.00005"])
+    Nomination.objects.filter(pk=covered.pk).update(covered_on=datetime.date(2026, 3, 12))
+    body = client.get(reverse("papers:backlog", args=[club.slug]), {"q": "QLoRA"}).content.decode()
+    link = reverse("papers:nomination", args=[club.slug, covered.pk])
+    assert (
+        f'<li><a href="{link}">QLoRA: Efficient Finetuning of Quantized LLMs</a> '
+        '<span class="muted">— the club read it on 12 Mar 2026</span></li>'
+    ) in body
+    assert "Nothing matches" not in body
+    assert "No proposed paper matches." in body
+
+
+def test_a_search_that_matches_nothing_anywhere_says_nothing_matches(client, club, papers):
+    body = client.get(reverse("papers:backlog", args=[club.slug]), {"q": "zebra"}).content.decode()
+    assert "Nothing matches" in body
+    assert "read-matches" not in body
 
 
 def test_topic_counts_count_what_the_list_shows(club, member, papers):
