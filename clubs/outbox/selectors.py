@@ -2,7 +2,7 @@
 messages themselves a page at a time (a club of thousands is still one quick
 page)."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from ..models import Club
 from . import kinds
@@ -12,9 +12,17 @@ State = OutboxMessage.State
 
 
 def outbox_messages(
-    *, club: Club, subject_type: str = "", subject_id: int | None = None, state: str = ""
+    *,
+    club: Club,
+    subject_type: str = "",
+    subject_id: int | None = None,
+    state: str = "",
+    to: str = "",
 ) -> QuerySet[OutboxMessage]:
+    """`to`: one person's messages, by part of their address or name."""
     qs = OutboxMessage.objects.filter(club=club)
+    if to:
+        qs = qs.filter(Q(address__icontains=to) | Q(recipient__profile__display_name__icontains=to))
     if subject_type:
         qs = qs.filter(subject_type=subject_type)
     if subject_id is not None:

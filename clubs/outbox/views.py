@@ -24,8 +24,9 @@ def outbox_context(
     state = request.GET.get("state", "")
     if state not in OutboxMessage.State.values:
         state = ""
+    to = request.GET.get("to", "").strip()[:254]
     found = selectors.outbox_messages(
-        club=access.club, subject_type=subject_type, subject_id=subject_id, state=state
+        club=access.club, subject_type=subject_type, subject_id=subject_id, state=state, to=to
     )
     return {
         "club": access.club,
@@ -35,6 +36,7 @@ def outbox_context(
         ),
         "page": Paginator(found, PAGE_SIZE).get_page(request.GET.get("page")),
         "state": state,
+        "to": to,
         "states": OutboxMessage.State.choices,
         "here": request.get_full_path(),
     }

@@ -395,3 +395,21 @@ def test_organizers_see_failures_and_can_resend_from_the_outbox_page(client):
     OutboxMessage.objects.filter(pk=elsewhere.pk).update(state="failed")
     response = client.post(reverse("clubs:outbox_resend", args=[club.slug, elsewhere.pk]))
     assert response.status_code == 404
+
+
+def test_the_outbox_lists_one_persons_messages_and_links_each_recipient(client):
+    club = ClubFactory()
+    organizer = MembershipFactory(club=club, role="organizer").user
+    for subject_id in (1, 2):
+        _owe("ada@example.org", club=club, subject_id=subject_id)
+    _owe("bob@example.org", club=club, subject_id=3)
+    client.force_login(organizer)
+    url = reverse("clubs:outbox", args=[club.slug])
+    everyone = client.get(url).content.decode()
+    assert '<a href="?to=ada%40example.org" title="Every message to ada@example.org">' in everyone
+    page = client.get(url, {"to": "ADA@"})
+    assert [m.address for m in page.context["page"].object_list] == ["ada@example.org"] * 2
+    body = page.content.decode()
+    assert "bob@example.org" not in body
+    assert "Messages to “ADA@”." in body
+    assert list(client.get(url, {"to": "nobody"}).context["page"].object_list) == []
