@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clubs.models import Club, Membership
-from papers.models import PaperNote
+from papers.models import Nomination, PaperNote
 
 from ..models import PreRead, Question, QuestionVote, Rsvp, Session, SessionPaper
 
@@ -159,17 +159,10 @@ def club_reading_stats(
     return list(with_reading_counts(qs).prefetch_related(papers).order_by("starts_at"))
 
 
-def my_reading(*, user: User) -> list[Session]:
-    """Sessions I went to or pre-read for, newest first, with my level and my notes."""
-    attended = Q(rsvps__user=user, rsvps__answer=Rsvp.Answer.GOING) | Q(
-        prereads__user=user, prereads__level__gt=0
-    )
-    active_clubs = Membership.objects.filter(user=user, state=Membership.State.ACTIVE).values(
-        "club"
-    )
-    qs = (
-        Session.objects.filter(attended, club__in=active_clubs, starts_at__lte=timezone.now())
-        .exclude(state=Session.State.CANCELLED)
+def _my_reading_shape(qs: QuerySet[Session], user: User) -> QuerySet[Session]:
+    """Sessions with my pre-read level and their papers in order."""
+    return (
+        qs.exclude(state=Session.State.CANCELLED)
         .distinct()
         .select_related("club")
         .annotate(
@@ -189,9 +182,51 @@ def my_reading(*, user: User) -> list[Session]:
                 to_attr="ordered_papers",
             )
         )
-        .order_by("-starts_at")
     )
-    sessions = list(qs[:200])
+
+
+def _active_clubs(user: User) -> QuerySet:
+    return Membership.objects.filter(user=user, state=Membership.State.ACTIVE).values("club")
+
+
+def my_reading(*, user: User) -> list[Session]:
+    """Sessions I went to or pre-read for, newest first, with my level and my notes."""
+    attended = Q(rsvps__user=user, rsvps__answer=Rsvp.Answer.GOING) | Q(
+        prereads__user=user, prereads__level__gt=0
+    )
+    qs = _my_reading_shape(
+        Session.objects.filter(
+            attended, club__in=_active_clubs(user), starts_at__lte=timezone.now()
+        ),
+        user,
+    ).order_by("-starts_at")
+    return _with_my_notes(list(qs[:200]), user)
+
+
+def my_coming_reading(*, user: User, now: datetime | None = None) -> list[Session]:
+    """What I am about to read, soonest first: each of my clubs' next week, and
+    any later coming week I said I'm going to, pre-read for or facilitate; with
+    my level and my notes on its papers."""
+    now = now or timezone.now()
+    live = [Session.State.OPEN, Session.State.SCHEDULED]
+    coming = Session.objects.filter(club__in=_active_clubs(user), starts_at__gt=now, state__in=live)
+    club_next = (
+        Session.objects.filter(club=OuterRef("club"), starts_at__gt=now, state__in=live)
+        .order_by("starts_at", "pk")
+        .values("pk")[:1]
+    )
+    mine = (
+        Q(pk=Subquery(club_next))
+        | Q(rsvps__user=user, rsvps__answer=Rsvp.Answer.GOING)
+        | Q(prereads__user=user, prereads__level__gt=0)
+        | Q(facilitator=user)
+        | Q(co_facilitator=user)
+    )
+    qs = _my_reading_shape(coming.filter(mine), user).order_by("starts_at", "pk")
+    return _with_my_notes(list(qs[:20]), user)
+
+
+def _with_my_notes(sessions: list[Session], user: User) -> list[Session]:
     paper_ids = {link.nomination.paper_id for s in sessions for link in s.ordered_papers}
     notes = {
         note.paper_id: note
@@ -205,3 +240,23 @@ def my_reading(*, user: User) -> list[Session]:
         ]
         session.my_level_label = PreRead.Level(session.my_level).label
     return sessions
+
+
+def my_other_notes(*, user: User, shown: list[Session]) -> list[tuple[Nomination, PaperNote]]:
+    """My saved notes on papers of my clubs that no listed session holds (a
+    backlog paper I prepared, a week I did not go to), latest first, each with the
+    club's nomination for a link to its reading guide."""
+    shown_papers = {link.nomination.paper_id for s in shown for link in s.ordered_papers}
+    notes = list(
+        PaperNote.objects.filter(user=user, paper__club__in=_active_clubs(user))
+        .exclude(text="")
+        .exclude(paper_id__in=shown_papers)
+        .order_by("-updated_at", "-pk")[:50]
+    )
+    nominations = {
+        n.paper_id: n
+        for n in Nomination.objects.filter(
+            club__in=_active_clubs(user), paper_id__in=[note.paper_id for note in notes]
+        ).select_related("paper", "club")
+    }
+    return [(nominations[note.paper_id], note) for note in notes if note.paper_id in nominations]

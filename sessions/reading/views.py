@@ -287,9 +287,16 @@ def stats(request: HttpRequest, access: ClubAccess) -> HttpResponse:
 
 @login_required
 def my_reading(request: HttpRequest) -> HttpResponse:
-    """The signed-in person's own reading history, with their private notes."""
+    """The signed-in person's own reading: what is coming, what they read, and
+    their private notes (on those papers, and on any other paper of their clubs)."""
+    coming = selectors.my_coming_reading(user=request.user)
+    sessions = selectors.my_reading(user=request.user)
     return render(
         request,
         "sessions/reading/my_reading.html",
-        {"sessions": selectors.my_reading(user=request.user)},
+        {
+            "coming": coming,
+            "sessions": sessions,
+            "other_notes": selectors.my_other_notes(user=request.user, shown=coming + sessions),
+        },
     )

@@ -23,6 +23,7 @@ from sessions.reading import services as reading_services
 from tests.factories import (
     ClubFactory,
     MembershipFactory,
+    NominationFactory,
     PreReadFactory,
     QuestionFactory,
     QuestionVoteFactory,
@@ -847,6 +848,50 @@ def test_stats_queries_with_sessions(client, django_assert_num_queries, scene, r
 def test_my_reading_queries(client, django_assert_num_queries, scene, rows):
     _past_weeks(scene, rows)
     client.force_login(scene.member)
-    with django_assert_num_queries(6):
+    # The session, user and profile (3); the coming weeks, their papers, my notes
+    # on them (3); the past weeks, the same (3); my notes on other papers (1).
+    with django_assert_num_queries(10):
         response = client.get(reverse("reading:mine"))
     assert len(response.context["sessions"]) == rows + 1  # and last week's from the scene
+    assert len(response.context["coming"]) == 1
+
+
+def test_my_reading_starts_with_the_week_about_to_be_read_and_its_notes(client, scene):
+    """The scene's member said they're going to the coming week and has notes on
+    its paper; a later week of the club they have not answered is not listed."""
+    later = _session(scene.club, days=9, facilitator=scene.facilitator)
+    client.force_login(scene.member)
+    response = client.get(reverse("reading:mine"))
+    assert [s.pk for s in response.context["coming"]] == [scene.session.pk]
+    coming = _section(response.content.decode(), "coming-title")
+    guide = reverse("reading:guide", args=[scene.club.slug, scene.nomination.pk])
+    assert f'<a href="{guide}">Sparse Mixtures</a>' in coming
+    assert OWN_NOTE in coming
+    assert SECRET_NOTE not in response.content.decode()
+    assert later.pk not in [s.pk for s in response.context["coming"]]
+
+
+def test_my_reading_lists_a_clubs_next_week_before_anyone_answers(client, scene):
+    newcomer = _person(scene.club, "Newcomer")
+    client.force_login(newcomer)
+    response = client.get(reverse("reading:mine"))
+    assert [s.pk for s in response.context["coming"]] == [scene.session.pk]
+    assert list(response.context["sessions"]) == []
+
+
+def test_my_reading_keeps_notes_on_papers_no_listed_week_holds(client, scene):
+    backlog = NominationFactory(club=scene.club, paper__title="A Backlog Paper")
+    other_club_paper = NominationFactory(paper__title="Another Club's Paper")
+    paper_note_save(paper=backlog.paper, user=scene.member, text="Prepared early.")
+    paper_note_save(paper=other_club_paper.paper, user=scene.member, text="Not a member there.")
+    paper_note_save(paper=backlog.paper, user=scene.note_owner, text="Someone else's.")
+    client.force_login(scene.member)
+    response = client.get(reverse("reading:mine"))
+    assert [(n.pk, note.text) for n, note in response.context["other_notes"]] == [
+        (backlog.pk, "Prepared early.")
+    ]
+    notes = _section(response.content.decode(), "notes-title")
+    guide = reverse("reading:guide", args=[scene.club.slug, backlog.pk])
+    assert f'<a href="{guide}#notes">A Backlog Paper</a>' in notes
+    assert "Someone else" not in response.content.decode()
+    assert "Not a member there." not in response.content.decode()
