@@ -103,11 +103,15 @@ def test_rsvp_going_offers_the_week_to_calendars(new_page, javascript):
     page.get_by_role("button", name=re.compile("^Going")).click()
     prompt = page.locator(f"#calendar-prompt-{session.pk}")
     prompt.wait_for()
-    assert prompt.get_by_role("link", name="Google Calendar").get_attribute("href").startswith(
-        "https://calendar.google.com/calendar/render?action=TEMPLATE"
+    assert (
+        prompt.get_by_role("link", name="Google Calendar")
+        .get_attribute("href")
+        .startswith("https://calendar.google.com/calendar/render?action=TEMPLATE")
     )
-    assert prompt.get_by_role("link", name="Apple Calendar").get_attribute("href").startswith(
-        "webcal://"
+    assert (
+        prompt.get_by_role("link", name="Apple Calendar")
+        .get_attribute("href")
+        .startswith("webcal://")
     )
     ics = prompt.get_by_role("link", name="Download .ics").get_attribute("href")
     assert ics == f"/c/rsvp-club/sessions/{session.pk}.ics"

@@ -1,6 +1,7 @@
 """Issue 13: search that finds what people type."""
 
 import datetime
+
 import pytest
 from django.urls import reverse
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils import dateformat, timezone
+from django.utils.html import escape
 
 from clubs.models import Club
 from papers.models import Nomination, Paper
