@@ -19,6 +19,12 @@ from .identifiers import (
 from .models import Paper
 from .services import MAX_IDS_PER_BATCH, PITCH_MAX_LENGTH
 
+# A member's new topic name is a suggestion (papers.topics).
+MEMBER_TOPICS_HELP = (
+    "Comma-separated. A name that is not yet one of the club's topics is suggested "
+    "to the organizers, who add it to the list or not."
+)
+
 
 def split_tags(text: str) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()][:10]
@@ -71,7 +77,7 @@ class ProposeForm(forms.Form):
         help_text=f"A sentence or two for the club (at most {PITCH_MAX_LENGTH} characters).",
     )
     tags = forms.CharField(
-        label="Topics", required=False, max_length=300, help_text="Comma-separated."
+        label="Topics", required=False, max_length=300, help_text=MEMBER_TOPICS_HELP
     )
     confirm_covered = forms.BooleanField(
         required=False,
@@ -216,7 +222,7 @@ class NominationEditForm(forms.Form):
     pitch = forms.CharField(
         required=False, max_length=PITCH_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
     )
-    tags = forms.CharField(required=False, max_length=300, help_text="Comma-separated.")
+    tags = forms.CharField(required=False, max_length=300, help_text=MEMBER_TOPICS_HELP)
 
 
 class TagsForm(forms.Form):

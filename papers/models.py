@@ -216,15 +216,32 @@ class Paper(models.Model):
 
 
 class Tag(models.Model):
-    """A topic a club files its papers under."""
+    """A topic a club files its papers under. The topics are the organizers'
+    list: one a member types that is not on it is *suggested* (on that paper
+    only, and out of the backlog's topic filter) until an organizer accepts it
+    or rejects it (papers.topics)."""
+
+    class State(models.TextChoices):
+        ACCEPTED = "accepted", "On the club's list"
+        SUGGESTED = "suggested", "Suggested"
 
     club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="tags")
     name = models.CharField(max_length=40)
     slug = models.SlugField(max_length=50)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACCEPTED)
+    suggested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["club", "slug"], name="tag_unique_per_club")]
+        constraints = [
+            models.UniqueConstraint(fields=["club", "slug"], name="tag_unique_per_club"),
+            models.CheckConstraint(
+                condition=Q(state__in=["accepted", "suggested"]), name="tag_state_known"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

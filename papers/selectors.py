@@ -291,15 +291,15 @@ def backlog_top(*, club: Club, user: User | None, limit: int = 5) -> list[Nomina
 
 
 def club_tags(*, club: Club, nominations: QuerySet[Nomination] | None = None) -> QuerySet[Tag]:
-    """The club's topics, each with how many of `nominations` (default: all of
-    the club's) it files."""
+    """The club's topics (the organizers' list: suggestions are left out), each
+    with how many of `nominations` (default: all of the club's) it files."""
     # A count per tag read from the (tag) index alone, rather than a join of
     # every tagging of every club.
     uses = Nomination.tags.through.objects.filter(tag=OuterRef("pk"))
     if nominations is not None:
         uses = uses.filter(nomination__in=nominations.values("pk"))
     uses = uses.order_by().values("tag").annotate(n=Count("*")).values("n")
-    return Tag.objects.filter(club=club).annotate(
+    return Tag.objects.filter(club=club, state=Tag.State.ACCEPTED).annotate(
         uses=Coalesce(Subquery(uses, output_field=IntegerField()), 0)
     )
 

@@ -281,7 +281,7 @@ def _nomination_get_or_create(
         except IntegrityError:
             nomination = Nomination.objects.get(club=club, paper=paper)
     if created and tag_names:
-        nomination.tags.set(tags_get_or_create(club=club, names=tag_names))
+        nomination.tags.set(tags_get_or_create(club=club, names=tag_names, by=user))
     vote_add(nomination=nomination, user=user)
     if created:
         backlogs_changed(club_ids=[club.pk])
@@ -289,13 +289,33 @@ def _nomination_get_or_create(
     return nomination, created
 
 
-def tags_get_or_create(*, club: Club, names: list[str] | tuple[str, ...]) -> list[Tag]:
+def tags_get_or_create(
+    *, club: Club, names: list[str] | tuple[str, ...], by: User | None = None
+) -> list[Tag]:
+    """The club's topics by these names. A name not on the list becomes a topic
+    on it when an organizer (or the system: `by` None) gives it, and a
+    suggestion for the organizers when a member does (papers.topics)."""
+    organizer = (
+        by is None
+        or Membership.objects.filter(
+            club=club, user=by, state=Membership.State.ACTIVE, role=Membership.Role.ORGANIZER
+        ).exists()
+    )
+    new_state = Tag.State.ACCEPTED if organizer else Tag.State.SUGGESTED
     tags = []
     for name in dict.fromkeys(n.strip() for n in names if n and n.strip()):
         slug = slugify(name)[:50]
         if not slug:
             continue
-        tag, _ = Tag.objects.get_or_create(club=club, slug=slug, defaults={"name": name[:40]})
+        tag, _ = Tag.objects.get_or_create(
+            club=club,
+            slug=slug,
+            defaults={
+                "name": name[:40],
+                "state": new_state,
+                "suggested_by": None if organizer else by,
+            },
+        )
         tags.append(tag)
     return tags
 
@@ -460,7 +480,7 @@ def nomination_tags_set(
     *, nomination: Nomination, names: list[str], by: User | None = None
 ) -> Nomination:
     before = sorted(nomination.tags.values_list("name", flat=True))
-    nomination.tags.set(tags_get_or_create(club=nomination.club, names=names))
+    nomination.tags.set(tags_get_or_create(club=nomination.club, names=names, by=by))
     backlogs_changed(club_ids=[nomination.club_id])
     after = sorted(nomination.tags.values_list("name", flat=True))
     if after != before:
@@ -492,7 +512,7 @@ def nomination_edit_by_proposer(
         raise PaperError(f"A pitch is at most {PITCH_MAX_LENGTH} characters.")
     nomination.pitch = pitch.strip()
     nomination.save(update_fields=["pitch"])
-    nomination.tags.set(tags_get_or_create(club=nomination.club, names=tag_names))
+    nomination.tags.set(tags_get_or_create(club=nomination.club, names=tag_names, by=user))
     backlogs_changed(club_ids=[nomination.club_id])
     return nomination
 

@@ -19,8 +19,21 @@ class CurateActionConverter:
 
 register_converter(CurateActionConverter, "curate_action")
 
+
+class TopicDecisionConverter(CurateActionConverter):
+    regex = "accept|reject"
+
+
+register_converter(TopicDecisionConverter, "topic_decision")
+
 urlpatterns = [
     path("c/<slug:slug>/backlog/", views.backlog, name="backlog"),
+    path("c/<slug:slug>/topics/", views.topics, name="topics"),
+    path(
+        "c/<slug:slug>/topics/<int:tag_id>/<topic_decision:decision>/",
+        views.topic_decide,
+        name="topic_decide",
+    ),
     path("c/<slug:slug>/backlog/add/", views.propose, name="propose"),
     path("c/<slug:slug>/papers/<int:nomination_id>/", views.nomination, name="nomination"),
     path("c/<slug:slug>/papers/<int:nomination_id>/status/", views.paper_status, name="status"),

@@ -13,6 +13,7 @@ from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
 from clubs.redirects import redirect_back
 
 from . import editing, fetching, merging, proposing, selectors, services, storage
+from . import topics as topic_service
 from .arxiv_client import split_id_tokens
 from .forms import (
     NominationEditForm,
@@ -65,6 +66,11 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             "read_matches": read,
             "shown_state_word": selectors.STATES[options.state].lower(),
             "filters_summary": _filters_summary(options, topics),
+            "suggested_topics": (
+                topic_service.topic_suggestions(club=access.club).count()
+                if access.is_organizer
+                else 0
+            ),
             "any_state_query": _with_params(request, state="any"),
         },
     )
@@ -471,3 +477,38 @@ def merge(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpR
             ),
         )
     return render(request, "papers/merge.html", context)
+
+
+# --- The club's topics (organizers) -------------------------------------------------------
+
+
+@club_view(needs=ORGANIZER)
+def topics(request: HttpRequest, access: ClubAccess) -> HttpResponse:
+    """Organizers: the topics members suggested (accept or reject) and the club's list."""
+    return render(
+        request,
+        "papers/topics.html",
+        {
+            "club": access.club,
+            "access": access,
+            "suggestions": list(topic_service.topic_suggestions(club=access.club)),
+            "topics": list(topic_service.topic_list(club=access.club)),
+        },
+    )
+
+
+@require_POST
+@club_view(needs=ORGANIZER)
+def topic_decide(
+    request: HttpRequest, access: ClubAccess, tag_id: int, decision: str
+) -> HttpResponse:
+    try:
+        if decision == "accept":
+            tag = topic_service.topic_accept(club=access.club, tag_id=tag_id, by=request.user)
+            messages.success(request, f"“{tag.name}” is on the club's list of topics.")
+        else:
+            name = topic_service.topic_reject(club=access.club, tag_id=tag_id, by=request.user)
+            messages.success(request, f"“{name}” was rejected and taken off its papers.")
+    except services.PaperError as error:
+        messages.error(request, str(error))
+    return redirect("papers:topics", access.club.slug)

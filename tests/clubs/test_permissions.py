@@ -33,7 +33,7 @@ SECRET_MEMBER = "Quentin Hidden-Member"
 SECRET_TOKEN = "leaky-token-0123456789abcdefghij"
 SECRET_PITCH = "Read this before the rival club does"
 SECRET_LINK = "https://meet.example.com/zebra-secret-room"
-NO_NOMINATION = {"papers:backlog", "papers:propose"}
+NO_NOMINATION = {"papers:backlog", "papers:propose", "papers:topics"}
 NO_SESSION = {
     "sessions:schedule",
     "sessions:misfits",
@@ -77,6 +77,8 @@ PUBLIC = {
     "papers:details": ("get", ["login", 403, 403, 403, 200]),
     "papers:withdraw": ("post", ["login", 403, 403, 403, 403]),
     "papers:curate": ("post", ["login", 403, 403, 403, "redirect"]),
+    "papers:topics": ("get", ["login", 403, 403, 403, 200]),
+    "papers:topic_decide": ("post", ["login", 403, 403, 403, "redirect"]),
     "papers:merge": ("get", ["login", 403, 403, 403, 200]),
     "sessions:schedule": ("get", ["login", 403, 403, 403, 200]),
     "sessions:rota": ("get", [200, 200, 200, 200, 200]),
@@ -196,6 +198,10 @@ def scene(db):
         "zebra.pdf", ContentFile(make_pdf([f"{SECRET_PITCH}: the uploaded copy"])), save=True
     )
     session.question = question
+    # A topic the hidden member suggested on their paper (papers.topics).
+    session.suggested_topic = papers_services.nomination_edit_by_proposer(
+        nomination=nomination, user=hidden.user, pitch=SECRET_PITCH, tag_names=["Zebra studies"]
+    ).tags.get()
     session.failed_message = OutboxMessage.objects.create(
         kind="sessions.invite",
         club=club,
@@ -217,6 +223,7 @@ def matrix_url(name, club, requester, invitation, nomination, session):
         "clubs:invitation_revoke": [club.slug, invitation.pk],
         "clubs:outbox_resend": [club.slug, session.failed_message.pk],
         "papers:curate": [club.slug, nomination.pk, "pin"],
+        "papers:topic_decide": [club.slug, session.suggested_topic.pk, "accept"],
         "clubs:activity_undo": [club.slug, ActivityEntry.objects.filter(club=club).latest("pk").pk],
     }.get(name)
     if name in NOMINATION_ARGS:
