@@ -103,6 +103,7 @@ def test_backlog_filters_apply_as_they_change_with_javascript(new_page):
     page.wait_for_url(re.compile(r"state=covered"))
     page.get_by_text("Read Paper").wait_for()
     assert _titles(page) == ["Read Paper"]
+    assert page.locator("#filters-now").text_content() == "(Top · Covered · Any topic)"
     page.get_by_label("Show").select_option("open")
     page.get_by_label("Search").fill("nothing like this")
     page.get_by_text("Nothing matches").wait_for()
