@@ -16,7 +16,7 @@ from django.utils import timezone
 from papers import backlog_cache, fetching, selectors, services
 from papers.arxiv_client import ArxivPaper, FetchResult
 from papers.models import BacklogStamp, Nomination, Paper, Vote
-from tests.factories import ClubFactory, MembershipFactory
+from tests.factories import ClubFactory, MembershipFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +35,7 @@ def _title(nomination: Nomination, text: str, abstract: str = "") -> None:
 
 @pytest.fixture
 def papers(club, member):
+    TagFactory(club=club, name="Agents", slug="agents")  # on the club's list (papers.topics)
     nominations = _propose(club, member, "2401.00001", "2401.00002", "2401.00003")
     for number, nomination in enumerate(nominations):
         _title(nomination, f"Paper {number}", abstract="Plain dense transformers.")

@@ -21,7 +21,7 @@ from clubs.models import Profile
 from clubs.permissions import club_access_for
 from papers import selectors, services
 from papers.models import Nomination, Paper, Tag, Vote
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, TagFactory
 from tests.services import need_postgres
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +76,7 @@ def _rendered_by_templates(club, user, nominations) -> list[str]:
 @pytest.fixture
 def backlog(club, member):
     cache.clear()
+    TagFactory(club=club, name="Agents", slug="agents")  # on the club's list (papers.topics)
     nominations = _propose(club, member, "2301.00001", "2301.00002", "2301.00003")
     _ready(nominations)
     return nominations
