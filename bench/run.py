@@ -552,6 +552,10 @@ def probe_statements(args, port: int, targets: Targets) -> dict[str, dict[str, t
                 if status != 200:
                     raise SystemExit(f"{page.name} in {club.slug} answered {status}: {body[:200]}")
                 counts.append(int(headers.get("X-Query-Count", "-1")))
+            if page.name == VOTE:
+                # A vote and taking it back: which comes first depends on whether
+                # the prober had voted, so compare them larger first.
+                counts.sort(reverse=True)
             found.setdefault(page.name, {})[club.slug] = (counts[0], counts[1])
     cache.flushdb()
     return found
