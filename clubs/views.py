@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from . import home_sections, ratelimits, selectors, services
+from . import home_sections, profile_sections, ratelimits, selectors, services
 from .forms import (
     ClubForm,
     ClubSettingsForm,
@@ -86,7 +86,12 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "clubs/profile.html",
-        {"form": form, "profile": profile, "time_zones": time_zone_choices()},
+        {
+            "form": form,
+            "profile": profile,
+            "time_zones": time_zone_choices(),
+            "sections": profile_sections.sections_for(request),
+        },
     )
 
 

@@ -3,6 +3,7 @@ from django.contrib import admin
 from clubs.admin import RecordAdmin
 
 from .models import (
+    Attendance,
     ClubReminders,
     ClubSchedule,
     FeedStamp,
@@ -41,7 +42,7 @@ class SessionAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
     raw_id_fields = ["club", "facilitator", "co_facilitator"]
     # The calendar identity and counters that invites are stamped with.
-    readonly_fields = ["uid", "change_count", "done_at", "created_at"]
+    readonly_fields = ["uid", "change_count", "done_at", "attendance_taken_at", "created_at"]
     inlines = [SessionPaperInline]
 
 
@@ -69,6 +70,15 @@ class PreReadAdmin(admin.ModelAdmin):
     list_select_related = ["session__club", "user"]
     search_fields = ["user__email", "session__club__slug"]
     raw_id_fields = ["session", "user"]
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(admin.ModelAdmin):
+    list_display = ["session", "user", "source", "marked_by", "created_at"]
+    list_filter = ["source"]
+    list_select_related = ["session__club", "user", "marked_by"]
+    search_fields = ["user__email", "session__club__slug"]
+    raw_id_fields = ["session", "user", "marked_by"]
 
 
 @admin.register(Question)

@@ -10,9 +10,10 @@ class SessionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from clubs import home_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
+        from clubs import home_sections, profile_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
         from papers import hooks, merging  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
 
+        from .attendance.views import profile_streaks_section  # noqa: PLC0415 - AppConfig.ready: imports models
         from .mail.outbox import register_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
         from .rota.activity import register_rota_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
         from .rota.facilitators import nomination_links_move  # noqa: PLC0415 - AppConfig.ready: imports models
@@ -23,6 +24,9 @@ class SessionsConfig(AppConfig):
         )
 
         home_sections.register(club_home_sessions_section)
+        profile_sections.register(
+            "sessions/attendance/_profile_streaks.html", profile_streaks_section
+        )
         hooks.on_paper_details_changed(paper_details_changed)
         register_rota_kinds()
         merging.register_rota(week_reader=upcoming_weeks_reading, links_mover=nomination_links_move)

@@ -121,6 +121,9 @@ class Session(models.Model):
     # the outbox as the message's sequence (sessions.calendars.changes).
     change_count = models.PositiveIntegerField(default=0)
     done_at = models.DateTimeField(null=True, blank=True)
+    # When its facilitator or an organizer last saved the attendance sheet: from
+    # then on the sheet shows what is recorded instead of the RSVPs' "going".
+    attendance_taken_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -261,6 +264,41 @@ class PreRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_level_display()} for {self.session_id}"
+
+
+class Attendance(models.Model):
+    """One member was at one session: marked by its facilitator, co-facilitator
+    or an organizer, or checked in by the member while it ran. A session with no
+    row whose sheet was never saved was not taken (sessions.attendance.streaks
+    reads it as "not recorded")."""
+
+    class Source(models.TextChoices):
+        MARKED = "marked", "Marked by the facilitator or an organizer"
+        CHECK_IN = "check_in", "Checked in"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendances")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MARKED)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="attendance_one_per_person"),
+            models.CheckConstraint(
+                condition=Q(source__in=["marked", "check_in"]), name="attendance_source_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "session"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.session_id}"
 
 
 class Question(models.Model):

@@ -33,6 +33,7 @@ from papers.models import (
     Vote,
 )
 from sessions.models import (
+    Attendance,
     ClubReminders,
     ClubSchedule,
     FeedStamp,
@@ -308,6 +309,14 @@ class PreReadFactory(factory.django.DjangoModelFactory):
     session = factory.SubFactory(SessionFactory)
     user = factory.SubFactory(UserFactory)
     level = PreRead.Level.READ
+
+
+class AttendanceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Attendance
+
+    session = factory.SubFactory(SessionFactory)
+    user = factory.SubFactory(UserFactory)
 
 
 class QuestionFactory(factory.django.DjangoModelFactory):

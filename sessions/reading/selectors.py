@@ -190,9 +190,12 @@ def _active_clubs(user: User) -> QuerySet:
 
 
 def my_reading(*, user: User) -> list[Session]:
-    """Sessions I went to or pre-read for, newest first, with my level and my notes."""
-    attended = Q(rsvps__user=user, rsvps__answer=Rsvp.Answer.GOING) | Q(
-        prereads__user=user, prereads__level__gt=0
+    """Sessions I said I would go to, came to or pre-read for, newest first, with
+    my level and my notes."""
+    attended = (
+        Q(rsvps__user=user, rsvps__answer=Rsvp.Answer.GOING)
+        | Q(prereads__user=user, prereads__level__gt=0)
+        | Q(attendances__user=user)
     )
     qs = _my_reading_shape(
         Session.objects.filter(

@@ -20,6 +20,7 @@ from papers.guide import CHECKLIST, pass_minutes
 from papers.models import GuideTick, Nomination, PaperNote, ReadingGuide
 from papers.services import PaperError, guide_tick_set, paper_note_save
 
+from ..attendance.selectors import club_streaks
 from ..errors import NotAllowed, SessionError
 from ..models import PreRead, Question, Session
 from ..permissions import viewer_may_run
@@ -298,5 +299,6 @@ def my_reading(request: HttpRequest) -> HttpResponse:
             "coming": coming,
             "sessions": sessions,
             "other_notes": selectors.my_other_notes(user=request.user, shown=coming + sessions),
+            "streaks": club_streaks(user=request.user),
         },
     )

@@ -195,6 +195,7 @@ def register_rota_kinds() -> None:
         Kind("rota.withdraw", "Facilitator stepped back", ROTA),
         Kind("rota.papers", "Papers chosen", ROTA),
         Kind("reading.question_remove", "Question removed", ROTA),
+        Kind("attendance.change", "Attendance taken", ROTA),
         Kind("schedule.change", "Schedule changed", SCHEDULE),
         Kind("schedule.refit", "Weeks moved to the new schedule", SCHEDULE),
         Kind("schedule.keep", "Weeks kept at their old time", SCHEDULE),

@@ -23,6 +23,7 @@ from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
 from clubs.redirects import redirect_back
 from clubs.templatetags.paperclub import display_name
 
+from ..attendance.views import attendance_context
 from ..calendars.feeds import (
     CALENDAR_PROMPT_KEY,
     add_to_calendar_links,
@@ -480,6 +481,7 @@ def _render_session_page(
         "can_mark_done": can_run and session.is_past and session.state == Session.State.SCHEDULED,
         "next": request.get_full_path(),
         **reading_context(request, access, session),
+        **attendance_context(request, access, session),
         "google_event_url": google_event(session),
         "calendar_prompt": calendar_prompt_take(request, session),
         "survey_offer": survey_offer,

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 import clubs.urls
 import papers.urls
+import sessions.attendance.urls
 import sessions.calendars.urls
 import sessions.mail.urls
 import sessions.reading.urls
@@ -124,6 +125,11 @@ PUBLIC = {
     "reading:tick": ("post", ["login", 403, 403, "redirect", "redirect"]),
     "reading:notes": ("post", ["login", 403, 403, "redirect", "redirect"]),
     "reading:stats": ("get", ["login", 403, 403, 200, 200]),
+    # The sheet: the facilitators or an organizer (a member is refused, 403); the
+    # week is tomorrow, so the organizer's sheet is refused with a message.
+    "attendance:take": ("post", ["login", 403, 403, 403, "redirect"]),
+    # Checking in: members, while the session runs (not yet here: a message).
+    "attendance:check_in": ("post", ["login", 403, 403, "redirect", "redirect"]),
 }
 # Views about a paper's nomination, a session, or a question in it.
 NOMINATION_ARGS = {"reading:guide", "reading:tick", "reading:notes"}
@@ -134,6 +140,8 @@ SESSION_ARGS = {
     "reading:preread",
     "reading:ask",
     "reading:dashboard",
+    "attendance:take",
+    "attendance:check_in",
 }
 SECRET_NOTE = "my private take: the baselines are weak"
 
@@ -312,6 +320,7 @@ def _url_modules():
         papers.urls,
         sessions.rota.urls,
         sessions.reading.urls,
+        sessions.attendance.urls,
         sessions.calendars.urls,
         sessions.mail.urls,
     )

@@ -849,8 +849,9 @@ def test_my_reading_queries(client, django_assert_num_queries, scene, rows):
     _past_weeks(scene, rows)
     client.force_login(scene.member)
     # The session, user and profile (3); the coming weeks, their papers, my notes
-    # on them (3); the past weeks, the same (3); my notes on other papers (1).
-    with django_assert_num_queries(10):
+    # on them (3); the past weeks, the same (3); my notes on other papers (1);
+    # the streaks: my clubs, their weeks, the papers read (3).
+    with django_assert_num_queries(13):
         response = client.get(reverse("reading:mine"))
     assert len(response.context["sessions"]) == rows + 1  # and last week's from the scene
     assert len(response.context["coming"]) == 1
