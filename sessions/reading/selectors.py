@@ -21,7 +21,7 @@ from django.utils import timezone
 from clubs.models import Club, Membership
 from papers.models import Nomination, PaperNote
 
-from ..models import PreRead, Question, QuestionVote, Rsvp, Session, SessionPaper
+from ..models import Attendance, PreRead, Question, QuestionVote, Rsvp, Session, SessionPaper
 
 
 def _count(model, *, filter: Q | None = None):
@@ -144,8 +144,8 @@ def question_author_visible(
 def club_reading_stats(
     *, club: Club, now: datetime | None = None, months: int = 6
 ) -> list[Session]:
-    """Sessions of the last `months` months (oldest first) with going, pre-read
-    levels and questions counted."""
+    """Sessions of the last `months` months (oldest first) with going, who came
+    (and whether attendance was taken), pre-read levels and questions counted."""
     now = now or timezone.now()
     since = now - timedelta(days=round(months * 30.5))
     qs = Session.objects.filter(club=club, starts_at__gte=since, starts_at__lte=now).exclude(
@@ -156,7 +156,12 @@ def club_reading_stats(
         queryset=SessionPaper.objects.select_related("nomination__paper").order_by("position"),
         to_attr="ordered_papers",
     )
-    return list(with_reading_counts(qs).prefetch_related(papers).order_by("starts_at"))
+    qs = with_reading_counts(qs).annotate(
+        attended_total=_count(Attendance),
+        attendance_taken=Q(attendance_taken_at__isnull=False)
+        | Exists(Attendance.objects.filter(session=OuterRef("pk"))),
+    )
+    return list(qs.prefetch_related(papers).order_by("starts_at"))
 
 
 def _my_reading_shape(qs: QuerySet[Session], user: User) -> QuerySet[Session]:

@@ -265,7 +265,8 @@ def guide_notes(request: HttpRequest, access: ClubAccess, nomination_id: int) ->
 
 @club_view(needs=MEMBER)
 def stats(request: HttpRequest, access: ClubAccess) -> HttpResponse:
-    """Members: per session, people going, pre-read levels and questions; last 6 months."""
+    """Members: per session, people going, who came, pre-read levels and
+    questions; last 6 months."""
     sessions = selectors.club_reading_stats(club=access.club)
     zone = timezone.get_current_timezone()  # the viewer's, as the table's dates
     return render(
@@ -281,6 +282,7 @@ def stats(request: HttpRequest, access: ClubAccess) -> HttpResponse:
                 zone=zone,
             ),
             "going_chart": bar_chart(sessions, {"going_total": "going"}, zone=zone),
+            "attended_chart": bar_chart(sessions, {"attended_total": "came"}, zone=zone),
             "question_chart": bar_chart(sessions, {"question_count": "questions"}, zone=zone),
         },
     )

@@ -407,3 +407,34 @@ def test_profile_queries_do_not_grow_with_clubs_and_weeks(
     with django_assert_num_queries(7):
         response = client.get(reverse("profile"))
     assert len(response.context["sections"][0][1]["streaks"]) == clubs + 1
+
+
+# --- Statistics ------------------------------------------------------------------------
+
+
+def _stats_row(html: str, session: Session) -> list[str]:
+    """The statistics table's row for `session`: date, paper, going, came, ..."""
+    link = reverse("sessions:session", args=[session.club.slug, session.pk])
+    row = re.search(rf'<tr>\s*<th scope="row"><a href="{link}">.*?</tr>', html, re.DOTALL)
+    return [
+        _text(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row.group(0), re.DOTALL)
+    ]
+
+
+def test_statistics_show_who_came_beside_going(client, django_assert_num_queries, scene):
+    taken = session_at(scene.club, starts_in=-timedelta(days=7), state="done")
+    untaken = session_at(scene.club, starts_in=-timedelta(days=14), state="done")
+    for user in (scene.goer, scene.member):
+        Rsvp.objects.create(session=taken, user=user, answer=Rsvp.Answer.GOING)
+        Rsvp.objects.create(session=untaken, user=user, answer=Rsvp.Answer.GOING)
+    for user in (scene.goer, scene.member, scene.organizer):
+        AttendanceFactory(session=taken, user=user)
+    client.force_login(scene.member)
+    client.get(reverse("reading:stats", args=[scene.club.slug]))
+    # The page's statements as before: who came is a subquery of the sessions' one.
+    with django_assert_num_queries(6):
+        response = client.get(reverse("reading:stats", args=[scene.club.slug]))
+    html = response.content.decode()
+    assert _stats_row(html, taken)[2:4] == ["2", "3"]
+    assert _stats_row(html, untaken)[2:4] == ["2", "not taken"]
+    assert html.count('class="chart__attended_total"') == 3  # one bar per session shown

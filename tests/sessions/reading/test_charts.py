@@ -77,8 +77,8 @@ def test_stats_page_writes_each_sessions_date_and_values(client, club, member):
     body = client.get(reverse("reading:stats", args=[club.slug])).content.decode()
 
     svgs = re.findall(r"<svg .*?</svg>", body, re.S)
-    assert len(svgs) == 3
-    going, questions = svgs[1], svgs[2]
+    assert len(svgs) == 4  # pre-read, going, came (sessions/attendance), questions
+    going, questions = svgs[1], svgs[3]
     viewer_zone = ZoneInfo(member.profile.time_zone)  # the page shows the viewer's dates
     dates = [s.starts_at.astimezone(viewer_zone) for s in (first, second)]
     assert _texts(going, "chart__day") == [str(d.day) for d in dates]
