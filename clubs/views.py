@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from . import home_sections, profile_sections, ratelimits, selectors, services
+from .confirming import Ask, confirm_first
 from .forms import (
     ClubForm,
     ClubSettingsForm,
@@ -21,6 +22,7 @@ from .forms import (
 )
 from .models import Membership
 from .permissions import ANYONE, MEMBER, ORGANIZER, PENDING, SIGNED_IN, ClubAccess, club_view
+from .templatetags.paperclub import display_name
 
 MEMBERS_PAGE_SIZE = 50
 
@@ -144,8 +146,27 @@ def club_join(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     return redirect(_club_url(access))
 
 
+def _ask_leave(request: HttpRequest, access: ClubAccess) -> Ask | None:
+    if access.role == PENDING:
+        return None  # withdrawing a request to join loses nothing
+    return Ask(
+        question=f"Leave {access.club.name}?",
+        consequence=(
+            "You stop seeing its members' pages and getting its invitations and reminders. "
+            + (
+                "You can ask to join again later."
+                if access.club.join_policy != "invite"
+                else "Only a new invitation lets you back in."
+            )
+        ),
+        button="Yes, leave the club",
+        back=_club_url(access),
+    )
+
+
 @require_POST
 @club_view(needs=PENDING)
+@confirm_first(_ask_leave)
 def club_leave(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     was_pending = access.role == PENDING
     try:
@@ -203,8 +224,35 @@ _MEMBERSHIP_ACTIONS = {
 }
 
 
+def _ask_membership(
+    request: HttpRequest, access: ClubAccess, membership_id: int, action: str
+) -> Ask | None:
+    back = _club_url(access, "clubs:members")
+    if action == "remove":
+        membership = get_object_or_404(Membership, pk=membership_id, club=access.club)
+        name = display_name(membership.user)
+        return Ask(
+            question=f"Remove {name} from {access.club.name}?",
+            consequence=(
+                f"{name} loses access to the club's sessions and backlog at once, and "
+                "only a new invitation lets them back in."
+            ),
+            button=f"Yes, remove {name}",
+            back=back,
+        )
+    if action == "demote" and access.membership and access.membership.pk == membership_id:
+        return Ask(
+            question=f"Step down as organizer of {access.club.name}?",
+            consequence="You stay a member, but another organizer must promote you to undo it.",
+            button="Yes, step down",
+            back=back,
+        )
+    return None
+
+
 @require_POST
 @club_view(needs=ORGANIZER)
+@confirm_first(_ask_membership)
 def membership_action(
     request: HttpRequest, access: ClubAccess, membership_id: int, action: str
 ) -> HttpResponse:
@@ -270,8 +318,20 @@ def invitations(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     )
 
 
+def _ask_revoke(request: HttpRequest, access: ClubAccess, invitation_id: int) -> Ask:
+    invitation = get_object_or_404(access.club.invitations, pk=invitation_id)
+    who = f"the invitation for {invitation.email}" if invitation.email else "this invitation link"
+    return Ask(
+        question="Revoke this invitation?",
+        consequence=f"Revoking {who} makes its link stop working at once: nobody can join with it.",
+        button="Yes, revoke it",
+        back=_club_url(access, "clubs:invitations"),
+    )
+
+
 @require_POST
 @club_view(needs=ORGANIZER)
+@confirm_first(_ask_revoke)
 def invitation_revoke(request: HttpRequest, access: ClubAccess, invitation_id: int) -> HttpResponse:
     invitation = get_object_or_404(access.club.invitations, pk=invitation_id)
     services.invitation_revoke(invitation=invitation, by=request.user)

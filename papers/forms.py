@@ -58,11 +58,19 @@ class ProposeForm(forms.Form):
         help_text=f"Up to {MAX_IDS_PER_BATCH}, one per line or separated by commas. "
         "New or old style, with or without a version, or an arxiv.org abs/pdf link.",
     )
-    title = forms.CharField(label="Title (papers not on arXiv)", required=False, max_length=500)
+    title = forms.CharField(
+        label="Title (papers not on arXiv)",
+        required=False,
+        max_length=500,
+        error_messages={
+            "max_length": "A title is at most %(limit_value)d characters "
+            "(yours has %(show_value)d)."
+        },
+    )
     url = forms.URLField(
         label="Link to the paper", required=False, max_length=500, assume_scheme="https"
     )
-    doi = _doi_field("DOI (optional)")
+    doi = _doi_field("DOI")  # field.html adds "(optional)"
     pdf = forms.FileField(
         label="…or upload a PDF",
         required=False,
@@ -109,6 +117,11 @@ class ProposeForm(forms.Form):
         super().clean()
         data = self.cleaned_data
         if data.get("same_as"):
+            data["tag_names"] = split_tags(data.get("tags", ""))
+            return data
+        if any(name in self.errors for name in ("ids", "title", "url", "doi", "pdf")):
+            # One of the ways in was refused and says why; what kind the person meant
+            # cannot be judged from the rest, so no second, contradicting message.
             data["tag_names"] = split_tags(data.get("tags", ""))
             return data
         has_ids = bool((data.get("ids") or "").strip())

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from clubs import ratelimits
+from clubs.confirming import Ask, confirm_first
 from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
 from clubs.redirects import redirect_back
 
@@ -339,7 +340,9 @@ def vote(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpRe
             "papers/_vote_button.html",
             {"club": access.club, "nomination": item, "can_vote": True},
         )
-    return redirect_back(request, reverse("papers:backlog", args=[access.club.slug]))
+    return redirect_back(
+        request, reverse("papers:backlog", args=[access.club.slug]), anchor=f"vote-{item.pk}"
+    )
 
 
 @require_POST
@@ -375,8 +378,21 @@ def edit_own(request: HttpRequest, access: ClubAccess, nomination_id: int) -> Ht
     return redirect("papers:nomination", access.club.slug, item.pk)
 
 
+def _back_to_paper(access: ClubAccess, nomination_id: int) -> str:
+    return reverse("papers:nomination", args=[access.club.slug, nomination_id])
+
+
 @require_POST
 @club_view(needs=MEMBER)
+@confirm_first(
+    lambda request, access, nomination_id: Ask(
+        question="Withdraw this paper from the backlog?",
+        consequence=f"“{_nomination(access, nomination_id).paper.display_title}” leaves the "
+        "backlog for everyone; you can propose it again later.",
+        button="Yes, withdraw it",
+        back=_back_to_paper(access, nomination_id),
+    )
+)
 def withdraw(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpResponse:
     item = _nomination(access, nomination_id)
     try:
@@ -392,6 +408,19 @@ def withdraw(request: HttpRequest, access: ClubAccess, nomination_id: int) -> Ht
 
 @require_POST
 @club_view(needs=ORGANIZER)
+@confirm_first(
+    lambda request, access, nomination_id, action: (
+        Ask(
+            question="Delete this paper from the backlog?",
+            consequence=f"“{_nomination(access, nomination_id).paper.display_title}” goes, "
+            "with its votes; the activity log can undo it.",
+            button="Yes, delete it",
+            back=_back_to_paper(access, nomination_id),
+        )
+        if action == "delete"
+        else None
+    )
+)
 def curate(
     request: HttpRequest, access: ClubAccess, nomination_id: int, action: str
 ) -> HttpResponse:

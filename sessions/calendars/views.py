@@ -9,9 +9,11 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from clubs.activity.services import activity_record
+from clubs.confirming import Ask, confirm_first
 from clubs.permissions import ANYONE, ORGANIZER, ClubAccess, club_view
 
 from ..mail.forms import RemindersForm
@@ -104,8 +106,25 @@ def club_calendar(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     return render(request, "sessions/calendar/club.html", context)
 
 
+def _ask_regenerate(*, subscribers: str, back: str) -> Ask:
+    return Ask(
+        question="Make a new calendar link?",
+        consequence=(
+            f"The old link stops working at once: {subscribers} with it stop getting "
+            "updates until they subscribe with the new one."
+        ),
+        button="Yes, make a new link",
+        back=back,
+    )
+
+
 @require_POST
 @club_view(needs=ORGANIZER)
+@confirm_first(
+    lambda request, access: _ask_regenerate(
+        subscribers="everyone subscribed", back=reverse("calendars:club", args=[access.club.slug])
+    )
+)
 def club_feed_regenerate(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     tokens.feed_token_regenerate(club=access.club, by=request.user)
     messages.success(request, "New calendar link made; the old one no longer works.")
@@ -114,6 +133,11 @@ def club_feed_regenerate(request: HttpRequest, access: ClubAccess) -> HttpRespon
 
 @login_required
 @require_POST
+@confirm_first(
+    lambda request: _ask_regenerate(
+        subscribers="calendars subscribed", back=reverse("calendars:preferences")
+    )
+)
 def personal_feed_regenerate(request: HttpRequest) -> HttpResponse:
     tokens.feed_token_regenerate(user=request.user)
     messages.success(request, "New calendar link made; the old one no longer works.")

@@ -56,16 +56,20 @@ class LevelCount:
 
 
 def preread_summary(*, session: Session, user: User | None = None) -> tuple[list[LevelCount], int]:
-    """How many are at each level, and the viewer's own level, in one query.
+    """How far those going have read, and the viewer's own level, in one query.
 
-    "Not started" counts people going who have not begun (level 0 or no row)."""
-    going = Rsvp.objects.filter(session=session, answer=Rsvp.Answer.GOING).values("user")
+    Every count is of the people going (the page says so), so they add up to the
+    going count: "not started" is those going with level 0 or no row; a reader who
+    is not going is not counted (issue 15)."""
+    going = Q(
+        user__in=Rsvp.objects.filter(session=session, answer=Rsvp.Answer.GOING).values("user")
+    )
     mine = Q(user=user) if user is not None and user.is_authenticated else Q(pk__in=[])
     totals = PreRead.objects.filter(session=session).aggregate(
-        skimmed=Count("pk", filter=Q(level=PreRead.Level.SKIMMED)),
-        read=Count("pk", filter=Q(level=PreRead.Level.READ)),
-        deep=Count("pk", filter=Q(level=PreRead.Level.DEEP)),
-        going_started=Count("pk", filter=Q(level__gt=PreRead.Level.NONE, user__in=going)),
+        skimmed=Count("pk", filter=going & Q(level=PreRead.Level.SKIMMED)),
+        read=Count("pk", filter=going & Q(level=PreRead.Level.READ)),
+        deep=Count("pk", filter=going & Q(level=PreRead.Level.DEEP)),
+        going_started=Count("pk", filter=going & Q(level__gt=PreRead.Level.NONE)),
         mine=Max("level", filter=mine),
     )
     going_count = getattr(session, "going_count", None)

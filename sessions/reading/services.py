@@ -23,6 +23,8 @@ def preread_set(*, session: Session, user: User, level: int) -> PreRead:
         raise SessionError("Choose not started, skimmed, read or deep-read.")
     if session.state == Session.State.CANCELLED:
         raise SessionError("This week is cancelled; there is nothing to pre-read.")
+    if level > PreRead.Level.NONE and not session.papers.exists():
+        raise SessionError("This week has no paper yet, so there is nothing to pre-read.")
     # One statement, first mark or not (INSERT … ON CONFLICT DO UPDATE), where
     # update_or_create takes up to seven with its savepoints. Two clicks at once
     # from one person: the last one wins.

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clubs.confirming import Ask, confirm_first
 from clubs.permissions import MEMBER, ClubAccess, club_view
 from papers.guide import CHECKLIST, pass_minutes
 from papers.models import GuideTick, Nomination, PaperNote, ReadingGuide
@@ -36,8 +37,15 @@ def _session(access: ClubAccess, session_id: int) -> Session:
     )
 
 
-def reading_context(request: HttpRequest, access: ClubAccess, session: Session) -> dict:
-    """What the session page shows of pre-reading (used by the session page view)."""
+def reading_context(
+    request: HttpRequest,
+    access: ClubAccess,
+    session: Session,
+    *,
+    question_form: QuestionForm | None = None,
+) -> dict:
+    """What the session page shows of pre-reading (used by the session page view);
+    `question_form` is a refused question, shown again with its error."""
     user = request.user if request.user.is_authenticated else None
     questions = list(selectors.session_questions(session=session, viewer=user))
     for question in questions:
@@ -50,8 +58,12 @@ def reading_context(request: HttpRequest, access: ClubAccess, session: Session) 
         "preread_counts": counts,
         "my_level": my_level,
         "questions": questions,
-        "question_form": QuestionForm(),
+        "question_form": question_form or QuestionForm(),
         "is_runner": viewer_may_run(access, session, user),
+        # A week without a paper has nothing to pre-read (the session page prefetched them).
+        "has_paper": bool(session.ordered_papers)
+        if hasattr(session, "ordered_papers")
+        else session.papers.exists(),
         "takes_questions": session.state in (Session.State.OPEN, Session.State.SCHEDULED)
         and not session.is_past,
     }
@@ -89,16 +101,11 @@ def ask(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespon
     session = _session(access, session_id)
     form = QuestionForm(request.POST)
     if not form.is_valid():
-        text = request.POST.get("text", "")
-        if not text.strip():
-            messages.error(request, "Write your question first.")
-        else:
-            messages.error(
-                request,
-                f"A question is at most {Question.MAX_LENGTH:,} characters "
-                f"(yours has {len(text.strip()):,}).",
-            )
-        return redirect(_session_url(access, session, "#questions"))
+        # The page again, the question as typed and its error beside it; the form's
+        # action ends in #ask, so the browser lands on the form, not the top.
+        from ..rota.views import render_session_page  # noqa: PLC0415 - rota's views import ours
+
+        return render_session_page(request, access, session_id, question_form=form)
     try:
         services.question_ask(
             session=session,
@@ -161,6 +168,15 @@ def question_answered(
 
 @require_POST
 @club_view(needs=MEMBER)
+@confirm_first(
+    lambda request, access, session_id, question_id: Ask(
+        question="Remove this question?",
+        consequence=f"“{_question(access, session_id, question_id).text[:120]}” goes from the "
+        "session's list, with its votes.",
+        button="Yes, remove it",
+        back=reverse("sessions:session", args=[access.club.slug, session_id]) + "#questions",
+    )
+)
 def question_delete(
     request: HttpRequest, access: ClubAccess, session_id: int, question_id: int
 ) -> HttpResponse:

@@ -10,7 +10,7 @@ from papers.models import Nomination
 from papers.services import nominations_set_state
 
 from ..errors import OnePaperWeek, SessionError
-from ..models import Session, SessionPaper
+from ..models import Rsvp, Session, SessionPaper
 from ..permissions import active_membership, require_member, require_organizer, require_runner
 from . import activity
 from .common import (
@@ -20,8 +20,15 @@ from .common import (
     lock_session,
     release_papers,
 )
+from .weeks import rsvp_set
 
 # --- Facilitators ------------------------------------------------------------------------
+
+
+def _facilitator_going(session: Session, user: User) -> None:
+    """Whoever leads the discussion is going: their RSVP says so, so every count of
+    people going (the rota, the session page, the pre-read, the dashboard) has them."""
+    rsvp_set(session=session, user=user, answer=Rsvp.Answer.GOING)
 
 
 @transaction.atomic
@@ -37,6 +44,7 @@ def session_claim(*, session: Session, user: User) -> Session:
     ).update(facilitator=user, state=Session.State.SCHEDULED, change_count=F("change_count") + 1)
     session = Session.objects.select_related("club").get(pk=session.pk)
     if claimed:
+        _facilitator_going(session, user)
         calendar_changed(session.pk)
         return session
     if session.facilitator_id == user.pk:
@@ -108,6 +116,8 @@ def session_assign(
     session.change_count += 1
     session.save(update_fields=["facilitator", "co_facilitator", "state", "change_count"])
     released = [] if keep_papers or before is None else release_papers(session, unlink=True)
+    if facilitator is not None:
+        _facilitator_going(session, facilitator)
     calendar_changed(session.pk)
     if facilitator is not None and facilitator.pk != by.pk:
         assignment_told(session, facilitator)

@@ -155,7 +155,14 @@ class OneOffForm(_WhenForm):
 
 class SkipForm(forms.Form):
     reason = forms.CharField(
-        label="Reason", required=False, max_length=200, help_text="e.g. “Public holiday”."
+        label="Reason",
+        required=False,
+        max_length=200,
+        help_text="e.g. “Public holiday”.",
+        error_messages={
+            "max_length": "The reason is too long: at most %(limit_value)d characters (it has "
+            "%(show_value)d). The week is not cancelled."
+        },
     )
 
 

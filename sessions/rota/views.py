@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_POST
 
+from clubs.confirming import Ask, confirm_first
 from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
 from clubs.redirects import redirect_back
 from clubs.templatetags.paperclub import display_name
@@ -33,6 +34,7 @@ from ..calendars.feeds import (
 from ..errors import NotAllowed, OnePaperWeek, SessionError
 from ..models import Rsvp, Session
 from ..permissions import viewer_may_run
+from ..reading.forms import QuestionForm
 from ..reading.views import reading_context
 from . import exports, planning, selectors, weeks
 from .facilitators import session_assign, session_claim, session_papers_set, session_withdraw
@@ -294,6 +296,18 @@ def claim(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResp
 
 @require_POST
 @club_view(needs=MEMBER)
+@confirm_first(
+    lambda request, access, session_id: Ask(
+        question="Step back from facilitating this week?",
+        consequence=(
+            f"The week of {_when(_plain_session(access, session_id))} opens up for someone "
+            "else, any papers you picked go back to the backlog, and everyone who has it in "
+            "their calendar is told it needs a facilitator."
+        ),
+        button="Yes, step back",
+        back=_session_url(access, session_id),
+    )
+)
 def withdraw(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResponse:
     session = _plain_session(access, session_id)
     try:
@@ -367,10 +381,26 @@ def assign(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRes
 
 @require_POST
 @club_view(needs=ORGANIZER)
+@confirm_first(
+    lambda request, access, session_id: Ask(
+        question="Cancel this week?",
+        consequence=(
+            f"The week of {_when(_plain_session(access, session_id))} is cancelled: its papers "
+            "go back to the backlog and everyone who has it in their calendar is told. You "
+            "can restore it afterwards."
+        ),
+        button="Yes, cancel the week",
+        back=_session_url(access, session_id),
+    )
+)
 def skip(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResponse:
     session = _plain_session(access, session_id)
     form = SkipForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if not form.is_valid():
+        # A refused reason cancels nothing: say why, and the week stays as it was.
+        messages.error(request, " ".join(form.errors["reason"]))
+        return redirect_back(request, _rota_url(access))
+    reason = form.cleaned_data["reason"]
     _report(
         request,
         lambda: weeks.session_skip(session=session, by=request.user, reason=reason),
@@ -455,16 +485,17 @@ def session_new(request: HttpRequest, access: ClubAccess) -> HttpResponse:
 
 @club_view(needs=ANYONE)
 def session_page(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResponse:
-    return _render_session_page(request, access, session_id)
+    return render_session_page(request, access, session_id)
 
 
-def _render_session_page(
+def render_session_page(
     request: HttpRequest,
     access: ClubAccess,
     session_id: int,
     *,
     details_form: DetailsForm | None = None,
     survey_offer: dict | None = None,
+    question_form: QuestionForm | None = None,
 ) -> HttpResponse:
     session = _session(access, session_id, request)
     can_run = viewer_may_run(access, session, request.user)
@@ -480,8 +511,12 @@ def _render_session_page(
         "upcoming": upcoming,
         "can_mark_done": can_run and session.is_past and session.state == Session.State.SCHEDULED,
         "next": request.get_full_path(),
+<<<<<<< HEAD
         **reading_context(request, access, session),
         **attendance_context(request, access, session),
+=======
+        **reading_context(request, access, session, question_form=question_form),
+>>>>>>> 0663dba (Destructive POSTs ask first without JavaScript too; slips and contradicting form messages (issue 15, h15a part 1))
         "google_event_url": google_event(session),
         "calendar_prompt": calendar_prompt_take(request, session),
         "survey_offer": survey_offer,
@@ -533,7 +568,7 @@ def papers(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRes
     except OnePaperWeek as error:
         # Nothing saved: the page asks whether to make it a survey week, picks kept.
         offer = {"message": str(error), "picks": picks, "ids": [nid for nid, _ in picks]}
-        return _render_session_page(request, access, session_id, survey_offer=offer)
+        return render_session_page(request, access, session_id, survey_offer=offer)
     except NotAllowed as error:
         raise _denied(error) from error
     except SessionError as error:
@@ -568,7 +603,7 @@ def details(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRe
     elif not viewer_may_run(access, session, request.user):
         # Answer a bad form from someone who may not edit like any other attempt.
         raise PermissionDenied("Only the facilitators and organizers can edit this session.")
-    return _render_session_page(request, access, session_id, details_form=form)
+    return render_session_page(request, access, session_id, details_form=form)
 
 
 @require_POST

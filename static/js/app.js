@@ -2,7 +2,8 @@
  *
  * - <button data-copy="element-id" hidden>: shown when the Clipboard API exists,
  *   copies the named input's value (or element's text) and says so.
- * - <form data-confirm="Question?">: asks before submitting (destructive actions).
+ * - <form data-confirm="Question?">: asks before submitting (destructive actions) and
+ *   adds confirmed=1 on "yes" (clubs/confirming.py answers a POST without it).
  * - <details id="..." data-keep-open>: stays as the reader left it (open or shut)
  *   when htmx swaps in a fresh copy, as the dashboard's refresh does every 20 s.
  * - .chart__scroll (a statistics chart wider than a phone): starts scrolled to
@@ -47,16 +48,35 @@
     });
   }
 
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!(form instanceof HTMLFormElement)) {
-      return;
-    }
-    var question = form.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) {
-      event.preventDefault();
-    }
-  });
+  // Capture phase, so the dialog comes before htmx's own submit handler on the form.
+  // A "yes" adds confirmed=1, which the server's confirm_first wants; without it (no
+  // JavaScript) the server answers with a confirmation page instead of acting.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      if (!(form instanceof HTMLFormElement)) {
+        return;
+      }
+      var question = form.getAttribute("data-confirm");
+      if (!question) {
+        return;
+      }
+      if (!window.confirm(question)) {
+        event.preventDefault();
+        event.stopPropagation();
+        return;
+      }
+      if (!form.querySelector('input[name="confirmed"]')) {
+        var confirmed = document.createElement("input");
+        confirmed.type = "hidden";
+        confirmed.name = "confirmed";
+        confirmed.value = "1";
+        form.appendChild(confirmed);
+      }
+    },
+    true
+  );
 
   document.addEventListener("DOMContentLoaded", function () {
     if (window.htmx) {

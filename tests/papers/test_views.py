@@ -153,7 +153,7 @@ def test_vote_on_another_clubs_paper_is_not_found(client, club, member):
     assert Vote.objects.filter(user=member).count() == 0
 
 
-def test_vote_without_javascript_redirects_back(client, club, member):
+def test_vote_without_javascript_redirects_back_to_its_card(client, club, member):
     nomination = services.papers_propose(club=club, user=member, text="1706.03762").added[0]
     voter = MembershipFactory(club=club).user
     client.force_login(voter)
@@ -162,7 +162,8 @@ def test_vote_without_javascript_redirects_back(client, club, member):
         reverse("papers:vote", args=[club.slug, nomination.pk]), {"next": backlog}
     )
     assert response.status_code == 302
-    assert response["Location"] == backlog
+    # Back at the card voted on (the vote form's id), not at the top of a long backlog.
+    assert response["Location"] == f"{backlog}#vote-{nomination.pk}"
     assert Vote.objects.filter(nomination=nomination, user=voter).exists()
 
 
@@ -172,7 +173,9 @@ def test_vote_next_to_another_site_is_ignored(client, club, member):
     response = client.post(
         reverse("papers:vote", args=[club.slug, nomination.pk]), {"next": "https://evil.example/"}
     )
-    assert response["Location"] == reverse("papers:backlog", args=[club.slug])
+    assert response["Location"] == reverse("papers:backlog", args=[club.slug]) + (
+        f"#vote-{nomination.pk}"
+    )
 
 
 def test_status_fragment_polls_until_settled(client, club, member):

@@ -9,15 +9,31 @@ from papers.services import paper_note_save
 from sessions.errors import NotAllowed, SessionError
 from sessions.models import PreRead, Question, Rsvp, Session
 from sessions.reading import selectors, services
-from tests.factories import ClubFactory, MembershipFactory, UserFactory, session_at
+from tests.factories import (
+    ClubFactory,
+    MembershipFactory,
+    SessionPaperFactory,
+    UserFactory,
+    session_at,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def _session(club, *, hours_from_now=48, state=Session.State.OPEN, facilitator=None):
-    return session_at(
+    """A week with a paper to pre-read."""
+    session = session_at(
         club, starts_in=timedelta(hours=hours_from_now), state=state, facilitator=facilitator
     )
+    SessionPaperFactory(session=session)
+    return session
+
+
+def test_preread_on_a_week_without_a_paper_is_refused(club, member):
+    session = session_at(club, starts_in=timedelta(hours=48), state=Session.State.OPEN)
+    with pytest.raises(SessionError, match="no paper yet"):
+        services.preread_set(session=session, user=member, level=PreRead.Level.DEEP)
+    assert PreRead.objects.count() == 0
 
 
 def test_preread_set_and_change(club, member):
@@ -57,6 +73,8 @@ def test_preread_counts_include_going_but_not_started(club, member):
     services.preread_set(session=session, user=readers[0], level=1)
     services.preread_set(session=session, user=readers[1], level=3)
     services.preread_set(session=session, user=readers[2], level=0)
+    # Someone who is not going read it deeply: not one of the counts "of those going".
+    services.preread_set(session=session, user=MembershipFactory(club=club).user, level=3)
     counts = [(c.level, c.count) for c in selectors.preread_counts(session=session)]
     assert counts == [(0, 2), (1, 1), (2, 0), (3, 1)]
     assert [r.user for r in selectors.going_not_started(session=session)] == [member, readers[2]]
@@ -67,10 +85,12 @@ def test_roster_leaves_out_people_who_hide_their_reading(club, member):
     shy = MembershipFactory(club=club).user
     shy.profile.hide_reading_from_facilitators = True
     shy.profile.save()
+    for user in (member, shy):
+        Rsvp.objects.create(session=session, user=user, answer="going")
     services.preread_set(session=session, user=member, level=2)
     services.preread_set(session=session, user=shy, level=3)
     assert [p.user for p in selectors.preread_roster(session=session)] == [member]
-    # Counts still include everyone.
+    # Counts still include everyone going.
     assert [c.count for c in selectors.preread_counts(session=session)][1:] == [0, 1, 1]
 
 

@@ -399,10 +399,32 @@ def test_withdraw_reopens_the_week(client, club, organizer, member):
     session = _weekly(club, organizer)[0]
     session_claim(session=session, user=member)
     client.force_login(member)
-    response = client.post(_url("withdraw", session), headers=HTMX)
+    response = client.post(_url("withdraw", session), {"confirmed": "1"}, headers=HTMX)
     assert "You&#x27;ve stepped back; the week is open again." in response.content.decode()
     session.refresh_from_db()
     assert (session.state, session.facilitator_id) == (Session.State.OPEN, None)
+
+
+def test_a_skip_reason_of_201_characters_is_refused_and_the_week_stays(client, club, organizer):
+    session = _weekly(club, organizer)[0]
+    client.force_login(organizer)
+    with unchanged():
+        response = client.post(
+            _url("skip", session), {"reason": "r" * 201, "confirmed": "1"}, follow=True
+        )
+    assert [str(m) for m in response.context["messages"]] == [
+        "The reason is too long: at most 200 characters (it has 201). The week is not cancelled."
+    ]
+
+
+def test_withdrawing_without_javascript_asks_first(client, club, organizer, member):
+    session = _weekly(club, organizer)[0]
+    session_claim(session=session, user=member)
+    client.force_login(member)
+    with unchanged():
+        response = client.post(_url("withdraw", session), {"next": _rota(club)})
+    assert response.templates[0].name == "confirm.html"
+    assert "Step back from facilitating this week?" in response.content.decode()
 
 
 def test_organizer_assigns_skips_restores_and_moves_a_week(client, club, organizer, member):
@@ -417,7 +439,7 @@ def test_organizer_assigns_skips_restores_and_moves_a_week(client, club, organiz
     session.refresh_from_db()
     assert (session.state, session.facilitator_id) == (Session.State.OPEN, None)
 
-    client.post(_url("skip", session), {"reason": "Public holiday"})
+    client.post(_url("skip", session), {"reason": "Public holiday", "confirmed": "1"})
     session.refresh_from_db()
     assert (session.state, session.cancel_reason) == (Session.State.CANCELLED, "Public holiday")
     assert "Cancelled: Public holiday" in client.get(_rota(club)).content.decode()
@@ -1087,8 +1109,8 @@ def test_session_page_queries(
     with django_assert_num_queries(queries):
         response = client.get(_url("session", session))
     assert len(response.context["session"].ordered_papers) == rows
-    if role != "anonymous":  # who is going is for members' eyes
-        assert len(response.context["going"]) == rows
+    if role != "anonymous":  # who is going is for members' eyes; the facilitator is going
+        assert len(response.context["going"]) == rows + 1
 
 
 @pytest.mark.parametrize("rows", ROWS)
