@@ -4,10 +4,12 @@ from django import forms
 from django.core.validators import validate_email
 
 from .models import Club, available_time_zones, validate_time_zone
+from .services import profile_update
 
 
 class TimeZoneField(forms.CharField):
-    """A time zone typed (with suggestions) as an IANA name, checked against zoneinfo."""
+    """A time zone typed (with suggestions) as an IANA name, checked against zoneinfo.
+    Any case is fine: `america/new_york` is stored as `America/New_York`."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 64)
@@ -17,6 +19,20 @@ class TimeZoneField(forms.CharField):
         )
         super().__init__(**kwargs)
         self.widget.attrs.update({"list": "time-zones", "autocomplete": "off"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return _zones_by_lower_name().get(value.lower(), value)
+
+
+def _zones_by_lower_name() -> dict[str, str]:
+    global _ZONES_BY_LOWER_NAME
+    if _ZONES_BY_LOWER_NAME is None:
+        _ZONES_BY_LOWER_NAME = {zone.lower(): zone for zone in available_time_zones()}
+    return _ZONES_BY_LOWER_NAME
+
+
+_ZONES_BY_LOWER_NAME: dict[str, str] | None = None
 
 
 def time_zone_choices() -> list[str]:
@@ -33,6 +49,42 @@ class ProfileForm(forms.Form):
         label="Hide my reading from facilitators",
         help_text="Facilitators and organizers then count how far you read without naming you.",
     )
+
+
+class SignupForm(forms.Form):
+    """What allauth's sign-up form asks besides the address and password
+    (ACCOUNT_SIGNUP_FORM_CLASS): the name members see, and the zone times are shown
+    in. The zone field starts at UTC and works as typed; static/js/app.js puts the
+    browser's own zone in (data-browser-zone) while the person has not typed one."""
+
+    display_name = forms.CharField(
+        label="Your name",
+        max_length=80,
+        help_text="How other members see you, e.g. “Ada Lovelace”.",
+        error_messages={"required": "Tell the club what to call you."},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    time_zone = TimeZoneField(
+        label="Your time zone",
+        initial="UTC",
+        required=False,
+        help_text="Times are shown to you in it. An IANA name such as Europe/London; "
+        "your browser's zone is filled in when it can be, UTC when left empty.",
+    )
+
+    field_order = ["display_name", "email", "password1", "password2", "time_zone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:  # a form sent back with errors keeps what the person chose
+            self.fields["time_zone"].widget.attrs["data-browser-zone"] = ""
+
+    def signup(self, request, user) -> None:
+        profile_update(
+            user=user,
+            display_name=self.cleaned_data["display_name"],
+            time_zone=self.cleaned_data["time_zone"] or "UTC",
+        )
 
 
 class ClubForm(forms.Form):

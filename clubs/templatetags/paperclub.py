@@ -2,6 +2,7 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from clubs.markdown import markdown_excerpt, render_markdown
+from clubs.models import available_time_zones
 
 register = template.Library()
 
@@ -24,3 +25,9 @@ def display_name(user) -> str:
     if profile is not None:
         return profile.name
     return user.email.split("@")[0] if getattr(user, "email", "") else str(user)
+
+
+@register.simple_tag
+def time_zone_names() -> list[str]:
+    """Every zone name, for the <datalist> that suggests them (includes/time_zone_datalist.html)."""
+    return sorted(available_time_zones())

@@ -260,6 +260,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Adds the display name and time zone to sign-up (issue 15).
+ACCOUNT_SIGNUP_FORM_CLASS = "clubs.forms.SignupForm"
 ACCOUNT_UNIQUE_EMAIL = True
 # Mandatory whenever real mail can be delivered; optional in the embedded mode,
 # where mail only reaches the console.

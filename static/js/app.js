@@ -4,6 +4,8 @@
  *   copies the named input's value (or element's text) and says so.
  * - <form data-confirm="Question?">: asks before submitting (destructive actions) and
  *   adds confirmed=1 on "yes" (clubs/confirming.py answers a POST without it).
+ * - <input data-browser-zone>: the sign-up form's zone field, set to the browser's own
+ *   zone (Intl) when the page loads; without this file it keeps its default, UTC.
  * - <details id="..." data-keep-open>: stays as the reader left it (open or shut)
  *   when htmx swaps in a fresh copy, as the dashboard's refresh does every 20 s.
  * - .chart__scroll (a statistics chart wider than a phone): starts scrolled to
@@ -78,6 +80,23 @@
     true
   );
 
+  function proposeBrowserZone(root) {
+    var zone = "";
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (error) {
+      return;
+    }
+    if (!zone) {
+      return;
+    }
+    root.querySelectorAll("input[data-browser-zone]").forEach(function (input) {
+      if (input.value === input.defaultValue) {
+        input.value = zone;
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     if (window.htmx) {
       document.documentElement.classList.add("htmx-ready");
@@ -86,6 +105,7 @@
     document.querySelectorAll(".chart__scroll").forEach(function (box) {
       box.scrollLeft = box.scrollWidth;
     });
+    proposeBrowserZone(document);
   });
 
   // Content swapped in by htmx gets the same treatment.

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.core import mail
 
-from clubs.models import Invitation, Membership
+from clubs.models import Invitation, Membership, Profile
 from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,6 +18,7 @@ def _confirmation_link(address: str) -> str:
 
 def _sign_up(page, live_server, email: str) -> None:
     page.goto("/accounts/signup/")
+    page.get_by_label("Your name").fill(email.split("@")[0].title())
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill("a long enough passphrase 42")
     page.get_by_label(re.compile("Password \\(again\\)")).fill("a long enough passphrase 42")
@@ -60,3 +61,35 @@ def test_signup_confirm_create_private_club_invite_and_join(new_page, live_serve
     screenshot(organizer, "members-organizer")
     assert organizer.csp_violations == []
     assert guest.csp_violations == []
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_sign_up_proposes_the_browser_zone_and_works_without_javascript(
+    browser, live_server, javascript
+):
+    """The browser says Tokyo: the zone field says so before anyone types (with
+    JavaScript); without it the field says UTC and takes any case."""
+    context = browser.new_context(
+        base_url=live_server.url,
+        java_script_enabled=javascript,
+        timezone_id="Asia/Tokyo",
+        viewport={"width": 375, "height": 800},
+    )
+    try:
+        page = context.new_page()
+        page.goto("/accounts/signup/")
+        zone = page.get_by_label("Your time zone")
+        assert zone.input_value() == ("Asia/Tokyo" if javascript else "UTC")
+        screenshot(page, f"signup-phone-{'js' if javascript else 'no-js'}")
+        page.get_by_label("Your name").fill("Kei Tanaka")
+        page.get_by_label("Email").fill("kei@example.org")
+        page.get_by_label("Password", exact=True).fill("a long enough passphrase 42")
+        page.get_by_label(re.compile("Password \\(again\\)")).fill("a long enough passphrase 42")
+        if not javascript:
+            zone.fill("asia/tokyo")
+        page.get_by_role("button", name=re.compile("Sign up", re.I)).click()
+        page.wait_for_url(re.compile("confirm-email"))
+    finally:
+        context.close()
+    profile = Profile.objects.get(user__email="kei@example.org")
+    assert (profile.display_name, profile.time_zone) == ("Kei Tanaka", "Asia/Tokyo")

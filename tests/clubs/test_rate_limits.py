@@ -103,6 +103,7 @@ def test_sign_up_flood_from_one_client_gets_the_429_page():
         response = client.post(
             reverse("account_signup"),
             {
+                "display_name": f"New {n}",
                 "email": f"new{n}@example.org",
                 "password1": "a long passphrase 1234",
                 "password2": "a long passphrase 1234",
@@ -120,6 +121,7 @@ def test_sign_up_flood_from_one_client_gets_the_429_page():
     other = Client().post(
         reverse("account_signup"),
         {
+            "display_name": "Late Comer",
             "email": "late@example.org",
             "password1": "x long pass 9876",
             "password2": "x long pass 9876",

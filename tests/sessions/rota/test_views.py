@@ -1150,3 +1150,31 @@ def test_archive_queries(client, django_assert_num_queries, club, organizer, nam
     assert response.status_code == 200
     if name == "archive":
         assert len(response.context["page"].object_list) == rows
+
+
+def test_a_cancelled_week_offers_nothing_to_join_or_prepare(client, club, organizer, member):
+    session = _weekly(club, organizer)[0]
+    session_skip(session=session, by=organizer, reason="Snow")
+    client.force_login(member)
+    body = client.get(_url("session", session)).content.decode()
+    assert "This week is cancelled</strong>: Snow" in body
+    for gone in (
+        LINK,  # the meeting link
+        reverse("calendars:session_ics", args=[club.slug, session.pk]),  # add to calendar
+        'name="answer"',  # RSVP
+        'id="pre-read"',
+        'id="questions"',
+        reverse("reading:ask", args=[club.slug, session.pk]),
+    ):
+        assert gone not in body
+
+
+def test_the_facilitator_counts_as_going(client, club, organizer, member):
+    claimed, assigned = _weekly(club, organizer)[:2]
+    session_claim(session=claimed, user=member)
+    client.force_login(organizer)
+    client.post(_url("assign", assigned), {"facilitator": member.email})
+    for session in (claimed, assigned):
+        assert Rsvp.objects.get(session=session, user=member).answer == Rsvp.Answer.GOING
+    card = client.get(_rota(club)).content.decode()
+    assert card.count("1 going · 0 maybe") == 2
