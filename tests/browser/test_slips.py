@@ -94,8 +94,13 @@ def test_withdraw_does_not_sit_where_ill_facilitate_was(new_page, width):
         [x, y],
     )
     assert "Withdraw" not in under
-    page.get_by_role("button", name=re.compile("Withdraw")).wait_for()
     screenshot(page, f"rota-after-claim-{width}")
+    # Withdraw itself: the script dialog asks, and its yes goes through htmx at once.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=re.compile("Withdraw")).click()
+    page.get_by_text("You've stepped back; the week is open again.").wait_for()
+    session.refresh_from_db()
+    assert session.facilitator_id is None
 
 
 def test_a_refused_question_shows_its_error_beside_the_form(new_page):

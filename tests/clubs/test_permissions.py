@@ -115,7 +115,8 @@ PUBLIC = {
     "calendars:session_ics": ("get", [200, 200, 200, 200, 200]),
     "calendars:outbox": ("get", ["login", 403, 403, 403, 200]),
     "reading:preread": ("post", ["login", 403, 403, "redirect", "redirect"]),
-    "reading:ask": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    # An empty question: the session page again, the error beside the form.
+    "reading:ask": ("post", ["login", 403, 403, 200, 200]),
     "reading:question_vote": ("post", ["login", 403, 403, "redirect", "redirect"]),
     # Marking answered: the facilitators or an organizer (nobody facilitates here).
     "reading:question_answered": ("post", ["login", 403, 403, 403, "redirect"]),
