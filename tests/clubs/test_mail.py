@@ -91,7 +91,7 @@ def test_club_mail_is_sent_after_commit_once(owe, club):
     expected = (
         f"You are invited to {club.name} on Paper Club"
         if owe.kind == INVITATION
-        else "[Paper Club] Password Reset Email"
+        else "[Paper Club] Reset your password"
     )
     assert received[0].message["Subject"] == expected
 

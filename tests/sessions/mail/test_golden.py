@@ -278,6 +278,7 @@ def _sign_up(scene, client, on_commit):
         client.post(
             reverse("account_signup"),
             {
+                "display_name": "Nia Newcomer",
                 "email": "newcomer@example.org",
                 "password1": "a long enough passphrase 42",
                 "password2": "a long enough passphrase 42",

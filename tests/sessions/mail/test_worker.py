@@ -512,6 +512,7 @@ def test_sign_up_and_invitation_mail_go_out_at_once_without_the_sweeper(redis_ur
         response = Client().post(
             "/accounts/signup/",
             {
+                "display_name": "Ada Lovelace",
                 "email": "new@example.org",
                 "password1": "a long enough passphrase 42",
                 "password2": "a long enough passphrase 42",
@@ -529,7 +530,7 @@ def test_sign_up_and_invitation_mail_go_out_at_once_without_the_sweeper(redis_ur
         "new@example.org",
     ]
     assert [m.message["Subject"] for m in sink.to("new@example.org")] == [
-        "[Paper Club] Please Confirm Your Email Address"
+        "[Paper Club] Confirm your email address"
     ]
     assert set(OutboxMessage.objects.values_list("kind", "state")) == {
         ("clubs.account", "sent"),
