@@ -511,12 +511,8 @@ def render_session_page(
         "upcoming": upcoming,
         "can_mark_done": can_run and session.is_past and session.state == Session.State.SCHEDULED,
         "next": request.get_full_path(),
-<<<<<<< HEAD
-        **reading_context(request, access, session),
-        **attendance_context(request, access, session),
-=======
         **reading_context(request, access, session, question_form=question_form),
->>>>>>> 0663dba (Destructive POSTs ask first without JavaScript too; slips and contradicting form messages (issue 15, h15a part 1))
+        **attendance_context(request, access, session),
         "google_event_url": google_event(session),
         "calendar_prompt": calendar_prompt_take(request, session),
         "survey_offer": survey_offer,
