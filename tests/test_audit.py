@@ -8,9 +8,8 @@ import importlib.util
 import shutil
 from pathlib import Path
 
-import pytest
-
 from paperclub.seeding.demo_pages import ROLES, DemoPage
+from tests.services import missing
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("audit", ROOT / "scripts" / "audit.py")
@@ -84,7 +83,7 @@ def test_audit_judge_fails_one_html_error_and_a_main_page_not_found():
 
 def test_audit_validator_finds_an_error_on_the_page_that_has_it(tmp_path):
     if not (shutil.which("java") and audit.VNU_JAR.exists()):
-        pytest.skip("java or vnu.jar is missing (./scripts/audit installs vnu-jar from npm)")
+        missing("java or vnu.jar is missing (./scripts/audit installs vnu-jar from npm)")
     good, bad = tmp_path / "good.html", tmp_path / "bad.html"
     page = '<!DOCTYPE html><html lang="en"><head><title>t</title></head><body>{}</body></html>'
     good.write_text(page.format("<p>fine</p>"))
