@@ -57,17 +57,40 @@ def test_check_deploy_production_env_has_no_warnings(production_env):
 
 
 @pytest.mark.parametrize("secret_key", [None, ""], ids=["unset", "empty"])
-def test_settings_without_secret_key_refuse_to_load(production_env, secret_key):
+@pytest.mark.parametrize(
+    "start",
+    [
+        "import paperclub.wsgi",
+        "import paperclub.asgi",
+    ],
+    ids=["wsgi", "asgi"],
+)
+def test_servers_without_secret_key_refuse_to_start(production_env, secret_key, start):
     del production_env["SECRET_KEY"]
     if secret_key is not None:
         production_env["SECRET_KEY"] = secret_key
 
-    result = _manage("check", env=production_env)
-
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
-        "django.core.exceptions.ImproperlyConfigured: SECRET_KEY must be set when DEBUG is off."
+    no_dotenv = "import environ\nenviron.Env.read_env = lambda *args, **kwargs: None\n"
+    result = subprocess.run(
+        [sys.executable, "-c", no_dotenv + start],
+        cwd=BASE_DIR,
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", **production_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_offline_commands_run_without_secret_key(production_env):
+    del production_env["SECRET_KEY"]
+
+    result = _manage("makemigrations", "--check", "--dry-run", env=production_env)
+
+    assert (result.returncode, result.stdout) == (0, "No changes detected\n")
 
 
 SIGN_IN_PAGE_PROVIDERS = (
