@@ -1132,7 +1132,12 @@ def main() -> None:
         chosen = pages(targets.big)
         writes = (vote_page(targets.big), preread_page(targets.big))
         if args.only:
-            names = {FLOOR, *args.only.split(",")}
+            names = {FLOOR, *(name.strip() for name in args.only.split(","))}
+            unknown = names - {p.name for p in chosen}
+            if unknown:
+                known = ", ".join(repr(p.name) for p in chosen)
+                missing = ", ".join(sorted(unknown))
+                raise SystemExit(f"--only: no page named {missing}; pages: {known}")
             chosen = [p for p in chosen if p.name in names]
         results = {page.name: PageResult(page) for page in chosen}
         if not args.no_probe:

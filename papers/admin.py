@@ -2,11 +2,32 @@ from django.contrib import admin
 
 from clubs.admin import RecordAdmin
 
+from .backlog_cache import backlogs_changed
 from .models import BacklogStamp, GuideTick, Nomination, Paper, PaperNote, ReadingGuide, Tag, Vote
 
 
+class RenewsBacklog(admin.ModelAdmin):
+    """The admin writes rows without the services, so it renews the club's
+    backlog stamp itself: lists and cards cached under it (papers.backlog_cache)
+    show the edit at once."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        backlogs_changed(club_ids=[obj.club_id])
+
+    def delete_model(self, request, obj):
+        club_id = obj.club_id
+        super().delete_model(request, obj)
+        backlogs_changed(club_ids=[club_id])
+
+    def delete_queryset(self, request, queryset):
+        club_ids = set(queryset.values_list("club_id", flat=True))
+        super().delete_queryset(request, queryset)
+        backlogs_changed(club_ids=club_ids)
+
+
 @admin.register(Paper)
-class PaperAdmin(admin.ModelAdmin):
+class PaperAdmin(RenewsBacklog):
     list_display = ["__str__", "club", "arxiv_id", "year", "metadata_state", "pdf_state"]
     list_filter = ["metadata_state", "pdf_state"]
     list_select_related = ["club"]
@@ -40,7 +61,7 @@ class PaperAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(RenewsBacklog):
     list_display = ["name", "slug", "club"]
     list_select_related = ["club"]
     search_fields = ["name", "slug", "club__slug"]
@@ -48,7 +69,7 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(Nomination)
-class NominationAdmin(admin.ModelAdmin):
+class NominationAdmin(RenewsBacklog):
     list_display = ["paper", "club", "state", "vote_count", "pinned_at", "covered_on", "created_at"]
     list_filter = ["state"]
     list_select_related = ["paper", "club"]

@@ -199,13 +199,16 @@ def _ids_list(*, club: Club, options: BacklogFilter) -> tuple[tuple, Callable[[]
     return params, ids
 
 
-def backlog_lists(*, club: Club, options: BacklogFilter) -> tuple[list[int], list]:
+def backlog_lists(
+    *, club: Club, options: BacklogFilter, version: str | None = None
+) -> tuple[list[int], list]:
     """The ids `backlog` lists, in its order, and the club's topics with how many
     nominations each would list (TagCount: the same state and search, that
     topic instead of the chosen one), from the cache while the club's backlog
-    is unchanged (papers.backlog_cache)."""
+    is unchanged (papers.backlog_cache; `version` from backlog_version)."""
     found = backlog_cache.cached_lists(
         club=club,
+        version=version,
         lists={
             "ids": _ids_list(club=club, options=options),
             "topics": _topics_list(club=club, options=options),
@@ -225,7 +228,9 @@ def _topics_list(*, club: Club, options: BacklogFilter) -> tuple[tuple, Callable
     return (options.state, options.query), topics
 
 
-def backlog_matches_elsewhere(*, club: Club, options: BacklogFilter) -> dict[str, int]:
+def backlog_matches_elsewhere(
+    *, club: Club, options: BacklogFilter, version: str | None = None
+) -> dict[str, int]:
     """A search that leaves out some states: how many of the club's papers in
     each left-out state match it ({"covered": 1}), so the page can say why a
     paper someone looked for is not listed. Cached like the lists."""
@@ -240,7 +245,8 @@ def backlog_matches_elsewhere(*, club: Club, options: BacklogFilter) -> dict[str
         return dict(sorted(((r["state"], r["n"]) for r in rows), key=lambda i: order.index(i[0])))
 
     params = (options.state, options.tag, options.query)
-    return backlog_cache.cached_lists(club=club, lists={"elsewhere": (params, counts)})["elsewhere"]
+    lists = {"elsewhere": (params, counts)}
+    return backlog_cache.cached_lists(club=club, lists=lists, version=version)["elsewhere"]
 
 
 READ_MATCHES_SHOWN = 3
@@ -283,10 +289,12 @@ def backlog_page(*, club: Club, user: User | None, ids: list[int]) -> list[Nomin
     return [found[pk] for pk in ids if pk in found]
 
 
-def backlog_top(*, club: Club, user: User | None, limit: int = 5) -> list[Nomination]:
+def backlog_top(
+    *, club: Club, user: User | None, limit: int = 5, version: str | None = None
+) -> list[Nomination]:
     """The first of the backlog's "top" list (from the cache, see backlog_lists)."""
     lists = {"ids": _ids_list(club=club, options=BacklogFilter())}
-    ids = backlog_cache.cached_lists(club=club, lists=lists)["ids"][:limit]
+    ids = backlog_cache.cached_lists(club=club, lists=lists, version=version)["ids"][:limit]
     return backlog_page(club=club, user=user, ids=ids)
 
 
@@ -320,7 +328,10 @@ def others_have_voted(*, nomination: Nomination) -> bool:
 
 def club_home_backlog_section(request, access) -> dict:
     """The club home's "top of the backlog" (registered in PapersConfig.ready)."""
-    return {"backlog_top": backlog_top(club=access.club, user=request.user)}
+    version = backlog_cache.backlog_version(club=access.club)
+    top = backlog_top(club=access.club, user=request.user, version=version)
+    backlog_cache.card_texts(club=access.club, version=version, nominations=top)
+    return {"backlog_top": top}
 
 
 def uploaded_pdf_of(*, club: Club, nomination_id: int) -> Paper:

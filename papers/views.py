@@ -13,7 +13,7 @@ from clubs.confirming import Ask, confirm_first
 from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
 from clubs.redirects import redirect_back
 
-from . import editing, fetching, merging, proposing, selectors, services, storage
+from . import backlog_cache, editing, fetching, merging, proposing, selectors, services, storage
 from . import topics as topic_service
 from .arxiv_client import split_id_tokens
 from .forms import (
@@ -39,15 +39,23 @@ def _nomination(access: ClubAccess, nomination_id: int, user=None) -> Nomination
 def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     options = selectors.BacklogFilter.from_params(request.GET)
     # Which nominations, in what order, and the topics' counts come from the
-    # cache while the club's backlog is unchanged (papers.backlog_cache).
-    ids, topics = selectors.backlog_lists(club=access.club, options=options)
+    # cache while the club's backlog is unchanged, and so do the cards' texts
+    # (papers.backlog_cache): all under the backlog's version, read once here.
+    version = backlog_cache.backlog_version(club=access.club)
+    ids, topics = selectors.backlog_lists(club=access.club, options=options, version=version)
     page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
-    elsewhere = selectors.backlog_matches_elsewhere(club=access.club, options=options)
+    elsewhere = selectors.backlog_matches_elsewhere(
+        club=access.club, options=options, version=version
+    )
     read = (
         selectors.backlog_read_matches(club=access.club, options=options)
         if "covered" in elsewhere
         else []
     )
+    nominations = selectors.backlog_page(
+        club=access.club, user=request.user, ids=list(page.object_list)
+    )
+    backlog_cache.card_texts(club=access.club, version=version, nominations=nominations)
     return render(
         request,
         "papers/backlog.html",
@@ -55,9 +63,7 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             "club": access.club,
             "access": access,
             "page": page,
-            "nominations": selectors.backlog_page(
-                club=access.club, user=request.user, ids=list(page.object_list)
-            ),
+            "nominations": nominations,
             "options": options,
             "sorts": selectors.SORTS,
             "states": selectors.STATES,

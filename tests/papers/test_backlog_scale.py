@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib import admin
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import F
@@ -17,10 +18,11 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from clubs.models import Profile
 from clubs.permissions import club_access_for
-from papers import selectors, services
-from papers.models import Nomination, Paper, Tag, Vote
+from clubs.services import profile_update
+from papers import editing, selectors, services
+from papers.admin import PaperAdmin
+from papers.models import Nomination, Paper, Vote
 from tests.factories import MembershipFactory, TagFactory
 from tests.services import need_postgres
 
@@ -109,10 +111,13 @@ def test_the_cards_vote_forms_carry_the_requests_csrf_token(client, club, member
 
 @pytest.mark.parametrize(
     "change",
-    ["vote", "title", "display name", "tag", "pin"],
+    ["vote", "title", "title in the admin", "display name", "tag", "pin"],
 )
 def test_a_card_changes_with_anything_it_shows(client, club, member, backlog, change):
+    """Cards are cached under the backlog's version (papers.backlog_cache), so
+    each way a person changes what one shows must renew it."""
     client.force_login(member)
+    _cards_on_page(client, club)  # cached now
     before = _cards_on_page(client, club)
     nomination = backlog[0]
     if change == "vote":
@@ -120,11 +125,26 @@ def test_a_card_changes_with_anything_it_shows(client, club, member, backlog, ch
             nomination=nomination, user=MembershipFactory(club=club).user
         )
     elif change == "title":
-        Paper.objects.filter(pk=nomination.paper_id).update(title="A new title")
+        paper = nomination.paper
+        details = editing.PaperDetails(
+            title="A new title",
+            authors=paper.authors,
+            year=paper.year,
+            url=paper.url,
+            doi=paper.doi,
+            abstract=paper.abstract,
+        )
+        editing.paper_details_edit(nomination=nomination, user=member, details=details)
+    elif change == "title in the admin":
+        paper = Paper.objects.get(pk=nomination.paper_id)
+        paper.title = "A new title"
+        request = RequestFactory().post("/admin/")
+        PaperAdmin(Paper, admin.site).save_model(request, paper, form=None, change=True)
     elif change == "display name":
-        Profile.objects.filter(user=member).update(display_name="Renamed Person")
+        profile_update(user=member, display_name="Renamed Person", time_zone="UTC")
     elif change == "tag":
-        Tag.objects.filter(club=club).update(name="Renamed topic")
+        TagFactory(club=club, name="Evals", slug="evals")  # on the club's list
+        services.nomination_tags_set(nomination=nomination, names=["Agents", "Evals"], by=member)
     else:
         services.nomination_pin_set(nomination=nomination, pinned=True)
     after = _cards_on_page(client, club)
@@ -222,3 +242,38 @@ def test_two_clicks_on_a_vote_take_it_back(club, member):
     assert Vote.objects.filter(nomination=nomination).count() == 1
     nomination.refresh_from_db()
     assert nomination.vote_count == 1
+
+
+def test_a_second_viewer_gets_the_cards_text_from_the_cache(client, club, member, backlog):
+    """The text apart from the vote button is rendered once for everyone
+    (papers.backlog_cache.card_texts); each viewer still sees their own vote."""
+    client.force_login(member)
+    first = client.get(reverse("papers:backlog", args=[club.slug]))
+    assert "papers/_nomination_card_body.html" in [t.name for t in first.templates]
+    other = MembershipFactory(club=club).user
+    client.force_login(other)
+    second = client.get(reverse("papers:backlog", args=[club.slug]))
+    assert "papers/_nomination_card_body.html" not in [t.name for t in second.templates]
+    shown = _cards_on_page(client, club)
+    expected = _rendered_by_templates(
+        club, other, selectors.backlog(club=club, user=other, options=selectors.BacklogFilter())
+    )
+    normalise = lambda html: re.sub(r"\s+", " ", html).strip()  # noqa: E731
+    assert [normalise(c) for c in shown] == [normalise(c) for c in expected]
+    assert all('aria-pressed="false"' in card for card in shown)
+
+
+def test_a_failed_fetch_is_never_served_from_the_cache(client, club, member, backlog):
+    """Its card holds a "Try again" form with the viewer's own CSRF token."""
+    Paper.objects.filter(pk=backlog[0].paper_id).update(
+        metadata_state=Paper.MetadataState.FAILED, metadata_error="arXiv has no such paper"
+    )
+    client.force_login(member)
+    client.get(reverse("papers:backlog", args=[club.slug]))
+    body = client.get(reverse("papers:backlog", args=[club.slug])).content.decode()
+    retry = reverse("papers:retry", args=[club.slug, backlog[0].pk])
+    form = re.search(rf'action="{retry}".*?</form>', body, re.S).group(0)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    response = client.post(retry, {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert Paper.objects.get(pk=backlog[0].paper_id).metadata_state == Paper.MetadataState.PENDING
