@@ -47,6 +47,7 @@ class Bar:
     month: str  # under the first bar of each month only
     full_date: str
     segments: list[Segment] = field(default_factory=list)
+    recorded: bool = True  # False: nothing was counted that week (attendance not taken)
 
 
 @dataclass
@@ -81,9 +82,11 @@ def _step(top: int) -> int:
     return 10**7
 
 
-def bar_chart(rows: list, fields: dict[str, str], *, zone) -> Chart:
+def bar_chart(rows: list, fields: dict[str, str], *, zone, recorded: str = "") -> Chart:
     """One bar per row (a session with starts_at and the counted `fields`, each
-    with the words for it); several fields stack, in order from the baseline."""
+    with the words for it); several fields stack, in order from the baseline.
+    `recorded` names a row attribute that is false for a week nothing was
+    counted in: its bar says so instead of showing 0."""
     totals = [sum(getattr(row, f) for f in fields) for row in rows]
     step = _step(max([*totals, 1]))
     axis_top = step * math.ceil(max([*totals, 1]) / step)
@@ -123,6 +126,7 @@ def bar_chart(rows: list, fields: dict[str, str], *, zone) -> Chart:
                 month="" if (local.year, local.month) == shown_month else f"{local:%b}",
                 full_date=dateformat.format(local, "D j M Y"),
                 segments=segments,
+                recorded=bool(getattr(row, recorded)) if recorded else True,
             )
         )
         shown_month = (local.year, local.month)

@@ -298,7 +298,9 @@ def stats(request: HttpRequest, access: ClubAccess) -> HttpResponse:
                 zone=zone,
             ),
             "going_chart": bar_chart(sessions, {"going_total": "going"}, zone=zone),
-            "attended_chart": bar_chart(sessions, {"attended_total": "came"}, zone=zone),
+            "attended_chart": bar_chart(
+                sessions, {"attended_total": "came"}, zone=zone, recorded="attendance_taken"
+            ),
             "question_chart": bar_chart(sessions, {"question_count": "questions"}, zone=zone),
         },
     )

@@ -437,4 +437,10 @@ def test_statistics_show_who_came_beside_going(client, django_assert_num_queries
     html = response.content.decode()
     assert _stats_row(html, taken)[2:4] == ["2", "3"]
     assert _stats_row(html, untaken)[2:4] == ["2", "not taken"]
-    assert html.count('class="chart__attended_total"') == 3  # one bar per session shown
+    came = html[html.index('id="chart-came-caption"') : html.index('id="chart-questions')]
+    # A bar for each week whose attendance was taken; the untaken week says so
+    # instead of drawing a bar of 0.
+    bars = re.findall(r"<title>([^<]*)</title>", came)[1:]
+    assert came.count('class="chart__attended_total"') == len(bars) - 1
+    assert len([b for b in bars if b.endswith(": not taken")]) == 1
+    assert any(b.endswith(": 3 came") for b in bars)
