@@ -28,7 +28,7 @@ COPY . .
 # The key is a placeholder that only lets the settings load; the real one comes
 # from the environment at run time.
 RUN SECRET_KEY=collectstatic-build-only DEBUG=0 python manage.py collectstatic --noinput \
-    && python -m compileall -q paperclub clubs papers sessions
+    && python -m compileall -q paperclub clubs papers sessions api
 
 USER paperclub
 ENV MEDIA_ROOT=/var/lib/paperclub/media \

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from api.urls import token_urlpatterns
 from clubs import account_views
 from clubs import views as club_views
 
@@ -16,11 +17,14 @@ urlpatterns = [
     path("", club_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
     path("accounts/profile/", club_views.profile_edit, name="profile"),
+    *token_urlpatterns,
     path("accounts/login/", account_views.login, name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("", include("clubs.urls")),
     path("", include("papers.urls")),
+    path("", include("papers.imports.urls")),
     path("", include("sessions.urls")),
 ]
 

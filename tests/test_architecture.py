@@ -18,12 +18,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # The project's own top-level packages (what counts as "another module of ours").
-OURS = ("clubs", "papers", "sessions", "paperclub", "tests", "bench")
+OURS = ("clubs", "papers", "sessions", "api", "paperclub", "tests", "bench")
 
 # app folder -> the apps it must never reach, by folder and by app label.
 FORBIDDEN = {
-    "clubs": {"papers": "papers", "sessions": "meetings"},
-    "papers": {"sessions": "meetings"},
+    "clubs": {"papers": "papers", "sessions": "meetings", "api": "api"},
+    "papers": {"sessions": "meetings", "api": "api"},
+    # The API sits on top: it reads and writes through the apps, never the reverse.
+    "sessions": {"api": "api"},
 }
 
 

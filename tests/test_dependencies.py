@@ -23,8 +23,8 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 RUNTIME = [Requirement(line) for line in PYPROJECT["dependencies"]]
 DEV = [Requirement(line) for line in PYPROJECT["optional-dependencies"]["dev"]]
 
-FIRST_PARTY = {"paperclub", "clubs", "papers", "sessions", "tests", "bench", "manage"}
-RUNTIME_CODE = ["paperclub", "clubs", "papers", "sessions"]
+FIRST_PARTY = {"paperclub", "clubs", "papers", "sessions", "api", "tests", "bench", "manage"}
+RUNTIME_CODE = ["paperclub", "clubs", "papers", "sessions", "api"]
 DEV_CODE = ["tests", "bench", "scripts"]
 
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")

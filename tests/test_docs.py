@@ -18,7 +18,7 @@ FILE_THEN_NAMES = re.compile(r"`([\w/.-]+\.py)`: ((?:`\w+`(?:, | and |\s*\([^)]*
 
 
 # A path inside a part's own row or list is written relative to it ("rota/").
-PARTS = ["", "paperclub/", "clubs/", "papers/", "sessions/"]
+PARTS = ["", "paperclub/", "clubs/", "papers/", "sessions/", "api/"]
 
 
 def _exists(path: str) -> bool:

@@ -38,7 +38,8 @@ SKIPPED_VIEWS = frozenset(
         "account_logout",
     }
 )
-SKIPPED_PREFIXES = ("/admin/", "/static/", "/media/", "/healthz")
+# The API (/api/) answers JSON, and its docs page is Swagger UI, not a page of ours.
+SKIPPED_PREFIXES = ("/admin/", "/static/", "/media/", "/healthz", "/api/")
 
 
 @dataclass(frozen=True)

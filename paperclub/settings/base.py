@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "clubs.apps.ClubsConfig",
     "papers.apps.PapersConfig",
     "sessions.apps.SessionsConfig",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api.apps.ApiConfig",
 ]
 
 # Social sign-in appears only when its keys are in the environment.
@@ -304,6 +308,7 @@ PAPERCLUB_RATE_LIMITS = {
     "invitations": env.str("RATE_LIMIT_INVITATIONS", default="200/h"),  # per club
     "proposals": env.str("RATE_LIMIT_PROPOSALS", default="100/h"),  # papers, per person
     "uploads": env.str("RATE_LIMIT_UPLOADS", default="20/h"),  # PDFs, per person
+    "api": env.str("RATE_LIMIT_API", default="600/m"),  # requests, per API token
 }
 LOGIN_REDIRECT_URL = "home"
 LOGIN_URL = "account_login"
@@ -392,6 +397,42 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
         "object-src": [NONE],
     }
+}
+
+# --- The REST API (api/) ---------------------------------------------------------
+# Reads and writes a member does on the site, under /api/v1/ (docs/api.md).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.PersonalTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.access.TokenScope"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "PAGE_SIZE": 25,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Paper Club API",
+    "DESCRIPTION": "Read a club's backlog, weeks and archive; vote, RSVP, pre-read, propose and "
+    "ask as a member. Authenticate with a personal token from your profile: "
+    "`Authorization: Bearer <token>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.document_errors",
+    ],
 }
 
 # --- Paper Club -----------------------------------------------------------------

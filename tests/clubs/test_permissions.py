@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 import clubs.urls
+import papers.imports.urls
 import papers.urls
 import sessions.attendance.urls
 import sessions.calendars.urls
@@ -82,6 +83,8 @@ PUBLIC = {
     "papers:topics": ("get", ["login", 403, 403, 403, 200]),
     "papers:topic_decide": ("post", ["login", 403, 403, 403, "redirect"]),
     "papers:merge": ("get", ["login", 403, 403, 403, 200]),
+    # Importing a library as a batch of proposals: members.
+    "imports:batch": ("get", ["login", 403, 403, 200, 200]),
     "sessions:schedule": ("get", ["login", 403, 403, 403, 200]),
     "sessions:rota": ("get", [200, 200, 200, 200, 200]),
     # The whole fairness list names every member: members only.
@@ -322,6 +325,7 @@ def _url_modules():
     return (
         clubs.urls,
         papers.urls,
+        papers.imports.urls,
         sessions.rota.urls,
         sessions.reading.urls,
         sessions.attendance.urls,
