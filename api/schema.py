@@ -26,6 +26,65 @@ class PersonalTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
+# OpenAPI links: what a client (and Schemathesis's stateful runs) may call next
+# with what an answer said. operationId -> {response code: {link name: link}}.
+LINKS = {
+    "backlog_propose": {
+        code: {
+            "GetProposed": {
+                "operationId": "nomination_retrieve",
+                "parameters": {"slug": "$request.path.slug", "nomination_id": "$response.body#/id"},
+            },
+            "VoteOnProposed": {
+                "operationId": "vote_set",
+                "parameters": {"slug": "$request.path.slug", "nomination_id": "$response.body#/id"},
+            },
+        }
+        for code in ("200", "201")
+    },
+    "backlog_list": {
+        "200": {
+            "GetFirst": {
+                "operationId": "nomination_retrieve",
+                "parameters": {
+                    "slug": "$request.path.slug",
+                    "nomination_id": "$response.body#/results/0/id",
+                },
+            }
+        }
+    },
+    "sessions_list": {
+        "200": {
+            "RsvpToFirst": {
+                "operationId": "rsvp_set",
+                "parameters": {
+                    "slug": "$request.path.slug",
+                    "session_id": "$response.body#/results/0/id",
+                },
+            },
+            "AskInFirst": {
+                "operationId": "question_ask",
+                "parameters": {
+                    "slug": "$request.path.slug",
+                    "session_id": "$response.body#/results/0/id",
+                },
+            },
+        }
+    },
+    "question_ask": {
+        "201": {
+            "ListQuestions": {
+                "operationId": "questions_list",
+                "parameters": {
+                    "slug": "$request.path.slug",
+                    "session_id": "$request.path.session_id",
+                },
+            }
+        }
+    },
+}
+
+
 def document_errors(result, generator, request, public):
     """Add the error answers to every operation (a postprocessing hook)."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = {
@@ -40,6 +99,9 @@ def document_errors(result, generator, request, public):
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
+            for code, links in LINKS.get(operation.get("operationId"), {}).items():
+                if code in responses:
+                    responses[code]["links"] = links
             for code, description in ERRORS.items():
                 responses.setdefault(code, {"description": description, "content": error})
     return result

@@ -5,11 +5,12 @@ pages. Which role each view needs is the site's (`club_needs`, read by the
 permission matrix in tests/api/test_permission_matrix.py)."""
 
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.middleware.http import ConditionalGetMiddleware
 from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import decorator_from_middleware
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -408,6 +409,11 @@ class MyPreReads(ApiView):
         ).select_related("session__club")
         page = self.paginate_queryset(prereads)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@csrf_exempt  # it changes nothing, and API callers send no CSRF cookie
+def not_found(request, *args, **kwargs):
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 # --- Helpers ---------------------------------------------------------------------------------

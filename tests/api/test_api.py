@@ -309,3 +309,20 @@ def test_docs_page_serves_its_assets_from_this_site(client):
     body = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in body
     assert "https://" not in body.replace("https://github.com", "")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/clubs/x/sessions/-3/questions/",
+        "/api/v1/nothing/",
+        "/api/v1/clubs/x/backlog/" + "9" * 30 + "/",
+    ],
+)
+def test_an_unknown_api_url_is_a_json_404(path):
+    from rest_framework.test import APIClient  # noqa: PLC0415 - one that checks CSRF
+
+    for method in ("get", "post"):
+        response = getattr(APIClient(enforce_csrf_checks=True), method)(path)
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not found."}
