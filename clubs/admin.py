@@ -15,6 +15,8 @@ from .models import (
     OutboxFanOut,
     OutboxMessage,
     Profile,
+    ReconfirmAsk,
+    ReconfirmPolicy,
 )
 
 
@@ -97,3 +99,22 @@ class OutboxFanOutAdmin(RecordAdmin):
     list_filter = ["state", "kind"]
     search_fields = ["topic", "club__slug"]
     exclude = ["payload"]
+
+
+@admin.register(ReconfirmPolicy)
+class ReconfirmPolicyAdmin(admin.ModelAdmin):
+    list_display = ["club", "enabled", "quiet_weeks", "answer_days", "updated_at"]
+    list_filter = ["enabled"]
+    list_select_related = ["club"]
+    search_fields = ["club__name", "club__slug"]
+    raw_id_fields = ["club", "updated_by"]
+
+
+@admin.register(ReconfirmAsk)
+class ReconfirmAskAdmin(RecordAdmin):
+    """Questions whether to stay change only through their link, the scan or a sign-in."""
+
+    list_display = ["club", "membership", "asked_at", "answer_by", "outcome", "closed_at"]
+    list_filter = ["outcome"]
+    list_select_related = ["club", "membership__user"]
+    search_fields = ["club__slug", "club__name", "membership__user__email"]

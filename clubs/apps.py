@@ -9,6 +9,12 @@ class ClubsConfig(AppConfig):
     def ready(self) -> None:
         from .activity.kinds import register_club_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
         from .mail import register_kinds as register_mail_kinds  # noqa: PLC0415 - as above
+        from .reconfirm.activity import register_reconfirm_kinds  # noqa: PLC0415 - as above
+        from .reconfirm.mail import register_kind as register_reconfirm_mail  # noqa: PLC0415 - as above
+        from .reconfirm.signals import connect  # noqa: PLC0415 - as above
 
         register_club_kinds()
         register_mail_kinds()
+        register_reconfirm_kinds()
+        register_reconfirm_mail()
+        connect()

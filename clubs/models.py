@@ -125,6 +125,9 @@ class Membership(models.Model):
         PENDING = "pending", "Waiting for approval"
         LEFT = "left", "Left"
         REMOVED = "removed", "Removed"
+        # Asked whether to stay (clubs.reconfirm) and did not answer in time: no
+        # mail, not counted; active again on signing in, visiting or the link.
+        INACTIVE = "inactive", "Inactive"
 
     club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -143,7 +146,7 @@ class Membership(models.Model):
                 condition=Q(role__in=["organizer", "member"]), name="membership_role_valid"
             ),
             models.CheckConstraint(
-                condition=Q(state__in=["active", "pending", "left", "removed"]),
+                condition=Q(state__in=["active", "pending", "left", "removed", "inactive"]),
                 name="membership_state_valid",
             ),
             # Only an active member can hold the organizer role.
@@ -290,6 +293,86 @@ class ActivityEntry(models.Model):
         return kind is not None and kind.undo is not None and not self.is_undone
 
 
+class ReconfirmPolicy(models.Model):
+    """A club's choice to ask quiet members whether to stay (clubs.reconfirm):
+    members with no RSVP, attendance, vote or post in `quiet_weeks` weeks are
+    asked by mail; those who do not answer within `answer_days` days become
+    inactive."""
+
+    QUIET_WEEKS_RANGE = (2, 104)
+    ANSWER_DAYS_RANGE = (1, 60)
+
+    club = models.OneToOneField(Club, on_delete=models.CASCADE, related_name="reconfirm_policy")
+    enabled = models.BooleanField(default=False)
+    quiet_weeks = models.PositiveSmallIntegerField(default=12)
+    answer_days = models.PositiveSmallIntegerField(default=14)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quiet_weeks__gte=2, quiet_weeks__lte=104),
+                name="reconfirm_quiet_weeks_sane",
+            ),
+            models.CheckConstraint(
+                condition=Q(answer_days__gte=1, answer_days__lte=60),
+                name="reconfirm_answer_days_sane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "on" if self.enabled else "off"
+        return (
+            f"Re-confirmation in {self.club_id} "
+            f"({state}: {self.quiet_weeks} weeks, {self.answer_days} days)"
+        )
+
+
+class ReconfirmAsk(models.Model):
+    """One member asked whether to stay, and how it ended: they kept their place
+    (the link, or taking part again), the deadline passed (lapsed: the
+    membership became inactive), or, lapsed, they came back."""
+
+    class Outcome(models.TextChoices):
+        OPEN = "open", "Waiting for an answer"
+        KEPT = "kept", "Stayed"
+        LAPSED = "lapsed", "Became inactive"
+        RETURNED = "returned", "Came back"
+
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="reconfirm_asks"
+    )
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="+")
+    asked_at = models.DateTimeField(default=timezone.now)
+    answer_by = models.DateTimeField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OPEN)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # At most one question waiting per member: a second scan never asks twice.
+            models.UniqueConstraint(
+                fields=["membership"],
+                condition=Q(outcome="open"),
+                name="reconfirm_one_open_ask",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["open", "kept", "lapsed", "returned"]),
+                name="reconfirm_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(answer_by__gt=models.F("asked_at")), name="reconfirm_answer_after_ask"
+            ),
+        ]
+        indexes = [models.Index(fields=["outcome", "answer_by"])]
+
+    def __str__(self) -> str:
+        return f"Asked {self.membership_id} on {self.asked_at:%Y-%m-%d}: {self.outcome}"
+
+
 # The outbox (clubs/outbox/): every app's mail goes through it, so it lives in
 # the lowest app; its models are this app's.
 from .outbox.models import OutboxFanOut, OutboxMessage  # noqa: E402
@@ -302,6 +385,8 @@ __all__ = [
     "OutboxFanOut",
     "OutboxMessage",
     "Profile",
+    "ReconfirmAsk",
+    "ReconfirmPolicy",
     "available_time_zones",
     "validate_time_zone",
 ]

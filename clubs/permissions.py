@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from .models import Club, Membership
+from .reconfirm.services import membership_reactivate
 from .selectors import membership_with_club
 
 
@@ -82,6 +83,10 @@ def club_access_for(request: HttpRequest, slug: str) -> ClubAccess:
         membership = membership_with_club(slug=slug, user_id=request.user.pk)
     # ...and the club alone for everyone else.
     club = membership.club if membership is not None else get_object_or_404(Club, slug=slug)
+    if membership is not None and membership.state == Membership.State.INACTIVE:
+        # An inactive member (clubs.reconfirm) who comes back signed in is active
+        # again: one UPDATE, only for them.
+        membership_reactivate(membership=membership, how="visited the club")
     role = role_for(membership, is_authenticated=request.user.is_authenticated)
     return ClubAccess(club=club, role=role, membership=membership)
 

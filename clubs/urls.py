@@ -3,6 +3,7 @@ from django.urls import path, register_converter
 from . import views
 from .activity import views as activity_views
 from .outbox import views as outbox_views
+from .reconfirm import views as reconfirm_views
 
 
 class MembershipActionConverter:
@@ -28,6 +29,8 @@ urlpatterns = [
     path("c/<slug:slug>/join/", views.club_join, name="join"),
     path("c/<slug:slug>/leave/", views.club_leave, name="leave"),
     path("c/<slug:slug>/members/", views.club_members, name="members"),
+    path("c/<slug:slug>/members/reconfirm/", reconfirm_views.policy, name="reconfirm"),
+    path("keep/<str:token>/", reconfirm_views.keep, name="reconfirm_keep"),
     path(
         "c/<slug:slug>/members/<int:membership_id>/<membership_action:action>/",
         views.membership_action,

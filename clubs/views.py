@@ -22,6 +22,7 @@ from .forms import (
 )
 from .models import Membership
 from .permissions import ANYONE, MEMBER, ORGANIZER, PENDING, SIGNED_IN, ClubAccess, club_view
+from .reconfirm import selectors as reconfirm_selectors
 from .templatetags.paperclub import display_name
 
 MEMBERS_PAGE_SIZE = 50
@@ -202,6 +203,13 @@ def club_members(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     )
     if access.is_organizer:
         context["pending"] = selectors.club_pending_requests(club=access.club)
+        inactive = reconfirm_selectors.inactive_members(club=access.club)
+        context["inactive"] = list(inactive[:MEMBERS_PAGE_SIZE])
+        context["inactive_count"] = (
+            len(context["inactive"])
+            if len(context["inactive"]) < MEMBERS_PAGE_SIZE
+            else inactive.count()
+        )
     return render(request, "clubs/members.html", context)
 
 

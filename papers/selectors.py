@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -338,4 +338,12 @@ def uploaded_pdf_of(*, club: Club, nomination_id: int) -> Paper:
     """The paper of a nomination in `club` with an uploaded PDF (Paper.DoesNotExist if none)."""
     return Paper.objects.exclude(pdf_file="").get(
         nominations__club=club, nominations__pk=nomination_id
+    )
+
+
+def voters_since(club_id: int, since: datetime) -> QuerySet:
+    """Who voted on the club's backlog since `since` (a sign of taking part,
+    registered with clubs.reconfirm.participation)."""
+    return Vote.objects.filter(nomination__club_id=club_id, created_at__gte=since).values_list(
+        "user_id", flat=True
     )

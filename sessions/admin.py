@@ -15,6 +15,8 @@ from .models import (
     Rsvp,
     Session,
     SessionPaper,
+    Writeup,
+    WriteupRevision,
 )
 
 
@@ -131,3 +133,28 @@ class FeedStampAdmin(RecordAdmin):
     list_select_related = ["club", "user"]
     search_fields = ["club__slug", "user__email"]
     exclude = ["token"]
+
+
+class WriteupRevisionInline(admin.TabularInline):
+    model = WriteupRevision
+    extra = 0
+    fields = ["number", "author", "created_at"]
+    readonly_fields = ["number", "author", "created_at"]
+    can_delete = False
+
+
+@admin.register(Writeup)
+class WriteupAdmin(RecordAdmin):
+    """A write-up changes only through its page (writeups.services), revision by revision."""
+
+    list_display = ["session", "revision", "updated_by", "updated_at"]
+    list_select_related = ["session__club", "updated_by"]
+    search_fields = ["session__club__slug", "session__club__name"]
+    inlines = [WriteupRevisionInline]
+
+
+@admin.register(WriteupRevision)
+class WriteupRevisionAdmin(RecordAdmin):
+    list_display = ["writeup", "number", "author", "created_at"]
+    list_select_related = ["writeup__session__club", "author"]
+    search_fields = ["writeup__session__club__slug", "author__email"]

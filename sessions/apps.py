@@ -11,8 +11,10 @@ class SessionsConfig(AppConfig):
 
     def ready(self) -> None:
         from clubs import home_sections, profile_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
+        from clubs.reconfirm import participation  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
         from papers import hooks, merging  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
 
+        from .attendance.selectors import attendees_since  # noqa: PLC0415 - AppConfig.ready: imports models
         from .attendance.views import profile_streaks_section  # noqa: PLC0415 - AppConfig.ready: imports models
         from .mail.outbox import register_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
         from .rota.activity import register_rota_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
@@ -20,6 +22,7 @@ class SessionsConfig(AppConfig):
         from .rota.paper_changes import paper_details_changed  # noqa: PLC0415 - AppConfig.ready: imports models
         from .rota.selectors import (  # noqa: PLC0415 - AppConfig.ready: selectors import models
             club_home_sessions_section,
+            rsvpers_since,
             upcoming_weeks_reading,
         )
 
@@ -31,3 +34,6 @@ class SessionsConfig(AppConfig):
         register_rota_kinds()
         merging.register_rota(week_reader=upcoming_weeks_reading, links_mover=nomination_links_move)
         register_kinds()  # session mail goes through the outbox (clubs/outbox)
+        # What counts as taking part, for asking quiet members whether to stay.
+        participation.register("sessions.rsvps", rsvpers_since)
+        participation.register("sessions.attendance", attendees_since)

@@ -449,3 +449,59 @@ class FeedStamp(models.Model):
 
     def __str__(self) -> str:
         return f"Feed stamp of {self.club_id or self.user_id}: {self.token}"
+
+
+WRITEUP_TEXT_MAX = 20_000
+
+
+class Writeup(models.Model):
+    """A session's shared write-up as it reads now: Markdown that its attendees,
+    its facilitators and the club's organizers edit together. Every save is a
+    WriteupRevision; `revision` is the newest one's number. A save names the
+    revision it was based on and is taken only if that is still the newest, so
+    two people editing at once never overwrite each other
+    (sessions.writeups.services.writeup_save)."""
+
+    TEXT_MAX = WRITEUP_TEXT_MAX
+
+    session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="writeup")
+    text = bounded_text(TEXT_MAX, blank=True)
+    revision = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(revision__gte=1), name="writeup_revision_positive"),
+            text_length_check("text", WRITEUP_TEXT_MAX, name="writeup_text_length"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Write-up of {self.session_id} (revision {self.revision})"
+
+
+class WriteupRevision(models.Model):
+    """One saved version of a write-up, numbered from 1, with who wrote it."""
+
+    writeup = models.ForeignKey(Writeup, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    text = bounded_text(WRITEUP_TEXT_MAX, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["writeup", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["writeup", "number"], name="writeup_revision_once"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1), name="writeup_revision_number_positive"
+            ),
+            text_length_check("text", WRITEUP_TEXT_MAX, name="writeup_revision_text_length"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Revision {self.number} of write-up {self.writeup_id}"

@@ -21,6 +21,8 @@ from clubs.models import (
     OutboxFanOut,
     OutboxMessage,
     Profile,
+    ReconfirmAsk,
+    ReconfirmPolicy,
 )
 from papers.models import (
     BacklogStamp,
@@ -45,6 +47,8 @@ from sessions.models import (
     Rsvp,
     Session,
     SessionPaper,
+    Writeup,
+    WriteupRevision,
 )
 
 PASSWORD = "correct horse battery staple"
@@ -111,6 +115,24 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Membership.Role.MEMBER
     state = Membership.State.ACTIVE
     joined_at = factory.LazyFunction(timezone.now)
+
+
+class ReconfirmPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReconfirmPolicy
+
+    club = factory.SubFactory(ClubFactory)
+    enabled = True
+
+
+class ReconfirmAskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReconfirmAsk
+
+    membership = factory.SubFactory(MembershipFactory)
+    club = factory.SelfAttribute("membership.club")
+    asked_at = factory.LazyFunction(timezone.now)
+    answer_by = factory.LazyAttribute(lambda ask: ask.asked_at + timedelta(days=14))
 
 
 class InvitationFactory(factory.django.DjangoModelFactory):
@@ -317,6 +339,23 @@ class AttendanceFactory(factory.django.DjangoModelFactory):
 
     session = factory.SubFactory(SessionFactory)
     user = factory.SubFactory(UserFactory)
+
+
+class WriteupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Writeup
+
+    session = factory.SubFactory(SessionFactory)
+    text = "We discussed the results."
+
+
+class WriteupRevisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WriteupRevision
+
+    writeup = factory.SubFactory(WriteupFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    text = "We discussed the results."
 
 
 class QuestionFactory(factory.django.DjangoModelFactory):

@@ -226,6 +226,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Reminders come from a frequent scan of what is due, never a far-future eta.
     # The outbox's safety net: lapsed leases, lost doorbells, retries that are due.
     "outbox-sweep": {"task": "outbox.sweep", "schedule": float(OUTBOX_SWEEP_SECONDS)},
+    # Ask quiet members whether to stay, and lapse unanswered questions (clubs.reconfirm).
+    "clubs-reconfirm-scan": {
+        "task": "clubs.reconfirm_scan",
+        "schedule": env.float("RECONFIRM_SCAN_SECONDS", default=3600.0),
+    },
     "sessions-scan-reminders": {
         "task": "sessions.scan_reminders",
         "schedule": env.float("REMINDER_SCAN_SECONDS", default=300.0),

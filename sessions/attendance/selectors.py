@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import User
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from clubs.models import Club, Membership
@@ -163,3 +163,11 @@ def club_streaks(*, user: User, now: datetime | None = None) -> list[ClubStreak]
             )
         )
     return result
+
+
+def attendees_since(club_id: int, since: datetime) -> QuerySet:
+    """Who came to one of the club's sessions since `since` (a sign of taking
+    part, registered with clubs.reconfirm.participation)."""
+    return Attendance.objects.filter(
+        session__club_id=club_id, session__starts_at__gte=since
+    ).values_list("user_id", flat=True)

@@ -2,7 +2,9 @@
 
 Both take the sessions as `selectors.archive` returns them (papers prefetched
 as `ordered_papers`, facilitators with profiles), so they run no queries.
-Dates are the club's local date of each session.
+Dates are the club's local date of each session. A session's shared
+write-up (sessions.writeups) goes along as a note and a link: the CSV's last
+two columns, and in BibTeX the note of each paper the session read.
 """
 
 import csv
@@ -16,9 +18,20 @@ from clubs.models import Club
 from clubs.templatetags.paperclub import display_name
 from papers.models import Paper
 
-from ..models import Session
+from ..models import Session, Writeup
+from ..writeups.selectors import writeup_url
 
-CSV_COLUMNS = ["date", "title", "papers", "arxiv_ids", "facilitator", "slides", "recording"]
+CSV_COLUMNS = [
+    "date",
+    "title",
+    "papers",
+    "arxiv_ids",
+    "facilitator",
+    "slides",
+    "recording",
+    "write_up_url",
+    "write_up",
+]
 
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -28,12 +41,19 @@ def _cell(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
+def _writeup(session: Session) -> Writeup | None:
+    """The session's write-up if it says anything (archive() selects it with the session)."""
+    writeup = getattr(session, "writeup", None)
+    return writeup if writeup is not None and writeup.text.strip() else None
+
+
 def archive_csv(*, sessions: Iterable[Session]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for session in sessions:
         papers = [link.nomination.paper for link in session.ordered_papers]  # type: ignore[attr-defined]  # prefetched (to_attr)
+        writeup = _writeup(session)
         writer.writerow(
             [
                 _cell(value)
@@ -45,6 +65,8 @@ def archive_csv(*, sessions: Iterable[Session]) -> str:
                     display_name(session.facilitator) if session.facilitator else "",
                     session.slides_url,
                     session.recording_url,
+                    writeup_url(session) if writeup else "",
+                    writeup.text if writeup else "",
                 )
             ]
         )
@@ -128,16 +150,31 @@ def _spoken_list(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _note(club: Club, days: list[str], writeups: list[tuple[date, str]]) -> str:
+    note = f"Read by {club.name} on {_spoken_list(days)}"
+    if len(writeups) == 1:
+        return f"{note}; write-up: {writeups[0][1]}"
+    if writeups:
+        return f"{note}; write-ups: " + ", ".join(
+            f"{day.isoformat()} {url}" for day, url in writeups
+        )
+    return note
+
+
 def archive_bibtex(*, club: Club, sessions: Iterable[Session]) -> str:
     """One @misc entry per paper the club read, noting when it was read."""
     read_on: dict[int, list[date]] = {}
     papers: dict[int, Paper] = {}
+    writeups: dict[int, list[tuple[date, str]]] = {}
     for session in sessions:
         day = session.local_start.date()
+        writeup = _writeup(session)
         for link in session.ordered_papers:  # type: ignore[attr-defined]  # prefetched (to_attr)
             paper = link.nomination.paper
             papers.setdefault(paper.pk, paper)
             read_on.setdefault(paper.pk, []).append(day)
+            if writeup is not None:
+                writeups.setdefault(paper.pk, []).append((day, writeup_url(session)))
     used: set[str] = set()
     entries = []
     for paper_id, paper in papers.items():
@@ -154,7 +191,7 @@ def archive_bibtex(*, club: Club, sessions: Iterable[Session]) -> str:
             ("primaryClass", bibtex_escape(paper.primary_category)),
             ("doi", bibtex_escape(paper.doi)),
             ("url", re.sub(r"[\s{}]", "", url)),
-            ("note", bibtex_escape(f"Read by {club.name} on {_spoken_list(days)}")),
+            ("note", bibtex_escape(_note(club, days, sorted(writeups.get(paper_id, []))))),
         ]
         body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
         entries.append(f"@misc{{{_unique(_base_key(paper), used)},\n{body}\n}}\n")

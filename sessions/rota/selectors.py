@@ -68,7 +68,10 @@ def next_session(
 
 
 def session_detail(*, club: Club, session_id: int, user: User | None) -> Session:
-    qs = Session.objects.filter(club=club, pk=session_id)
+    # With its write-up (sessions.writeups), which the session page shows.
+    qs = Session.objects.filter(club=club, pk=session_id).select_related(
+        "writeup__updated_by__profile"
+    )
     return _with_my_rsvp(_with_rsvp_counts(_with_people_and_papers(qs)), user).get()
 
 
@@ -82,7 +85,7 @@ def people_going(*, session: Session) -> QuerySet[Rsvp]:
 
 def archive(*, club: Club) -> QuerySet[Session]:
     """Past sessions that happened, newest first: "what we read"."""
-    qs = Session.objects.filter(club=club, state=Session.State.DONE)
+    qs = Session.objects.filter(club=club, state=Session.State.DONE).select_related("writeup")
     return _with_people_and_papers(qs).order_by("-starts_at")
 
 
@@ -187,3 +190,11 @@ def upcoming_weeks_reading(nomination_ids: list[int]) -> dict[int, list[str]]:
     for link in links:
         found.setdefault(link.nomination_id, []).append(when(link.session))
     return found
+
+
+def rsvpers_since(club_id: int, since: datetime) -> QuerySet:
+    """Who answered an RSVP for one of the club's sessions since `since` (a sign
+    of taking part, registered with clubs.reconfirm.participation)."""
+    return Rsvp.objects.filter(session__club_id=club_id, updated_at__gte=since).values_list(
+        "user_id", flat=True
+    )

@@ -36,6 +36,7 @@ from ..models import Rsvp, Session
 from ..permissions import viewer_may_run
 from ..reading.forms import QuestionForm
 from ..reading.views import reading_context
+from ..writeups.selectors import writeup_context
 from . import exports, planning, selectors, weeks
 from .facilitators import session_assign, session_claim, session_papers_set, session_withdraw
 from .forms import (
@@ -513,6 +514,7 @@ def render_session_page(
         "next": request.get_full_path(),
         **reading_context(request, access, session, question_form=question_form),
         **attendance_context(request, access, session),
+        **writeup_context(request, access, session),
         "google_event_url": google_event(session),
         "calendar_prompt": calendar_prompt_take(request, session),
         "survey_offer": survey_offer,

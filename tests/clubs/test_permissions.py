@@ -19,6 +19,7 @@ import sessions.calendars.urls
 import sessions.mail.urls
 import sessions.reading.urls
 import sessions.rota.urls
+import sessions.writeups.urls
 from clubs.confirming import CONFIRM_FIELD
 from clubs.models import ActivityEntry, Club, Membership, OutboxMessage
 from papers import services as papers_services
@@ -27,6 +28,7 @@ from sessions.models import Session
 from sessions.reading.services import question_ask
 from sessions.rota.planning import ScheduleInput, schedule_save
 from sessions.rota.weeks import rsvp_set
+from sessions.writeups.services import writeup_save
 from tests.factories import InvitationFactory, MembershipFactory, UserFactory
 from tests.papers.pdf_factory import make_pdf
 from tests.unchanged import unchanged
@@ -56,6 +58,8 @@ PUBLIC = {
     "clubs:home": ("get", [200, 200, 200, 200, 200]),
     "clubs:settings": ("get", ["login", 403, 403, 403, 200]),
     "clubs:members": ("get", ["login", 403, 403, 200, 200]),
+    # Asking quiet members whether to stay: the rule and who is inactive, organizers only.
+    "clubs:reconfirm": ("get", ["login", 403, 403, 403, 200]),
     "clubs:invitations": ("get", ["login", 403, 403, 403, 200]),
     "clubs:join": ("post", ["login", "redirect", "redirect", "redirect", "redirect"]),
     "clubs:leave": ("post", ["login", 403, "redirect", "redirect", "redirect"]),
@@ -135,6 +139,13 @@ PUBLIC = {
     "attendance:take": ("post", ["login", 403, 403, 403, "redirect"]),
     # Checking in: members, while the session runs (not yet here: a message).
     "attendance:check_in": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    # The write-up reads as the session page does; its editors are those who came (nobody
+    # here), the facilitators and organizers. The organizer's save names no revision while
+    # the scene's write-up has one: 409, the editor again with that version shown.
+    "writeups:page": ("get", [200, 200, 200, 200, 200]),
+    "writeups:save": ("post", ["login", 403, 403, 403, 409]),
+    "writeups:history": ("get", ["login", 403, 403, 200, 200]),
+    "writeups:revision": ("get", ["login", 403, 403, 200, 200]),
 }
 # Views about a paper's nomination, a session, or a question in it.
 NOMINATION_ARGS = {"reading:guide", "reading:tick", "reading:notes"}
@@ -147,6 +158,9 @@ SESSION_ARGS = {
     "reading:dashboard",
     "attendance:take",
     "attendance:check_in",
+    "writeups:page",
+    "writeups:save",
+    "writeups:history",
 }
 SECRET_NOTE = "my private take: the baselines are weak"
 
@@ -211,6 +225,7 @@ def scene(db):
         "zebra.pdf", ContentFile(make_pdf([f"{SECRET_PITCH}: the uploaded copy"])), save=True
     )
     session.question = question
+    writeup_save(session=session, by=people["organizer"], text="Outline of the week", base=0)
     # A topic the hidden member suggested on their paper (papers.topics).
     session.suggested_topic = papers_services.nomination_edit_by_proposer(
         nomination=nomination, user=hidden.user, pitch=SECRET_PITCH, tag_names=["Zebra studies"]
@@ -238,6 +253,7 @@ def matrix_url(name, club, requester, invitation, nomination, session):
         "papers:curate": [club.slug, nomination.pk, "pin"],
         "papers:topic_decide": [club.slug, session.suggested_topic.pk, "accept"],
         "clubs:activity_undo": [club.slug, ActivityEntry.objects.filter(club=club).latest("pk").pk],
+        "writeups:revision": [club.slug, session.pk, 1],
     }.get(name)
     if name in NOMINATION_ARGS:
         args = [club.slug, nomination.pk]
@@ -293,7 +309,7 @@ def test_public_club_url_outcome_for_role(client, scene, name, role_index, role)
         assert SECRET_MEMBER not in body
         assert SECRET_TOKEN not in body
         assert SECRET_LINK not in body
-    if name.split(":")[0] in ("sessions", "calendars") and role in (
+    if name.split(":")[0] in ("sessions", "calendars", "writeups") and role in (
         "anonymous",
         "outsider",
         "pending",
@@ -331,6 +347,7 @@ def _url_modules():
         sessions.attendance.urls,
         sessions.calendars.urls,
         sessions.mail.urls,
+        sessions.writeups.urls,
     )
 
 

@@ -241,11 +241,13 @@ def test_directory_queries(client, django_assert_num_queries, rows):
 def test_member_list_queries(client, django_assert_num_queries, club, organizer, rows):
     MembershipFactory.create_batch(rows, club=club)
     MembershipFactory.create_batch(rows, club=club, state="pending")
+    MembershipFactory.create_batch(rows, club=club, state="inactive")  # shown apart (reconfirm)
     client.force_login(organizer)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = client.get(reverse("clubs:members", args=[club.slug]))
     assert response.context["member_count"] == rows + 1  # and the organizer
     assert len(response.context["pending"]) == rows
+    assert len(response.context["inactive"]) == response.context["inactive_count"] == rows
 
 
 @pytest.mark.parametrize("rows", ROWS)

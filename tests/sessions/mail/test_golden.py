@@ -25,8 +25,11 @@ from django.core import mail
 from django.urls import reverse
 
 from clubs.mail import ACCOUNT, INVITATION, invitation_owe
-from clubs.models import Invitation, OutboxMessage
+from clubs.models import Invitation, OutboxMessage, ReconfirmAsk
 from clubs.outbox import kinds as outbox_kinds
+from clubs.outbox.kinds import Recipient
+from clubs.outbox.services import outbox_enqueue
+from clubs.reconfirm.services import RECONFIRM_MAIL
 from papers.models import Nomination, Paper
 from sessions.calendars import feeds
 from sessions.mail.kinds import Kind, outbox_kind
@@ -293,8 +296,30 @@ def _password_reset(scene, client, on_commit):
     return {}
 
 
-# Mail clubs owes (clubs/mail.py), as sent through the outbox: name -> how it is owed.
+def _reconfirm(scene, client, on_commit):
+    """Grace, quiet since long ago, asked whether to stay (clubs.reconfirm)."""
+    membership = scene.grace.memberships.get(club=scene.club)
+    ask = ReconfirmAsk.objects.create(
+        membership=membership,
+        club=scene.club,
+        asked_at=STARTS - timedelta(days=10),
+        answer_by=STARTS + timedelta(days=4),
+    )
+    with on_commit(execute=True):
+        outbox_enqueue(
+            kind=RECONFIRM_MAIL,
+            topic=f"reconfirm:{ask.pk}",
+            recipients=[Recipient(address=scene.grace.email, user_id=scene.grace.pk)],
+            club=scene.club,
+            subject_id=ask.pk,
+        )
+    return {f"reconfirm-{ask.pk}.user-{scene.grace.pk}": "reconfirm-<ask>.user-<user>"}
+
+
+# Mail clubs owes (clubs/mail.py, clubs/reconfirm), as sent through the outbox: name -> how
+# it is owed.
 CLUB_CASES = {
+    "club_reconfirm": _reconfirm,
     "club_invitation": _invitation,
     "account_sign_up": _sign_up,
     "account_password_reset": _password_reset,
@@ -303,6 +328,7 @@ SECRETS = [
     (r"/accounts/confirm-email/[^/\s\"]+/", "/accounts/confirm-email/<key>/"),
     (r"/accounts/password/reset/key/[^/\s\"]+/", "/accounts/password/reset/key/<key>/"),
     (r"account-[0-9a-f]{32}\.user-\d+", "account-<topic>.user-<user>"),
+    (r"/keep/[^/\s\"]+/", "/keep/<signed>/"),
 ]
 
 
@@ -322,6 +348,10 @@ def test_club_mail_matches_its_golden_file(name, client, django_capture_on_commi
 
 
 def test_every_kind_of_message_has_a_golden_file():
-    covered = {outbox_kind(kind) for kind, _, _ in CASES.values()} | {INVITATION, ACCOUNT}
+    covered = {outbox_kind(kind) for kind, _, _ in CASES.values()} | {
+        INVITATION,
+        ACCOUNT,
+        RECONFIRM_MAIL,
+    }
     registered = {name for name in outbox_kinds.registered() if not name.startswith("tests.")}
     assert registered == covered

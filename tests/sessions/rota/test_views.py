@@ -959,12 +959,12 @@ def test_archive_csv_lists_past_sessions_newest_first(client, archive_club):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="amp-archive.csv"'
     assert response.content.decode() == (
-        "date,title,papers,arxiv_ids,facilitator,slides,recording\r\n"
+        "date,title,papers,arxiv_ids,facilitator,slides,recording,write_up_url,write_up\r\n"
         "2024-01-10,'=HYPERLINK(x),LoRA: Low-Rank Adaptation of Large Language Models; "
         "Notes on {Sets} & 50% of $x_1$ #1 ~ ^,2106.09685,Grace Hopper,,"
-        "https://video.example.com/2\r\n"
+        "https://video.example.com/2,,\r\n"
         "2024-01-03,Transformers week,Attention Is All You Need,1706.03762,Ada Lovelace,"
-        "https://slides.example.com/1,\r\n"
+        "https://slides.example.com/1,,,\r\n"
     )
 
 
