@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clubs.activity.services import person
 from clubs.models import Membership
 
 from ..errors import NotAllowed, SessionError
@@ -28,9 +29,7 @@ class WriteupConflict(SessionError):
     """Someone saved the write-up since `base`; `current` is their version."""
 
     def __init__(self, current: Writeup) -> None:
-        name = "Someone"
-        if current.updated_by is not None:
-            name = getattr(current.updated_by.profile, "name", "Someone")
+        name = person(current.updated_by) if current.updated_by is not None else "Someone"
         super().__init__(
             f"{name} saved the write-up while you were editing it. Nothing was overwritten: "
             "their version is below and your text is still in the box. "
