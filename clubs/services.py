@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from . import membership_hooks
 from .activity import kinds as activity_kinds
 from .activity import snapshots
 from .activity.services import activity_record, person
@@ -279,10 +280,13 @@ def _membership_set(membership: Membership, *, state: str, role: str) -> Members
     now = timezone.now()
     if state == Membership.State.ACTIVE and membership.state != Membership.State.ACTIVE:
         membership.joined_at = now
+    ended = membership.state == Membership.State.ACTIVE and state != Membership.State.ACTIVE
     membership.state = state
     membership.role = role
     membership.updated_at = now
     membership.save(update_fields=["state", "role", "joined_at", "updated_at"])
+    if ended:
+        membership_hooks.membership_ended(membership)
     return membership
 
 

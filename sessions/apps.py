@@ -10,7 +10,7 @@ class SessionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from clubs import home_sections, profile_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
+        from clubs import home_sections, membership_hooks, profile_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
         from clubs.reconfirm import participation  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
         from papers import hooks, merging  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
 
@@ -25,6 +25,7 @@ class SessionsConfig(AppConfig):
             rsvpers_since,
             upcoming_weeks_reading,
         )
+        from .series.services import series_membership_ended  # noqa: PLC0415 - AppConfig.ready: imports models
 
         home_sections.register(club_home_sessions_section)
         profile_sections.register(
@@ -37,3 +38,4 @@ class SessionsConfig(AppConfig):
         # What counts as taking part, for asking quiet members whether to stay.
         participation.register("sessions.rsvps", rsvpers_since)
         participation.register("sessions.attendance", attendees_since)
+        membership_hooks.on_membership_ended(series_membership_ended)

@@ -229,6 +229,13 @@ class Rsvp(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     answer = models.CharField(max_length=10, choices=Answer.choices)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Written by the person's "I'll come every week" (SeriesRsvp), not by an
+    # answer for this week: leaving the series takes it back.
+    via_series = models.BooleanField(default=False)
+    # How often this person's own answer took the week out of their calendar
+    # ("not going") or put it back: their copy of the event's SEQUENCE is the
+    # session's change_count plus this (sessions.calendars.personal). Only rises.
+    calendar_changes = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -240,6 +247,24 @@ class Rsvp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.answer} {self.session}"
+
+
+class SeriesRsvp(models.Model):
+    """A member's "I'll come every week": each regular week of the club that is
+    still to come counts them as going (an Rsvp row with via_series, written by
+    sessions.series) unless they answered otherwise for that week."""
+
+    club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["club", "user"], name="series_rsvp_one_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} comes every week to {self.club}"
 
 
 class PreRead(models.Model):

@@ -89,7 +89,7 @@ def expand_one(fan_out: OutboxFanOut, *, owner: str) -> int:
                 subject_type=fan_out.subject_type,
                 subject_id=fan_out.subject_id,
                 topic=fan_out.topic,
-                sequence=fan_out.sequence,
+                sequence=fan_out.sequence if recipient.sequence is None else recipient.sequence,
                 recipient_id=recipient.user_id,
                 recipient_key=recipient.key,
                 address=recipient.address,

@@ -26,6 +26,9 @@ class Recipient:
 
     address: str
     user_id: int | None = None
+    # This recipient's own version of a fan-out's message, when a kind versions
+    # each person's copy apart (None: the fan-out's sequence).
+    sequence: int | None = None
 
     @property
     def key(self) -> str:

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from ..models import Session
 from . import ical
+from .personal import Copy
 
 
 def session_url(session: Session) -> str:
@@ -27,7 +28,9 @@ def session_papers(session: Session) -> list:
     return [link.nomination.paper for link in links]
 
 
-def event_data(session: Session, *, with_link: bool) -> ical.EventData:
+def event_data(session: Session, *, with_link: bool, copy: Copy | None = None) -> ical.EventData:
+    """`copy`: one person's copy (sessions.calendars.personal), whose SEQUENCE
+    counts their own answers and which is cancelled for them if they said no."""
     papers = session_papers(session)
     topic = session.title or "; ".join(p.display_title for p in papers) or "Paper club"
     lines = []
@@ -42,14 +45,14 @@ def event_data(session: Session, *, with_link: bool) -> ical.EventData:
     lines.append(f"Session page: {session_url(session)}")
     return ical.EventData(
         uid=f"session-{session.uid}@paperclub",
-        sequence=session.change_count,
+        sequence=copy.sequence if copy is not None else session.change_count,
         starts_at=session.starts_at,
         ends_at=session.ends_at,
         time_zone=session.club.time_zone,
         summary=f"{session.club.name}: {topic}",
         description="\n".join(lines),
         url=session_url(session),
-        cancelled=session.state == Session.State.CANCELLED,
+        cancelled=session.state == Session.State.CANCELLED or (copy is not None and copy.dropped),
         location=session.location,
         meeting_link=session.meeting_link if with_link else "",
     )

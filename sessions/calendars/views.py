@@ -56,13 +56,21 @@ def personal_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 @club_view(needs=ANYONE)
 def session_ics(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResponse:
-    """Anyone who can see the club; members' copies include the meeting link."""
+    """Anyone who can see the club; members' copies include the meeting link and
+    are their own (a week they said they're not going to is cancelled in it)."""
     session = get_object_or_404(Session, club=access.club, pk=session_id)
-    content = feeds.session_ics(session=session, with_link=access.is_member)
+    content = feeds.session_ics(
+        session=session,
+        with_link=access.is_member,
+        user=request.user if access.is_member else None,
+    )
     response = _ics(content, f"{access.club.slug}-{session.local_start:%Y-%m-%d}.ics")
     response["Content-Disposition"] = response["Content-Disposition"].replace(
         "inline", "attachment"
     )
+    if access.is_member:
+        # Their own copy follows their answer: never an old one from the cache.
+        response["Cache-Control"] = "private, no-cache"
     return response
 
 

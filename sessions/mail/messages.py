@@ -16,6 +16,7 @@ from clubs.models import OutboxMessage
 
 from ..calendars import ical
 from ..calendars.events import event_data, session_papers, session_url
+from ..calendars.personal import Copy
 from ..models import Session
 from .kinds import Kind, calendar_topic, outbox_kind
 from .preferences import unsubscribe_url
@@ -102,7 +103,14 @@ def _invite_copy(session: Session, role: str, *, update: bool, about: str, day: 
 
 
 def _copy(
-    kind: str, session: Session, user: User, *, now: datetime, zone: str, update: bool
+    kind: str,
+    session: Session,
+    user: User,
+    *,
+    now: datetime,
+    zone: str,
+    update: bool,
+    personal: str = "",
 ) -> tuple[str, list[str]]:
     """Subject and paragraphs for a kind of message, to one person."""
     club = session.club.name
@@ -111,6 +119,23 @@ def _copy(
     day = f"{session.local_start:%a %-d %b}"
     role = role_of(session, user)
     when = when_phrase(session.starts_at, now=_as_of(kind, session, now), zone_name=zone)
+    if personal == "not_this_week":
+        return (
+            f"Not this week: {club}, {day}{about}",
+            [
+                "You said you're not going this week, so your calendar drops this one "
+                "week. Your other weeks stay as they are.",
+                "Changed your mind? Say you're going on the session page and it comes back.",
+            ],
+        )
+    if personal == "back" and session.state == Session.State.SCHEDULED:
+        return (
+            f"Back in your calendar: {club}, {day}{about}",
+            [
+                "You said you're coming after all, so this week is back in your calendar.",
+                "Replies to this email go nowhere: change your answer on the session page.",
+            ],
+        )
     if kind == Kind.INVITE:
         return _invite_copy(session, role, update=update, about=about, day=day)
     if kind == Kind.CANCEL:
@@ -173,15 +198,27 @@ def build_message(
     message_id: str,
     invites: ical.Invites | None = None,
     now: datetime | None = None,
+    copy: Copy | None = None,
+    back: bool = False,
 ) -> EmailMultiAlternatives:
     """One person's message, written as of `now` (default: the moment it is
     written). A fan-out passes `invites`, the session's calendar written once
-    for everyone (see ical.Invites)."""
+    for everyone (see ical.Invites). A calendar message is the person's own
+    `copy` (sessions.calendars.personal): cancelled for them after their "not
+    going", and `back` in their calendar after they said they're coming again."""
     now = now or timezone.now()
     profile = getattr(user, "profile", None)
     zone = profile.time_zone if profile else session.club.time_zone
     update = kind == Kind.INVITE and user.pk in _invited_before(session, sequence)
-    subject, paragraphs = _copy(kind, session, user, now=now, zone=zone, update=update)
+    personal = ""
+    if kind == Kind.CANCEL and copy is not None and copy.dropped:
+        if session.state != Session.State.CANCELLED:
+            personal = "not_this_week"
+    elif kind == Kind.INVITE and back:
+        personal = "back"
+    subject, paragraphs = _copy(
+        kind, session, user, now=now, zone=zone, update=update, personal=personal
+    )
     unsubscribe = unsubscribe_url(user=user, kind=kind)
     role = role_of(session, user)
     member_link = kind in (Kind.INVITE, Kind.SOON, Kind.ASSIGNED) and session.meeting_link
@@ -218,7 +255,7 @@ def build_message(
         render_to_string("sessions/email/message.html", context), "text/html"
     )
     if kind in (Kind.INVITE, Kind.CANCEL):
-        invites = invites or invites_for(session)
+        invites = invites or invites_for(session, copy=copy)
         calendar, method = invites.for_attendee(user.email), invites.method
         # The same calendar twice: as the text/calendar part Gmail and Outlook
         # act on (its method= must equal the body's METHOD), and as a file.
@@ -250,9 +287,9 @@ def step_back_url(session: Session) -> str:
     return settings.SITE_URL + reverse("sessions:step_back", args=[session.club.slug, session.pk])
 
 
-def invites_for(session: Session) -> ical.Invites:
+def invites_for(session: Session, *, copy: Copy | None = None) -> ical.Invites:
     return ical.Invites(
-        event_data(session, with_link=True),
+        event_data(session, with_link=True, copy=copy),
         organizer=_sender_address(),
         organizer_name=settings.SITE_NAME,
     )

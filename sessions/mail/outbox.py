@@ -14,7 +14,7 @@ from django.utils import timezone
 from clubs.models import OutboxFanOut, OutboxMessage
 from clubs.outbox import kinds as outbox_kinds
 
-from ..calendars import ical
+from ..calendars import ical, personal
 from ..models import Session
 from .invites import assignment_still_true, calendar_audience
 from .kinds import CALENDAR_KINDS, Kind, outbox_kind, short_kind
@@ -28,12 +28,14 @@ from .sending import load_people, load_sessions
 class Batch:
     sessions: dict[int, Session]
     people: dict
-    invites: dict[tuple[int, int], ical.Invites] = field(default_factory=dict)
-    # (topic, recipient id, sequence) of earlier calendar messages handed over.
-    handed: set[tuple[str, int, int]] = field(default_factory=set)
+    invites: dict[tuple[int, int, bool], ical.Invites] = field(default_factory=dict)
+    # (topic, recipient id, sequence, kind) of earlier calendar messages handed over.
+    handed: set[tuple[str, int, int, str]] = field(default_factory=set)
+    # Each calendar message's recipient's copy as read just before it goes out.
+    copies: dict[int, personal.Copy] = field(default_factory=dict)
 
 
-def _handed_over(messages: list[OutboxMessage]) -> set[tuple[str, int, int]]:
+def _handed_over(messages: list[OutboxMessage]) -> set[tuple[str, int, int, str]]:
     """Earlier messages of these streams that reached, or may have reached, their
     recipient: sent, or tried and not refused for good."""
     calendar = [m for m in messages if short_kind(m.kind) in CALENDAR_KINDS]
@@ -47,8 +49,18 @@ def _handed_over(messages: list[OutboxMessage]) -> set[tuple[str, int, int]]:
         )
         .exclude(state=OutboxMessage.State.FAILED)
         .exclude(pk__in=[m.pk for m in calendar])
-        .values_list("topic", "recipient_id", "sequence")
+        .values_list("topic", "recipient_id", "sequence", "kind")
     )
+
+
+def _latest_handed(context: Batch, message: OutboxMessage, user_id: int) -> str | None:
+    """The kind of the newest earlier message of this stream the person may hold."""
+    earlier = [
+        (sequence, kind)
+        for topic, recipient, sequence, kind in context.handed
+        if topic == message.topic and recipient == user_id and sequence < message.sequence
+    ]
+    return max(earlier)[1] if earlier else None
 
 
 class SessionMail(outbox_kinds.MessageKind):
@@ -88,11 +100,14 @@ class SessionMail(outbox_kinds.MessageKind):
         if self.short not in CALENDAR_KINDS or message.subject_id not in context.sessions:
             return None
         # Fresh, not the batch's copy: a change may have committed a moment ago.
-        return (
-            Session.objects.filter(pk=message.subject_id or 0)
-            .values_list("change_count", flat=True)
-            .first()
+        # The person's own copy: the week's changes plus their answers' (personal.py).
+        now = personal.copy_now(
+            session_id=message.subject_id or 0, user_id=message.recipient_id or 0
         )
+        if now is None:
+            return None
+        context.copies[message.pk] = personal.Copy(sequence=now[0], dropped=now[1])
+        return now[0]
 
     def message_id(self, message: OutboxMessage, context: Batch) -> str:
         session = context.sessions[message.subject_id or 0]
@@ -104,17 +119,25 @@ class SessionMail(outbox_kinds.MessageKind):
         user = context.people.get(message.recipient_id)
         if session is None or user is None or not user.is_active:
             return None
+        kind = self.short
+        copy = None
         if self.short in CALENDAR_KINDS:
             if session.starts_at <= timezone.now():
                 return None  # it happened: nothing to put in a calendar now
-            if (self.short == Kind.CANCEL or session.state == Session.State.OPEN) and not any(
-                topic == message.topic and user_id == user.pk and sequence < message.sequence
-                for topic, user_id, sequence in context.handed
-            ):
+            copy = context.copies.get(message.pk) or personal.Copy(session.change_count, False)
+            # What their calendar should hold now: the week cancelled (for
+            # everyone, or for them after their "not going"), or the event.
+            cancelled = session.state == Session.State.CANCELLED or copy.dropped
+            kind = Kind.CANCEL if cancelled else Kind.INVITE
+            latest = _latest_handed(context, message, user.pk)
+            if (cancelled or session.state == Session.State.OPEN) and latest is None:
                 return None  # they never had the event: nothing to cancel or update
-            invites = context.invites.get((session.pk, session.change_count))
+            if cancelled and latest == outbox_kind(Kind.CANCEL):
+                return None  # their calendar has it cancelled already
+            key = (session.pk, copy.sequence, copy.dropped)
+            invites = context.invites.get(key)
             if invites is None:
-                invites = context.invites[(session.pk, session.change_count)] = invites_for(session)
+                invites = context.invites[key] = invites_for(session, copy=copy)
         elif self.short == Kind.ASSIGNED:
             if not assignment_still_true(session, user):
                 return None  # the week changed hands, or passed, since
@@ -124,12 +147,14 @@ class SessionMail(outbox_kinds.MessageKind):
                 return None
             invites = None
         return build_message(
-            kind=self.short,
+            kind=kind,
             session=session,
             user=user,
             sequence=message.sequence,
             message_id=self.message_id(message, context),
             invites=invites,
+            copy=copy,
+            back=(message.payload or {}).get("personal") == "back",
         )
 
 

@@ -18,6 +18,7 @@ from ..calendars.stamps import feeds_changed
 from ..errors import SessionError
 from ..models import ClubSchedule, Session, SessionPaper
 from ..permissions import require_organizer
+from ..series.services import series_fill
 from . import activity
 from .common import (
     calendar_changed,
@@ -186,6 +187,8 @@ def sessions_plan(*, club: Club, now: datetime | None = None) -> PlanResult:
     # ignore_conflicts: a planner in another process may have made the same week.
     Session.objects.bulk_create(new, ignore_conflicts=True)
     result.created = len(new)
+    if new:
+        series_fill(club=club)  # new weeks count those who come every week
     if result.created or result.removed:
         feeds_changed(club_ids=[club.pk])  # weeks came or went
     return result

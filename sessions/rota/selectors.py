@@ -4,7 +4,18 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import CharField, Count, F, Max, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
@@ -13,7 +24,7 @@ from papers.models import Nomination
 from papers.selectors import BacklogFilter, backlog
 
 from ..calendars.feeds import calendar_prompt_take
-from ..models import ClubSchedule, Rsvp, Session, SessionPaper
+from ..models import ClubSchedule, Rsvp, SeriesRsvp, Session, SessionPaper
 from .activity import when
 
 _PAPERS = Prefetch(
@@ -38,9 +49,11 @@ def _with_rsvp_counts(qs: QuerySet[Session]) -> QuerySet[Session]:
 
 
 def _with_my_rsvp(qs: QuerySet[Session], user: User | None) -> QuerySet[Session]:
+    """The viewer's answer (`my_rsvps`) and whether they come every week (`in_series`)."""
     if user is None or not user.is_authenticated:
         return qs
-    return qs.prefetch_related(
+    every_week = SeriesRsvp.objects.filter(club=OuterRef("club"), user=user)
+    return qs.annotate(in_series=Exists(every_week)).prefetch_related(
         Prefetch("rsvps", queryset=Rsvp.objects.filter(user=user), to_attr="my_rsvps")
     )
 
@@ -194,7 +207,13 @@ def upcoming_weeks_reading(nomination_ids: list[int]) -> dict[int, list[str]]:
 
 def rsvpers_since(club_id: int, since: datetime) -> QuerySet:
     """Who answered an RSVP for one of the club's sessions since `since` (a sign
-    of taking part, registered with clubs.reconfirm.participation)."""
-    return Rsvp.objects.filter(session__club_id=club_id, updated_at__gte=since).values_list(
+    of taking part, registered with clubs.reconfirm.participation). The answers
+    "I'll come every week" fills in for new weeks are the series', not theirs:
+    joining the series counts, on the day they joined."""
+    answered = Rsvp.objects.filter(
+        session__club_id=club_id, updated_at__gte=since, via_series=False
+    ).values_list("user_id", flat=True)
+    joined = SeriesRsvp.objects.filter(club_id=club_id, created_at__gte=since).values_list(
         "user_id", flat=True
     )
+    return answered.union(joined)

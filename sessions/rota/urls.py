@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ..series import views as series_views
 from . import views
 
 app_name = "sessions"
@@ -21,6 +22,7 @@ urlpatterns = [
     path(_ONE + "details/", views.details, name="details"),
     path(_ONE + "done/", views.done, name="done"),
     path(_ONE + "rsvp/", views.rsvp, name="rsvp"),
+    path(_ONE + "every-week/", series_views.series, name="series"),
     path(_ONE + "skip/", views.skip, name="skip"),
     path(_ONE + "restore/", views.restore, name="restore"),
     path(_ONE + "move/", views.move, name="move"),

@@ -26,8 +26,8 @@ from clubs.templatetags.paperclub import display_name
 
 from ..attendance.views import attendance_context
 from ..calendars.feeds import (
-    CALENDAR_PROMPT_KEY,
     add_to_calendar_links,
+    calendar_prompt_mark,
     calendar_prompt_take,
     google_event,
 )
@@ -655,7 +655,7 @@ def rsvp(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
     else:
         messages.success(request, "Thanks, your answer is saved.")
     if going:  # the page we go back to offers the calendar links once
-        request.session[CALENDAR_PROMPT_KEY] = session.pk
+        calendar_prompt_mark(request, session)
     return redirect_back(request, _session_url(access, session_id))
 
 

@@ -13,10 +13,13 @@ from clubs.models import Club, Membership
 from papers.models import Nomination
 from papers.services import nominations_set_state
 
+from ..calendars.personal import drops_week
 from ..calendars.stamps import feeds_changed
 from ..errors import SessionError
+from ..mail.invites import personal_calendar_owe
 from ..models import ClubSchedule, Rsvp, Session, SessionPaper
 from ..permissions import require_member, require_organizer, require_runner
+from ..series.services import series_fill
 from . import activity
 from .common import (
     AUTO_DONE_AFTER,
@@ -78,6 +81,7 @@ def session_restore(*, session: Session, by: User) -> Session:
         state=Nomination.State.SCHEDULED,
     )
     calendar_changed(session.pk)
+    series_fill(club=session.club)  # anyone who came every week since it was skipped
     activity.log(
         session=session,
         by=by,
@@ -313,6 +317,9 @@ def sessions_close_finished(*, now: datetime | None = None) -> int:
 
 @transaction.atomic
 def rsvp_set(*, session: Session, user: User, answer: str) -> Rsvp:
+    """One person's answer for one week. "Not going" takes the week out of their
+    own calendar, and going or maybe again puts it back: that one person is owed
+    a cancellation or an invite again (sessions.calendars.personal)."""
     require_member(session.club, user)
     if answer not in Rsvp.Answer.values:
         raise SessionError("Answer going, maybe or not going.")
@@ -321,16 +328,37 @@ def rsvp_set(*, session: Session, user: User, answer: str) -> Rsvp:
     if session.state == Session.State.DONE or session.ends_at <= timezone.now():
         raise SessionError("This session is over.")
     feeds_changed(user_ids=[user.pk])  # a feed of "sessions I am going to" changes
+    before = Rsvp.objects.filter(session=session, user=user).values_list("answer", flat=True)
+    if drops_week(answer) or drops_week(before.first()):
+        # Their copy's sequence adds the week's change_count: no change of the
+        # week may commit in between (the week's lock, taken before the answer's).
+        lock_session(session)
+    rsvp, old = _rsvp_locked(session=session, user=user, answer=answer)
+    flips = drops_week(old) != drops_week(answer)
+    rsvp.answer, rsvp.via_series, rsvp.updated_at = answer, False, timezone.now()
+    if flips:
+        rsvp.calendar_changes += 1
+    rsvp.save(update_fields=["answer", "via_series", "updated_at", "calendar_changes"])
+    if flips:
+        count = Session.objects.filter(pk=session.pk).values_list("change_count", flat=True).get()
+        personal_calendar_owe(
+            session=session,
+            user=user,
+            sequence=count + rsvp.calendar_changes,
+            dropped=drops_week(answer),
+        )
+    return rsvp
+
+
+def _rsvp_locked(*, session: Session, user: User, answer: str) -> tuple[Rsvp, str | None]:
+    """The person's answer row, locked, and what it said before (None: new)."""
+    rsvp = Rsvp.objects.select_for_update().filter(session=session, user=user).first()
+    if rsvp is not None:
+        return rsvp, rsvp.answer
     try:
         with transaction.atomic():
-            rsvp, _ = Rsvp.objects.update_or_create(
-                session=session,
-                user=user,
-                defaults={"answer": answer, "updated_at": timezone.now()},
-            )
+            return Rsvp.objects.create(session=session, user=user, answer=answer), None
     except IntegrityError:
         # Two answers from one person at once: the later one wins.
-        rsvp = Rsvp.objects.get(session=session, user=user)
-        rsvp.answer = answer
-        rsvp.save(update_fields=["answer"])
-    return rsvp
+        rsvp = Rsvp.objects.select_for_update().get(session=session, user=user)
+        return rsvp, rsvp.answer

@@ -107,6 +107,8 @@ PUBLIC = {
     "sessions:details": ("post", ["login", 403, 403, 403, 200]),
     "sessions:done": ("post", ["login", 403, 403, 403, "redirect"]),
     "sessions:rsvp": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    # "I'll come every week" (no choice posted here: a message, back to the week).
+    "sessions:series": ("post", ["login", 403, 403, "redirect", "redirect"]),
     "sessions:skip": ("post", ["login", 403, 403, 403, "redirect"]),
     "sessions:restore": ("post", ["login", 403, 403, 403, "redirect"]),
     "sessions:move": ("post", ["login", 403, 403, 403, "redirect"]),

@@ -32,6 +32,7 @@ from clubs.outbox.services import outbox_enqueue
 from clubs.reconfirm.services import RECONFIRM_MAIL
 from papers.models import Nomination, Paper
 from sessions.calendars import feeds
+from sessions.calendars.personal import Copy
 from sessions.mail.kinds import Kind, outbox_kind
 from sessions.mail.messages import build_message, message_id_for
 from sessions.mail.reminders import reminder_moment
@@ -151,6 +152,15 @@ CASES = {
     "reminder_soon": (Kind.SOON, "alan", None),
     "reminder_soon_facilitator": (Kind.SOON, "ada", None),
     "reminder_follow_up": (Kind.FOLLOW_UP, "alan", _done),
+    "not_this_week": (Kind.CANCEL, "alan", None),
+    "back_this_week": (Kind.INVITE, "alan", None),
+}
+# What the person's own answer made of their copy (sessions.calendars.personal):
+# "not going" cancelled it for them (their sequence: the week's 1 and theirs 1),
+# going again put it back (theirs 2).
+PERSONAL = {
+    "not_this_week": {"copy": Copy(sequence=2, dropped=True)},
+    "back_this_week": {"copy": Copy(sequence=3, dropped=False), "back": True},
 }
 
 
@@ -226,7 +236,9 @@ def test_message_matches_its_golden_file(name):
     user = getattr(scene, who)
     # Invites, cancellations and assignments are keyed by the change; reminders by 0.
     sequence = session.change_count if kind in (Kind.INVITE, Kind.CANCEL, Kind.ASSIGNED) else 0
-
+    personal = PERSONAL.get(name, {})
+    if personal:
+        sequence = personal["copy"].sequence
     message = build_message(
         kind=kind,
         session=session,
@@ -234,6 +246,7 @@ def test_message_matches_its_golden_file(name):
         sequence=sequence,
         message_id=message_id_for(kind, session, user, sequence),
         now=_now_for(kind, session),
+        **personal,
     )
 
     rendered, calendars = _render(message, ids=_ids(scene, user, sequence))
