@@ -13,6 +13,7 @@ from .models import (
     Question,
     QuestionVote,
     Rsvp,
+    SeriesRsvp,
     Session,
     SessionPaper,
     Writeup,
@@ -58,11 +59,19 @@ class SessionPaperAdmin(admin.ModelAdmin):
 
 @admin.register(Rsvp)
 class RsvpAdmin(admin.ModelAdmin):
-    list_display = ["session", "user", "answer", "updated_at"]
-    list_filter = ["answer"]
+    list_display = ["session", "user", "answer", "via_series", "updated_at"]
+    list_filter = ["answer", "via_series"]
     list_select_related = ["session__club", "user"]
     search_fields = ["user__email", "session__club__slug"]
     raw_id_fields = ["session", "user"]
+
+
+@admin.register(SeriesRsvp)
+class SeriesRsvpAdmin(admin.ModelAdmin):
+    list_display = ["club", "user", "created_at"]
+    list_select_related = ["club", "user"]
+    search_fields = ["user__email", "club__slug"]
+    raw_id_fields = ["club", "user"]
 
 
 @admin.register(PreRead)

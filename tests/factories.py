@@ -45,6 +45,7 @@ from sessions.models import (
     Question,
     QuestionVote,
     Rsvp,
+    SeriesRsvp,
     Session,
     SessionPaper,
     Writeup,
@@ -322,6 +323,16 @@ class RsvpFactory(factory.django.DjangoModelFactory):
     session = factory.SubFactory(SessionFactory)
     user = factory.SubFactory(UserFactory)
     answer = Rsvp.Answer.GOING
+
+
+class SeriesRsvpFactory(factory.django.DjangoModelFactory):
+    """A member's "I'll come every week" (the Rsvp rows it fills are sessions.series')."""
+
+    class Meta:
+        model = SeriesRsvp
+
+    club = factory.SubFactory(ClubFactory)
+    user = factory.SubFactory(UserFactory)
 
 
 class PreReadFactory(factory.django.DjangoModelFactory):
