@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clubs.outbox.sending import outbox_flush
+from clubs.reconfirm.participation import took_part
 from clubs.services import club_leave
 from sessions.calendars import feeds
 from sessions.calendars.changes import sessions_calendar_changed
@@ -337,3 +338,17 @@ def test_series_form_without_a_choice_says_what_it_needs(client, club_weeks):
 
     assert "Say whether you'll come every week" in html.unescape(response.content.decode())
     assert not SeriesRsvp.objects.exists()
+
+
+def test_series_answers_are_not_taking_part_but_joining_is(club_weeks):
+    club, _facilitator, _ = club_weeks
+    quiet = MembershipFactory(club=club).user
+    SeriesRsvp.objects.create(club=club, user=quiet, created_at=timezone.now() - timedelta(days=90))
+    series_fill(club=club)  # new weeks: the series answers for them, they did nothing
+    joiner = MembershipFactory(club=club).user
+    series_join(club=club, user=joiner)
+
+    active = took_part(club_id=club.pk, since=timezone.now() - timedelta(days=30))
+
+    assert quiet.pk not in active
+    assert joiner.pk in active
