@@ -3,7 +3,18 @@ from django.contrib import admin
 from clubs.admin import RecordAdmin
 
 from .backlog_cache import backlogs_changed
-from .models import BacklogStamp, GuideTick, Nomination, Paper, PaperNote, ReadingGuide, Tag, Vote
+from .models import (
+    BacklogStamp,
+    GuideTick,
+    Nomination,
+    Paper,
+    PaperNote,
+    ReadingGuide,
+    RelatedIndex,
+    RelatedPaper,
+    Tag,
+    Vote,
+)
 
 
 class RenewsBacklog(admin.ModelAdmin):
@@ -114,3 +125,19 @@ class GuideTickAdmin(RecordAdmin):
 class BacklogStampAdmin(RecordAdmin):
     list_display = ["club", "token"]
     list_select_related = ["club"]
+
+
+@admin.register(RelatedPaper)
+class RelatedPaperAdmin(RecordAdmin):
+    """Written only by the worker's rebuild (papers.related)."""
+
+    list_display = ["nomination", "related", "rank", "score", "weak"]
+    list_select_related = ["nomination__paper", "related__paper"]
+    search_fields = ["nomination__paper__title", "club__slug"]
+
+
+@admin.register(RelatedIndex)
+class RelatedIndexAdmin(RecordAdmin):
+    list_display = ["club", "requested_at", "built_at", "papers", "seconds"]
+    list_select_related = ["club"]
+    search_fields = ["club__slug"]

@@ -19,6 +19,7 @@ from . import hooks
 from .backlog_cache import backlogs_changed
 from .identifiers import InvalidDoi, classify_link, normalize_doi, normalize_title
 from .models import Nomination, Paper
+from .related.services import related_changed
 from .selectors import others_have_voted
 from .services import NotAllowed, PaperError
 from .tasks import fetch_arxiv_metadata
@@ -166,6 +167,7 @@ def paper_details_edit(*, nomination: Nomination, user: User, details: PaperDeta
         raise PaperError("Another paper of this club has that DOI or link now.") from error
     backlogs_changed(club_ids=[paper.club_id])
     if changed:
+        related_changed(club_ids=[paper.club_id])
         hooks.paper_details_changed(nomination_ids=[nomination.pk], fields=changed)
     if becomes_arxiv:
         fetch_arxiv_metadata.delay_on_commit([paper.pk])

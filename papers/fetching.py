@@ -25,6 +25,7 @@ from .backlog_cache import backlogs_changed
 from .hooks import paper_details_changed
 from .identifiers import InvalidDoi, normalize_doi, normalize_title
 from .models import Nomination, Paper, ReadingGuide
+from .related.services import related_changed
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +231,9 @@ def _searchable_text_changed(paper_ids: list[int]) -> None:
     may now match other searches."""
     if paper_ids:
         nominations = Nomination.objects.filter(paper__in=paper_ids)
-        backlogs_changed(club_ids=nominations.values_list("club_id", flat=True))
+        club_ids = list(nominations.values_list("club_id", flat=True))
+        backlogs_changed(club_ids=club_ids)
+        related_changed(club_ids=club_ids)
         # A fetched title replaces a placeholder: the calendars that show it follow.
         paper_details_changed(
             nomination_ids=list(nominations.values_list("pk", flat=True)), fields=["title"]

@@ -35,6 +35,7 @@ from .backlog_cache import backlogs_changed
 from .errors import PaperError
 from .identifiers import InvalidDoi, normalize_doi, normalize_title
 from .models import GuideTick, Nomination, PaperNote, ReadingGuide, Vote
+from .related.services import related_changed
 
 MAX_CANDIDATES = 20
 NOTE_JOINER = "\n\n---\n\n"
@@ -248,6 +249,7 @@ def nominations_merge(
     keep.vote_count = Vote.objects.filter(nomination=keep).count()
     keep.save(update_fields=["vote_count"])
     backlogs_changed(club_ids=[keep.club_id])
+    related_changed(club_ids=[keep.club_id])
     notes_after = {
         note.pk: note.text
         for note in PaperNote.objects.filter(
@@ -336,6 +338,7 @@ def _merge_undo(entry: ActivityEntry, by: User) -> str:
             vote_count=Vote.objects.filter(nomination_id=nomination_id).count()
         )
     backlogs_changed(club_ids=[entry.club_id])
+    related_changed(club_ids=[entry.club_id])
     left_out = (
         f" ({len(restored.skipped)} rows about accounts or weeks that no longer exist left out)"
     )

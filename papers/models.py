@@ -420,3 +420,49 @@ class BacklogStamp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.club_id}: {self.token}"
+
+
+class RelatedPaper(models.Model):
+    """One of a nomination's nearest papers in the same club's backlog and
+    archive, by tf-idf over title, abstract and authors (papers.related).
+
+    Written only by the worker's rebuild, which replaces a club's rows at once;
+    pages just read them. `weak` marks a pair where one side has no abstract
+    yet: it was matched on title and authors alone."""
+
+    club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="+")
+    nomination = models.ForeignKey(Nomination, on_delete=models.CASCADE, related_name="related")
+    related = models.ForeignKey(Nomination, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    weak = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["nomination", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["nomination", "related"], name="related_pair_once"),
+            models.CheckConstraint(
+                condition=~Q(nomination=F("related")), name="related_not_itself"
+            ),
+        ]
+        indexes = [models.Index(fields=["nomination", "rank"], name="related_by_rank")]
+
+    def __str__(self) -> str:
+        return f"{self.nomination_id} ~ {self.related_id} ({self.score:.2f})"
+
+
+class RelatedIndex(models.Model):
+    """Where a club's related papers stand: asked for (a paper arrived or
+    changed) and last built. A rebuild runs only while `requested_at` is later
+    than the start of the last build, so a burst of arrivals costs one or two."""
+
+    club = models.OneToOneField(
+        "clubs.Club", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    built_at = models.DateTimeField(null=True, blank=True)
+    papers = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(default=0.0)
+
+    def __str__(self) -> str:
+        return f"{self.club_id}: built {self.built_at}"

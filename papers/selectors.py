@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from clubs.models import Club
 
-from . import backlog_cache
+from . import backlog_cache, signals
 from .models import Nomination, Paper, Tag, Vote
 
 SORTS = {"top": "Top", "trending": "Trending", "new": "New"}
@@ -275,11 +275,15 @@ _NOT_ON_A_CARD = (
 )
 
 
-def backlog_page(*, club: Club, user: User | None, ids: list[int]) -> list[Nomination]:
+def backlog_page(
+    *, club: Club, user: User | None, ids: list[int], with_signals: bool = False
+) -> list[Nomination]:
     """These nominations of the club, in this order, with what a backlog card
-    shows (paper, tags, proposer's profile, `has_voted`); an id gone meanwhile is
-    left out."""
+    shows (paper, tags, proposer's profile, `has_voted`; with_signals: what its
+    signals need, papers.signals.with_facts); an id gone meanwhile is left out."""
     qs = _with_viewer_vote(Nomination.objects.filter(club=club), user)
+    if with_signals:
+        qs = signals.with_facts(qs)
     found = (
         qs.select_related("paper", "proposed_by__profile")
         .defer(*_NOT_ON_A_CARD)
@@ -292,10 +296,15 @@ def backlog_page(*, club: Club, user: User | None, ids: list[int]) -> list[Nomin
 def backlog_top(
     *, club: Club, user: User | None, limit: int = 5, version: str | None = None
 ) -> list[Nomination]:
-    """The first of the backlog's "top" list (from the cache, see backlog_lists)."""
-    lists = {"ids": _ids_list(club=club, options=BacklogFilter())}
-    ids = backlog_cache.cached_lists(club=club, lists=lists, version=version)["ids"][:limit]
-    return backlog_page(club=club, user=user, ids=ids)
+    """The first of the backlog's "top" list (from the cache, see backlog_lists),
+    each with its `signals` (the papers the club read come from the same cache)."""
+    lists = {
+        "ids": _ids_list(club=club, options=BacklogFilter()),
+        "read": ((), lambda: signals.read_papers(club=club)),
+    }
+    found = backlog_cache.cached_lists(club=club, lists=lists, version=version)
+    top = backlog_page(club=club, user=user, ids=found["ids"][:limit], with_signals=True)
+    return signals.signals_attach(club=club, nominations=top, read=found["read"])
 
 
 def club_tags(*, club: Club, nominations: QuerySet[Nomination] | None = None) -> QuerySet[Tag]:

@@ -26,6 +26,7 @@ from .guide import CHECKLIST_KEYS
 from .identifiers import InvalidDoi, arxiv_id_from_doi, normalize_doi
 from .merging import nominations_merge  # noqa: F401 - lives with its undo, called from here too
 from .models import GuideTick, Nomination, Paper, PaperNote, Tag, Vote
+from .related.services import related_changed
 from .tasks import fetch_arxiv_metadata
 
 MAX_IDS_PER_BATCH = 50
@@ -285,6 +286,7 @@ def _nomination_get_or_create(
     vote_add(nomination=nomination, user=user)
     if created:
         backlogs_changed(club_ids=[club.pk])
+        related_changed(club_ids=[club.pk])
     nomination.refresh_from_db(fields=["vote_count"])
     return nomination, created
 
@@ -464,6 +466,7 @@ def nomination_archive_set(
         return nomination
     nomination.save(update_fields=["state"])
     backlogs_changed(club_ids=[nomination.club_id])
+    related_changed(club_ids=[nomination.club_id])  # archived papers leave the index
     title = activity.title_of(nomination)
     activity.log(
         nomination=nomination,

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from . import arxiv_client, fetching, pdf, unconfirmed
 from .models import Paper
+from .related import services as related_services
 
 log = logging.getLogger(__name__)
 
@@ -63,3 +64,17 @@ def sweep_unconfirmed_uploads() -> None:
     gone = unconfirmed.unconfirmed_uploads_sweep()
     if gone:
         log.info("Deleted %d unconfirmed upload(s) older than a day.", gone)
+
+
+@shared_task(name="papers.related_rebuild", soft_time_limit=300, time_limit=360)
+def related_rebuild(club_id: int) -> None:
+    """Recompute one club's related papers, if still due (papers.related)."""
+    related_services.related_rebuild(club_id=club_id)
+
+
+@shared_task(name="papers.sweep_related")
+def sweep_related() -> None:
+    """Rebuild every club whose related papers are still asked for (beat):
+    the safety net for a lost doorbell or a build that died."""
+    for club_id in related_services.related_due_club_ids():
+        related_services.related_rebuild(club_id=club_id)

@@ -13,7 +13,17 @@ from clubs.confirming import Ask, confirm_first
 from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
 from clubs.redirects import redirect_back
 
-from . import backlog_cache, editing, fetching, merging, proposing, selectors, services, storage
+from . import (
+    backlog_cache,
+    editing,
+    fetching,
+    merging,
+    proposing,
+    selectors,
+    services,
+    signals,
+    storage,
+)
 from . import topics as topic_service
 from .arxiv_client import split_id_tokens
 from .forms import (
@@ -24,6 +34,7 @@ from .forms import (
     split_tags,
 )
 from .models import Nomination, Paper
+from .related import selectors as related_selectors
 
 PAGE_SIZE = 25
 
@@ -53,8 +64,11 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
         else []
     )
     nominations = selectors.backlog_page(
-        club=access.club, user=request.user, ids=list(page.object_list)
+        club=access.club, user=request.user, ids=list(page.object_list), with_signals=True
     )
+    # The signals change with the clock and the related index, not only with the
+    # backlog: computed for each request (in bulk), outside the cached card text.
+    signals.signals_attach(club=access.club, nominations=nominations)
     backlog_cache.card_texts(club=access.club, version=version, nominations=nominations)
     return render(
         request,
@@ -206,6 +220,28 @@ def _report_added(request, added, existing) -> None:
         )
 
 
+def related_context(*, nomination: Nomination) -> dict:
+    """The paper page's "related in this club" (read from the stored index)
+    and, for a paper not yet read, the closest one the club has read."""
+    related = related_selectors.related_of(nomination=nomination)
+    read_near = None
+    if nomination.state in (Nomination.State.PROPOSED, Nomination.State.SCHEDULED):
+        read_near = next(
+            (
+                row
+                for row in related
+                if row.related.state == Nomination.State.COVERED
+                and row.score >= related_selectors.CLOSE
+            ),
+            None,
+        )
+    return {
+        "related": related,
+        "related_read_near": read_near,
+        "related_pending": not related and nomination.state != Nomination.State.ARCHIVED,
+    }
+
+
 def _after_propose(request, access, added, existing) -> HttpResponse:
     _report_added(request, added, existing)
     nominations = added + existing
@@ -217,7 +253,15 @@ def _after_propose(request, access, added, existing) -> HttpResponse:
 @club_view(needs=ANYONE)
 def nomination(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpResponse:
     item = _nomination(access, nomination_id, request.user)
-    context = {"club": access.club, "access": access, "nomination": item, "paper": item.paper}
+    related = related_context(nomination=item)
+    context = {
+        "club": access.club,
+        "access": access,
+        "nomination": item,
+        "paper": item.paper,
+        **related,
+        "signals": signals.signals_for(club=access.club, nominations=[item])[item.pk],
+    }
     if access.is_member and item.proposed_by_id == request.user.pk:
         context["can_edit"] = not selectors.others_have_voted(nomination=item)
         context["edit_form"] = NominationEditForm(

@@ -31,6 +31,8 @@ from papers.models import (
     Paper,
     PaperNote,
     ReadingGuide,
+    RelatedIndex,
+    RelatedPaper,
     Tag,
     Vote,
 )
@@ -269,6 +271,26 @@ class BacklogStampFactory(factory.django.DjangoModelFactory):
 
     club = factory.SubFactory(ClubFactory)
     token = factory.Sequence(lambda n: f"{n:032x}")
+
+
+class RelatedPaperFactory(factory.django.DjangoModelFactory):
+    """One related pair of a club's nominations (the worker's rebuild writes these)."""
+
+    class Meta:
+        model = RelatedPaper
+
+    club = factory.SubFactory(ClubFactory)
+    nomination = factory.SubFactory(NominationFactory, club=factory.SelfAttribute("..club"))
+    related = factory.SubFactory(NominationFactory, club=factory.SelfAttribute("..club"))
+    rank = 1
+    score = 0.5
+
+
+class RelatedIndexFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RelatedIndex
+
+    club = factory.SubFactory(ClubFactory)
 
 
 # --- sessions ---------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """The whole demo club in one call: its people, its backlog and its sessions (`seed_demo`)."""
 
+from papers.related.services import related_rebuild
+
 from . import SeedReport
 from .demo_backlog import demo_backlog_seed
 from .demo_club import DEMO_CLUB_SLUG, DEMO_PASSWORD, DEMO_PEOPLE, demo_club_seed
@@ -11,6 +13,8 @@ def demo_seed() -> SeedReport:
     club, users = demo_club_seed()
     nominations = demo_backlog_seed(club=club, users=users)
     sessions = demo_sessions_seed(club=club, users=users, nominations=nominations)
+    # The seed writes rows directly: the related papers are built here, as the worker would.
+    related_rebuild(club_id=club.pk)
     headline = (
         f"Demo club “{club.name}” at /c/{DEMO_CLUB_SLUG}/: "
         f"{len(users)} members, {len(nominations)} papers in the backlog, "

@@ -30,6 +30,7 @@ from django.utils.text import slugify
 from clubs.models import Club, Membership, Profile
 from papers.backlog_cache import backlogs_changed
 from papers.models import Nomination, Paper, Tag, Vote
+from papers.related.services import related_rebuild
 from sessions.models import (
     ClubSchedule,
     MailPreferences,
@@ -736,6 +737,9 @@ def scale_seed(spec: ScaleSpec, *, now: datetime | None = None) -> ScaleSummary:
     # Bulk inserts bypass the services: a cache that outlived an older database
     # (the same club ids) must not serve its lists.
     backlogs_changed(club_ids=Club.objects.values_list("pk", flat=True))
+    # Nor do they ask for related papers: build them, as the worker would.
+    for club_id in Club.objects.values_list("pk", flat=True):
+        related_rebuild(club_id=club_id, force=True)
     return summary
 
 

@@ -208,6 +208,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")
 )
+# How long after a paper arrives its club's related papers are rebuilt (a
+# worker's countdown; in-process tasks run at once): a batch is one build.
+RELATED_REBUILD_DELAY_SECONDS = env.float("RELATED_REBUILD_DELAY_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # arXiv's faults are retried from here (papers.fetching), never by a task itself.
     "papers-sweep-arxiv": {
@@ -219,6 +222,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "papers.sweep_unconfirmed_uploads",
         "schedule": 3600.0,
     },
+    # Related papers still asked for after a lost doorbell (papers.related).
+    # (A change rings the rebuild RELATED_REBUILD_DELAY_SECONDS after commit.)
+    "papers-sweep-related": {"task": "papers.sweep_related", "schedule": 600.0},
     # Keep every club's rolling horizon of weeks full (idempotent).
     "sessions-plan": {"task": "sessions.plan_all", "schedule": 6 * 3600.0},
     # Mark finished weeks done (their papers become covered).

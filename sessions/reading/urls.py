@@ -18,5 +18,6 @@ urlpatterns = [
     path("c/<slug:slug>/papers/<int:nomination_id>/guide/tick/", views.guide_tick, name="tick"),
     path("c/<slug:slug>/papers/<int:nomination_id>/guide/notes/", views.guide_notes, name="notes"),
     path("c/<slug:slug>/stats/", views.stats, name="stats"),
+    path("c/<slug:slug>/read-next/", views.read_next, name="next"),
     path("me/reading/", views.my_reading, name="mine"),
 ]

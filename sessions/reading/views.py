@@ -26,6 +26,7 @@ from ..errors import NotAllowed, SessionError
 from ..models import PreRead, Question, Session
 from ..permissions import viewer_may_run
 from ..rota import selectors as rota_selectors
+from . import next as next_reading
 from . import selectors, services
 from .charts import bar_chart
 from .forms import NotesForm, QuestionForm
@@ -302,6 +303,22 @@ def stats(request: HttpRequest, access: ClubAccess) -> HttpResponse:
                 sessions, {"attended_total": "came"}, zone=zone, recorded="attendance_taken"
             ),
             "question_chart": bar_chart(sessions, {"question_count": "questions"}, zone=zone),
+        },
+    )
+
+
+@club_view(needs=MEMBER)
+def read_next(request: HttpRequest, access: ClubAccess) -> HttpResponse:
+    """Members: backlog papers near what they attended, voted for and deep-read,
+    and the club's topics not covered in a while."""
+    return render(
+        request,
+        "sessions/reading/read_next.html",
+        {
+            "club": access.club,
+            "access": access,
+            "suggestions": next_reading.read_next_for(club=access.club, user=request.user),
+            "quiet_topics": next_reading.not_covered_in_a_while(club=access.club),
         },
     )
 

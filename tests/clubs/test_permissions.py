@@ -136,6 +136,8 @@ PUBLIC = {
     "reading:tick": ("post", ["login", 403, 403, "redirect", "redirect"]),
     "reading:notes": ("post", ["login", 403, 403, "redirect", "redirect"]),
     "reading:stats": ("get", ["login", 403, 403, 200, 200]),
+    # Read next: a member's own suggestions and the club's quiet topics.
+    "reading:next": ("get", ["login", 403, 403, 200, 200]),
     # The sheet: the facilitators or an organizer (a member is refused, 403); the
     # week is tomorrow, so the organizer's sheet is refused with a message.
     "attendance:take": ("post", ["login", 403, 403, 403, "redirect"]),

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from clubs.permissions import club_access_for
 from clubs.services import profile_update
-from papers import editing, selectors, services
+from papers import editing, selectors, services, signals
 from papers.admin import PaperAdmin
 from papers.models import Nomination, Paper, Vote
 from tests.factories import MembershipFactory, TagFactory
@@ -60,7 +60,9 @@ def _cards_on_page(client, club) -> list[str]:
 
 
 def _rendered_by_templates(club, user, nominations) -> list[str]:
-    """Each nomination's card as its template renders it on its own."""
+    """Each nomination's card as its template renders it on its own, with its
+    signals (papers.signals, computed for those nominations alone)."""
+    nominations = signals.signals_attach(club=club, nominations=list(nominations))
     request = RequestFactory().get(reverse("papers:backlog", args=[club.slug]))
     request.user = user
     access = club_access_for(request, club.slug)
