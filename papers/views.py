@@ -18,6 +18,7 @@ from . import (
     editing,
     fetching,
     merging,
+    page_sections,
     proposing,
     selectors,
     services,
@@ -284,6 +285,7 @@ def nomination(request: HttpRequest, access: ClubAccess, nomination_id: int) -> 
         context["tags_form"] = TagsForm(
             initial={"tags": ", ".join(t.name for t in item.tags.all())}
         )
+    context["sections"] = page_sections.sections_for(request, access, item)
     return render(request, "papers/nomination.html", context)
 
 

@@ -9,6 +9,7 @@ from .models import (
     FeedStamp,
     FeedToken,
     MailPreferences,
+    Post,
     PreRead,
     Question,
     QuestionVote,
@@ -16,6 +17,8 @@ from .models import (
     SeriesRsvp,
     Session,
     SessionPaper,
+    Thread,
+    ThreadFollow,
     Writeup,
     WriteupRevision,
 )
@@ -167,3 +170,27 @@ class WriteupRevisionAdmin(RecordAdmin):
     list_display = ["writeup", "number", "author", "created_at"]
     list_select_related = ["writeup__session__club", "author"]
     search_fields = ["writeup__session__club__slug", "author__email"]
+
+
+@admin.register(Thread)
+class ThreadAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "club", "session", "nomination", "locked_at", "created_at"]
+    list_select_related = ["club"]
+    search_fields = ["club__slug", "club__name"]
+    raw_id_fields = ["club", "session", "nomination", "locked_by"]
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "author", "created_at", "edited_at", "deleted_at", "hidden_at"]
+    list_select_related = ["author", "thread"]
+    search_fields = ["author__email", "thread__club__slug"]
+    raw_id_fields = ["thread", "author", "parent", "hidden_by"]
+
+
+@admin.register(ThreadFollow)
+class ThreadFollowAdmin(admin.ModelAdmin):
+    list_display = ["thread", "user", "state", "delivery", "digested_up_to"]
+    list_filter = ["state", "delivery"]
+    search_fields = ["user__email"]
+    raw_id_fields = ["thread", "user"]

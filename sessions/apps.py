@@ -12,10 +12,14 @@ class SessionsConfig(AppConfig):
     def ready(self) -> None:
         from clubs import home_sections, membership_hooks, profile_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
         from clubs.reconfirm import participation  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
-        from papers import hooks, merging  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
+        from papers import hooks, merging, page_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
 
         from .attendance.selectors import attendees_since  # noqa: PLC0415 - AppConfig.ready: imports models
         from .attendance.views import profile_streaks_section  # noqa: PLC0415 - AppConfig.ready: imports models
+        from .discussion.activity import register_discussion_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
+        from .discussion.mail import register_discussion_mail  # noqa: PLC0415 - AppConfig.ready: imports models
+        from .discussion.selectors import posters_since  # noqa: PLC0415 - AppConfig.ready: imports models
+        from .discussion.views import paper_discussion_section  # noqa: PLC0415 - AppConfig.ready: imports models
         from .mail.outbox import register_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
         from .rota.activity import register_rota_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
         from .rota.facilitators import nomination_links_move  # noqa: PLC0415 - AppConfig.ready: imports models
@@ -34,8 +38,12 @@ class SessionsConfig(AppConfig):
         hooks.on_paper_details_changed(paper_details_changed)
         register_rota_kinds()
         merging.register_rota(week_reader=upcoming_weeks_reading, links_mover=nomination_links_move)
+        page_sections.register("sessions/discussion/_paper_section.html", paper_discussion_section)
+        register_discussion_kinds()
+        register_discussion_mail()  # new posts and digests go through the outbox
         register_kinds()  # session mail goes through the outbox (clubs/outbox)
         # What counts as taking part, for asking quiet members whether to stay.
         participation.register("sessions.rsvps", rsvpers_since)
         participation.register("sessions.attendance", attendees_since)
         membership_hooks.on_membership_ended(series_membership_ended)
+        participation.register(participation.POSTS, posters_since)

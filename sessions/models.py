@@ -530,3 +530,117 @@ class WriteupRevision(models.Model):
 
     def __str__(self) -> str:
         return f"Revision {self.number} of write-up {self.writeup_id}"
+
+
+# --- Discussion (sessions.discussion) -------------------------------------------------------
+
+POST_BODY_MAX = 10_000
+
+
+class Thread(models.Model):
+    """The discussion of one session or of one backlog paper (exactly one of the
+    two). A thread's row is written by its first post, follow or lock; until
+    then the subject simply has an empty, open discussion."""
+
+    club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="+")
+    session = models.OneToOneField(
+        Session, null=True, blank=True, on_delete=models.CASCADE, related_name="thread"
+    )
+    nomination = models.OneToOneField(
+        "papers.Nomination", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    locked_at = models.DateTimeField(null=True, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(session__isnull=False, nomination__isnull=True)
+                | Q(session__isnull=True, nomination__isnull=False),
+                name="thread_of_session_or_paper",
+            )
+        ]
+
+    def __str__(self) -> str:
+        if self.session_id is not None:
+            return f"Thread {self.pk} of session {self.session_id}"
+        return f"Thread {self.pk} of paper {self.nomination_id}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+
+class Post(models.Model):
+    """One post in a thread; a reply names its parent, which is always a
+    top-level post (one level deep: the service files a reply to a reply under
+    its parent). Deleting keeps the row (its replies stay in place) and clears
+    the body; hiding keeps the body for organizers only."""
+
+    BODY_MAX = POST_BODY_MAX
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="posts")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    body = bounded_text(POST_BODY_MAX, blank=True, help_text="Markdown.")
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            text_length_check("body", POST_BODY_MAX, name="post_body_length"),
+        ]
+        indexes = [models.Index(fields=["thread", "parent", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Post {self.pk} in thread {self.thread_id}"
+
+
+class ThreadFollow(models.Model):
+    """A member's choice about one thread: follow it (mail for each new post,
+    or a daily digest) or mute it (never followed, not even by posting)."""
+
+    class State(models.TextChoices):
+        FOLLOWING = "following", "Following"
+        MUTED = "muted", "Muted"
+
+    class Delivery(models.TextChoices):
+        IMMEDIATE = "immediate", "An email for each new post"
+        DAILY = "daily", "A daily digest"
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="follows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.FOLLOWING)
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.IMMEDIATE)
+    # The newest post a digest (or the follow itself) already covered.
+    digested_up_to = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["thread", "user"], name="thread_follow_one_per_person"),
+            models.CheckConstraint(
+                condition=Q(state__in=["following", "muted"]), name="thread_follow_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery__in=["immediate", "daily"]),
+                name="thread_follow_delivery_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.state} thread {self.thread_id}"

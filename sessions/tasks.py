@@ -8,6 +8,7 @@ it (sessions.calendars.changes, mail/reminders.py).
 
 from celery import shared_task
 
+from .discussion import mail as discussion_mail
 from .mail import reminders
 from .rota import planning, weeks
 
@@ -26,3 +27,9 @@ def close_finished() -> int:
 def scan_reminders() -> int:
     """Beat, every few minutes: owe the reminders that are due (once each)."""
     return reminders.reminders_enqueue()
+
+
+@shared_task(name="sessions.discussion_digests")
+def discussion_digests() -> int:
+    """Beat: owe the daily discussion digests that are due (once each)."""
+    return discussion_mail.digests_enqueue()

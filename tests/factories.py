@@ -43,6 +43,7 @@ from sessions.models import (
     FeedStamp,
     FeedToken,
     MailPreferences,
+    Post,
     PreRead,
     Question,
     QuestionVote,
@@ -50,6 +51,8 @@ from sessions.models import (
     SeriesRsvp,
     Session,
     SessionPaper,
+    Thread,
+    ThreadFollow,
     Writeup,
     WriteupRevision,
 )
@@ -433,6 +436,33 @@ class ClubRemindersFactory(factory.django.DjangoModelFactory):
         model = ClubReminders
 
     club = factory.SubFactory(ClubFactory)
+
+
+class ThreadFactory(factory.django.DjangoModelFactory):
+    """A session's discussion (pass nomination=… and session=None for a paper's)."""
+
+    class Meta:
+        model = Thread
+
+    session = factory.SubFactory(SessionFactory)
+    club = factory.SelfAttribute("session.club")
+
+
+class PostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Post
+
+    thread = factory.SubFactory(ThreadFactory)
+    author = factory.SubFactory(UserFactory)
+    body = "A thought about the paper."
+
+
+class ThreadFollowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ThreadFollow
+
+    thread = factory.SubFactory(ThreadFactory)
+    user = factory.SubFactory(UserFactory)
 
 
 class FeedStampFactory(factory.django.DjangoModelFactory):

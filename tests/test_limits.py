@@ -16,7 +16,7 @@ from django.urls import reverse
 from clubs.markdown import MARKDOWN_MAX_CHARS, markdown_excerpt, render_markdown
 from clubs.models import Club
 from papers.models import Nomination, Paper, PaperNote
-from sessions.models import Question, Session
+from sessions.models import Post, Question, Session, Thread
 from tests.factories import ClubFactory, MembershipFactory, UserFactory, session_at
 
 LIMITS_DOC = Path(__file__).resolve().parents[1] / "docs" / "limits.md"
@@ -89,6 +89,7 @@ def test_every_free_text_field_is_documented_with_its_maximum():
         (PaperNote, "text", PaperNote.TEXT_MAX),
         (Session, "notes", Session.NOTES_MAX),
         (Question, "text", Question.MAX_LENGTH),
+        (Post, "body", Post.BODY_MAX),
     ],
 )
 def test_database_refuses_text_over_the_limit_from_any_code_path(model, field, maximum):
@@ -104,6 +105,9 @@ def test_database_refuses_text_over_the_limit_from_any_code_path(model, field, m
         Session: session,
         Question: Question.objects.create(session=session, author=user, text="Why?"),
     }
+    if model is Post:
+        thread = Thread.objects.create(club=club, session=session)
+        rows[Post] = Post.objects.create(thread=thread, author=user, body="x")
     row = rows[model]
     model.objects.filter(pk=row.pk).update(**{field: "y" * maximum})  # at the limit: fine
     with pytest.raises(IntegrityError), transaction.atomic():

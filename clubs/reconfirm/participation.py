@@ -3,13 +3,11 @@
 clubs knows no papers or sessions, so the apps above register a source each
 (in their AppConfig.ready): a function of (club id, since) giving the ids of
 the users who took part in that club since then, as a values_list query or
-any iterable of ids. Registered today: "sessions.rsvps" and
-"sessions.attendance" (sessions/apps.py) and "papers.votes" (papers/apps.py).
-
-Discussion posts (issue 16, item 1) count too: the app that stores them
-registers a source named POSTS with `register(POSTS, ...)`; until one is
-registered, `missing_sources()` names it and the policy page says posts are
-not counted yet.
+any iterable of ids. Registered today: "sessions.rsvps",
+"sessions.attendance" and POSTS, the discussion's posts
+(sessions/apps.py), and "papers.votes" (papers/apps.py). A source the policy
+expects and nobody registered is named by `missing_sources()`, and the policy
+page says it is not counted yet.
 """
 
 from collections.abc import Callable, Iterable

@@ -19,6 +19,8 @@ from paperclub.seeding.demo_backlog import reading_list
 from papers.models import Nomination
 from papers.selectors import BacklogFilter, backlog
 from papers.services import nominations_set_state
+from sessions.discussion.services import post_add
+from sessions.discussion.subjects import session_subject
 from sessions.models import (
     ClubSchedule,
     PreRead,
@@ -162,6 +164,19 @@ LEVEL_WEIGHTS_COMING = [
     {PreRead.Level.NONE: 25, PreRead.Level.SKIMMED: 45, PreRead.Level.READ: 25},
     {PreRead.Level.NONE: 60, PreRead.Level.SKIMMED: 35, PreRead.Level.READ: 5},
 ]
+
+# How the demo's threads go (sessions.discussion): an opening post and its replies.
+DISCUSSION_COMING = (
+    "Before Wednesday: skim **section 3** and the ablations. What would you cut first?",
+    [
+        "The appendix has the training curves: worth a look before the session.",
+        "Related: the follow-up paper tries the same idea at a tenth of the compute.",
+    ],
+)
+DISCUSSION_AFTER = (
+    "Thanks all! The slides and recording are linked on the session page. What did we not get to?",
+    ["The evaluation on long inputs: I'd like a follow-up week on that."],
+)
 
 # Questions members bring, by the reading list's topic; any topic may also get a
 # generic one.
@@ -535,6 +550,21 @@ def _coming_reading(*, club: Club, users: list, rng: random.Random) -> None:
         others = [user for user in users if user.pk != question.author_id]
         for voter in rng.sample(others, votes):
             question_vote(question=question, user=voter)
+    _discussion(club=club, week=week, users=users, rng=rng)
+
+
+def _discussion(*, club: Club, week: Session, users: list, rng: random.Random) -> None:
+    """The coming week's thread, started by its facilitator, and the last week's
+    going on after the meeting."""
+    last = Session.objects.filter(club=club, state=Session.State.DONE).order_by("-starts_at")
+    threads = [(week, DISCUSSION_COMING), *((held, DISCUSSION_AFTER) for held in last[:1])]
+    for session, (opening, replies) in threads:
+        opener = session.facilitator or users[0]
+        subject = session_subject(club, session)
+        top = post_add(subject=subject, user=opener, body=opening)
+        others = [user for user in users if user.pk != opener.pk]
+        for user, text in zip(rng.sample(others, len(replies)), replies, strict=True):
+            post_add(subject=subject, user=user, body=text, parent_id=top.pk)
 
 
 def demo_reading_seed(*, club: Club, users: list, nominations: list[Nomination]) -> None:

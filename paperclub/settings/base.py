@@ -241,6 +241,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "sessions.scan_reminders",
         "schedule": env.float("REMINDER_SCAN_SECONDS", default=300.0),
     },
+    # Daily discussion digests: a scan for members a day past their last one.
+    "sessions-discussion-digests": {
+        "task": "sessions.discussion_digests",
+        "schedule": env.float("DIGEST_SCAN_SECONDS", default=900.0),
+    },
 }
 # arXiv calls go to their own queue, served by one worker with concurrency 1.
 # Mail (the outbox's senders) has its own, so a fan-out to a big club never holds up

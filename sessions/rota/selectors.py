@@ -98,7 +98,19 @@ def people_going(*, session: Session) -> QuerySet[Rsvp]:
 
 def archive(*, club: Club) -> QuerySet[Session]:
     """Past sessions that happened, newest first: "what we read"."""
-    qs = Session.objects.filter(club=club, state=Session.State.DONE).select_related("writeup")
+    qs = (
+        Session.objects.filter(club=club, state=Session.State.DONE)
+        .select_related("writeup")
+        .annotate(
+            # The week's discussion, linked from each row (sessions.discussion).
+            post_count=Count(
+                "thread__posts",
+                filter=Q(
+                    thread__posts__deleted_at__isnull=True, thread__posts__hidden_at__isnull=True
+                ),
+            )
+        )
+    )
     return _with_people_and_papers(qs).order_by("-starts_at")
 
 

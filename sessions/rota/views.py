@@ -31,6 +31,7 @@ from ..calendars.feeds import (
     calendar_prompt_take,
     google_event,
 )
+from ..discussion.views import session_discussion_context
 from ..errors import NotAllowed, OnePaperWeek, SessionError
 from ..models import Rsvp, Session
 from ..permissions import viewer_may_run
@@ -515,6 +516,7 @@ def render_session_page(
         **reading_context(request, access, session, question_form=question_form),
         **attendance_context(request, access, session),
         **writeup_context(request, access, session),
+        **session_discussion_context(request, access, session),
         "google_event_url": google_event(session),
         "calendar_prompt": calendar_prompt_take(request, session),
         "survey_offer": survey_offer,

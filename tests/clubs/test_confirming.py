@@ -11,6 +11,7 @@ from django.urls import reverse
 import clubs.urls
 import papers.urls
 import sessions.calendars.urls
+import sessions.discussion.urls
 import sessions.mail.urls
 import sessions.reading.urls
 import sessions.rota.urls
@@ -27,6 +28,7 @@ URL_MODULES = (
     sessions.rota.urls,
     sessions.reading.urls,
     sessions.calendars.urls,
+    sessions.discussion.urls,
     sessions.mail.urls,
 )
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"

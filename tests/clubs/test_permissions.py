@@ -16,6 +16,7 @@ import papers.imports.urls
 import papers.urls
 import sessions.attendance.urls
 import sessions.calendars.urls
+import sessions.discussion.urls
 import sessions.mail.urls
 import sessions.reading.urls
 import sessions.rota.urls
@@ -24,6 +25,8 @@ from clubs.confirming import CONFIRM_FIELD
 from clubs.models import ActivityEntry, Club, Membership, OutboxMessage
 from papers import services as papers_services
 from papers.services import paper_note_save
+from sessions.discussion.services import post_add
+from sessions.discussion.subjects import paper_subject
 from sessions.models import Session
 from sessions.reading.services import question_ask
 from sessions.rota.planning import ScheduleInput, schedule_save
@@ -150,7 +153,20 @@ PUBLIC = {
     "writeups:save": ("post", ["login", 403, 403, 403, 409]),
     "writeups:history": ("get", ["login", 403, 403, 200, 200]),
     "writeups:revision": ("get", ["login", 403, 403, 200, 200]),
+    # The paper's discussion (the hidden member posted in it): anyone reads a
+    # public club's; members post (an empty post comes back with its error, 400).
+    "discussion:thread": ("get", [200, 200, 200, 200, 200]),
+    "discussion:post": ("post", ["login", 403, 403, 400, 400]),
+    # No choice given: refused with a message.
+    "discussion:follow": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    "discussion:lock": ("post", ["login", 403, 403, 403, "redirect"]),
+    # Editing and deleting: the author only (the hidden member).
+    "discussion:post_edit": ("get", ["login", 403, 403, 403, 403]),
+    "discussion:post_delete": ("post", ["login", 403, 403, 403, 403]),
+    "discussion:post_hide": ("post", ["login", 403, 403, 403, "redirect"]),
 }
+DISCUSSION_ARGS = {"discussion:thread", "discussion:post", "discussion:follow", "discussion:lock"}
+POST_ARGS = {"discussion:post_edit", "discussion:post_delete", "discussion:post_hide"}
 # Views about a paper's nomination, a session, or a question in it.
 NOMINATION_ARGS = {"reading:guide", "reading:tick", "reading:notes"}
 QUESTION_ARGS = {"reading:question_vote", "reading:question_answered", "reading:question_delete"}
@@ -176,6 +192,8 @@ def _private_expectations():
         expected[name] = (method, [404, 404, *outcomes[2:]])
     # A private club's feed lives only behind its secret token.
     expected["calendars:club_public"] = ("get", [404, 404, 404, 404, 404])
+    # A private club's discussions are for its members.
+    expected["discussion:thread"] = ("get", [404, 404, 403, 200, 200])
     return expected
 
 
@@ -234,6 +252,10 @@ def scene(db):
     session.suggested_topic = papers_services.nomination_edit_by_proposer(
         nomination=nomination, user=hidden.user, pitch=SECRET_PITCH, tag_names=["Zebra studies"]
     ).tags.get()
+    # The hidden member's post in the paper's discussion (sessions.discussion).
+    session.discussion_post = post_add(
+        subject=paper_subject(club, nomination), user=hidden.user, body="Section 3 first"
+    )
     session.failed_message = OutboxMessage.objects.create(
         kind="sessions.invite",
         club=club,
@@ -259,7 +281,11 @@ def matrix_url(name, club, requester, invitation, nomination, session):
         "clubs:activity_undo": [club.slug, ActivityEntry.objects.filter(club=club).latest("pk").pk],
         "writeups:revision": [club.slug, session.pk, 1],
     }.get(name)
-    if name in NOMINATION_ARGS:
+    if name in DISCUSSION_ARGS:
+        args = [club.slug, "paper", nomination.pk]
+    elif name in POST_ARGS:
+        args = [club.slug, session.discussion_post.pk]
+    elif name in NOMINATION_ARGS:
         args = [club.slug, nomination.pk]
     elif name in QUESTION_ARGS:
         args = [club.slug, session.pk, session.question.pk]
@@ -349,6 +375,7 @@ def _url_modules():
         sessions.rota.urls,
         sessions.reading.urls,
         sessions.attendance.urls,
+        sessions.discussion.urls,
         sessions.calendars.urls,
         sessions.mail.urls,
         sessions.writeups.urls,

@@ -114,9 +114,13 @@ def test_only_quiet_members_are_asked_once_through_the_outbox(club):
 
 
 def test_every_kind_of_taking_part_is_registered():
-    assert participation.registered() == ["papers.votes", "sessions.attendance", "sessions.rsvps"]
-    # Discussion posts join when their app registers them; the hook is named.
-    assert participation.missing_sources() == [participation.POSTS]
+    assert participation.registered() == [
+        "discussion.posts",
+        "papers.votes",
+        "sessions.attendance",
+        "sessions.rsvps",
+    ]
+    assert participation.missing_sources() == []
 
 
 def test_a_policy_that_is_off_asks_nobody(club):

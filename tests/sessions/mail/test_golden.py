@@ -23,20 +23,25 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from clubs.mail import ACCOUNT, INVITATION, invitation_owe
 from clubs.models import Invitation, OutboxMessage, ReconfirmAsk
 from clubs.outbox import kinds as outbox_kinds
 from clubs.outbox.kinds import Recipient
+from clubs.outbox.sending import outbox_flush
 from clubs.outbox.services import outbox_enqueue
 from clubs.reconfirm.services import RECONFIRM_MAIL
 from papers.models import Nomination, Paper
 from sessions.calendars import feeds
 from sessions.calendars.personal import Copy
+from sessions.discussion import mail as discussion_mail
+from sessions.discussion import services as discussion
+from sessions.discussion.subjects import session_subject
 from sessions.mail.kinds import Kind, outbox_kind
 from sessions.mail.messages import build_message, message_id_for
 from sessions.mail.reminders import reminder_moment
-from sessions.models import Session, SessionPaper
+from sessions.models import Session, SessionPaper, ThreadFollow
 from tests.factories import ClubFactory, MembershipFactory, UserFactory
 from tests.sessions.ics import parse_everywhere
 
@@ -360,11 +365,63 @@ def test_club_mail_matches_its_golden_file(name, client, django_capture_on_commi
     assert calendars == []
 
 
+def _discussion_post(scene):
+    """Grace follows the week's thread; Ada posts in it, Markdown and all."""
+    subject = session_subject(scene.club, scene.session)
+    discussion.thread_follow_set(subject=subject, user=scene.grace, choice="immediate")
+    discussion.post_add(
+        subject=subject,
+        user=scene.ada,
+        body="Read **section 3** first, then [the ablations](https://arxiv.org/abs/1706.03762).",
+    )
+
+
+def _discussion_digest(scene):
+    """Alan takes a daily digest; Ada and Grace post; the day's scan owes it."""
+    subject = session_subject(scene.club, scene.session)
+    discussion.thread_follow_set(subject=subject, user=scene.alan, choice="daily")
+    ThreadFollow.objects.filter(user=scene.alan).update(
+        digested_up_to=timezone.now() - timedelta(days=2)
+    )
+    top = discussion.post_add(subject=subject, user=scene.ada, body="What would you *cut*?")
+    discussion.post_add(
+        subject=subject, user=scene.grace, body="The decoder, for a start.", parent_id=top.pk
+    )
+    mail.outbox.clear()
+    outbox_flush()  # the emails per post to Ada, who follows by posting
+    assert discussion_mail.digests_enqueue() == 1
+
+
+DISCUSSION_CASES = {"discussion_post": _discussion_post, "discussion_digest": _discussion_digest}
+DISCUSSION_IDS = [
+    (r"/discussion/session/\d+/", "/discussion/session/<session>/"),
+    (r"#post-\d+", "#post-<post>"),
+    (r"discussion-post-\d+", "discussion-post-<post>"),
+    (r"discussion-digest-\d+-\d{4}-\d{2}-\d{2}", "discussion-digest-<user>-<day>"),
+    (r"user-\d+", "user-<user>"),
+]
+
+
+@pytest.mark.parametrize("name", sorted(DISCUSSION_CASES))
+def test_discussion_mail_matches_its_golden_file(name):
+    scene = Scene()
+    DISCUSSION_CASES[name](scene)
+    mail.outbox.clear()
+    outbox_flush()
+    [message] = mail.outbox
+    rendered, calendars = _render(message, ids={})
+    for pattern, placeholder in DISCUSSION_IDS:
+        rendered = re.sub(pattern, placeholder, rendered)
+    _check(f"{name}.eml.txt", rendered)
+    assert calendars == []
+
+
 def test_every_kind_of_message_has_a_golden_file():
     covered = {outbox_kind(kind) for kind, _, _ in CASES.values()} | {
         INVITATION,
         ACCOUNT,
         RECONFIRM_MAIL,
     }
+    covered |= {discussion_mail.POST_KIND, discussion_mail.DIGEST_KIND}
     registered = {name for name in outbox_kinds.registered() if not name.startswith("tests.")}
     assert registered == covered

@@ -803,9 +803,9 @@ def _readers(session: Session, count: int, *, voter) -> None:
     [
         ("reading:dashboard", "facilitator", 11),
         ("reading:dashboard", "organizer", 12),
-        ("sessions:session", "member", 10),
-        ("sessions:session", "facilitator", 13),
-        ("sessions:session", "organizer", 13),
+        ("sessions:session", "member", 11),
+        ("sessions:session", "facilitator", 14),
+        ("sessions:session", "organizer", 14),
     ],
 )
 def test_questions_queries(client, django_assert_num_queries, scene, page, role, queries, rows):
