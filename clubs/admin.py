@@ -9,6 +9,9 @@ from django.contrib import admin
 
 from .models import (
     ActivityEntry,
+    ChatAnnouncement,
+    ChatSettings,
+    ChatWebhook,
     Club,
     Invitation,
     Membership,
@@ -118,3 +121,32 @@ class ReconfirmAskAdmin(RecordAdmin):
     list_filter = ["outcome"]
     list_select_related = ["club", "membership__user"]
     search_fields = ["club__slug", "club__name", "membership__user__email"]
+
+
+@admin.register(ChatWebhook)
+class ChatWebhookAdmin(RecordAdmin):
+    """A club's Discord or Slack webhook: the URL is a secret (sealed, and not
+    shown even so); organizers paste, test and remove it on the Chat page."""
+
+    list_display = ["__str__", "club", "service", "url_masked", "enabled", "disabled_at"]
+    list_filter = ["service", "enabled"]
+    list_select_related = ["club"]
+    search_fields = ["club__slug"]
+    exclude = ["url_sealed"]
+
+
+@admin.register(ChatSettings)
+class ChatSettingsAdmin(RecordAdmin):
+    list_display = ["club", "events", "share_meeting_link"]
+    list_select_related = ["club"]
+    search_fields = ["club__slug"]
+
+
+@admin.register(ChatAnnouncement)
+class ChatAnnouncementAdmin(RecordAdmin):
+    """What was announced in chat (its posts are outbox rows, one per webhook)."""
+
+    list_display = ["event", "key", "club", "created_at"]
+    list_filter = ["event"]
+    list_select_related = ["club"]
+    search_fields = ["key", "club__slug"]

@@ -8,6 +8,8 @@ class ClubsConfig(AppConfig):
 
     def ready(self) -> None:
         from .activity.kinds import register_club_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
+        from .chat.outbox import register_kinds as register_chat_kinds  # noqa: PLC0415 - as above
+        from .chat.services import register_activity_kinds as register_chat_activity  # noqa: PLC0415
         from .mail import register_kinds as register_mail_kinds  # noqa: PLC0415 - as above
         from .reconfirm.activity import register_reconfirm_kinds  # noqa: PLC0415 - as above
         from .reconfirm.mail import register_kind as register_reconfirm_mail  # noqa: PLC0415 - as above
@@ -18,3 +20,5 @@ class ClubsConfig(AppConfig):
         register_reconfirm_kinds()
         register_reconfirm_mail()
         connect()
+        register_chat_kinds()
+        register_chat_activity()

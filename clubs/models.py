@@ -375,10 +375,15 @@ class ReconfirmAsk(models.Model):
 
 # The outbox (clubs/outbox/): every app's mail goes through it, so it lives in
 # the lowest app; its models are this app's.
+# Discord and Slack announcements (clubs/chat/): where they go, what is posted.
+from .chat.models import ChatAnnouncement, ChatSettings, ChatWebhook  # noqa: E402
 from .outbox.models import OutboxFanOut, OutboxMessage  # noqa: E402
 
 __all__ = [
     "ActivityEntry",
+    "ChatAnnouncement",
+    "ChatSettings",
+    "ChatWebhook",
     "Club",
     "Invitation",
     "Membership",

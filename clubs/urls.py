@@ -2,6 +2,7 @@ from django.urls import path, register_converter
 
 from . import views
 from .activity import views as activity_views
+from .chat import views as chat_views
 from .outbox import views as outbox_views
 from .reconfirm import views as reconfirm_views
 
@@ -54,4 +55,7 @@ urlpatterns = [
         outbox_views.outbox_resend,
         name="outbox_resend",
     ),
+    path("c/<slug:slug>/chat/", chat_views.chat_page, name="chat"),
+    path("c/<slug:slug>/chat/<str:service>/test/", chat_views.chat_test, name="chat_test"),
+    path("c/<slug:slug>/chat/<str:service>/remove/", chat_views.chat_remove, name="chat_remove"),
 ]

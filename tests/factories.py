@@ -13,8 +13,12 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from clubs.chat.secrets import seal
 from clubs.models import (
     ActivityEntry,
+    ChatAnnouncement,
+    ChatSettings,
+    ChatWebhook,
     Club,
     Invitation,
     Membership,
@@ -139,6 +143,36 @@ class ReconfirmAskFactory(factory.django.DjangoModelFactory):
     club = factory.SelfAttribute("membership.club")
     asked_at = factory.LazyFunction(timezone.now)
     answer_by = factory.LazyAttribute(lambda ask: ask.asked_at + timedelta(days=14))
+
+
+class ChatWebhookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatWebhook
+
+    club = factory.SubFactory(ClubFactory)
+    service = ChatWebhook.Service.SLACK
+    url_sealed = factory.LazyFunction(
+        lambda: seal("https://hooks.slack.com/services/T0ABCDEF1/B0GHIJKL2/fAcToRyToKeN0123456789")
+    )
+    url_masked = "https://hooks.slack.com/services/T0ABCDEF1/…/••••6789"
+
+
+class ChatSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatSettings
+
+    club = factory.SubFactory(ClubFactory)
+    events = factory.LazyFunction(lambda: ["scheduled"])
+
+
+class ChatAnnouncementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatAnnouncement
+
+    club = factory.SubFactory(ClubFactory)
+    event = "scheduled"
+    key = factory.Sequence(lambda n: f"scheduled:{n}")
+    facts = factory.LazyFunction(lambda: {"headline": "Scheduled"})
 
 
 class InvitationFactory(factory.django.DjangoModelFactory):

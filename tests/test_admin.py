@@ -5,11 +5,14 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
+from clubs.chat.secrets import seal
+from clubs.models import ChatWebhook
 from papers.models import Paper, PaperNote
 from sessions.models import FeedToken
 from tests.factories import ClubFactory, MembershipFactory, UserFactory
 
 OUR_APPS = ("clubs", "papers", "meetings")
+CHAT_URL = "https://hooks.slack.com/services/T0ABCDEF1/B0GHIJKL2/sEcReTsLaCkToKeN0123456789"
 
 
 def _our_models():
@@ -49,3 +52,9 @@ def test_the_admin_shows_no_secret_or_private_text(operator, club, member):
         page = operator.get(reverse(f"admin:{name}_change", args=[pk])).content.decode()
         assert "my private doubts" not in page
         assert "feed-secret-token-123" not in page
+    hook = ChatWebhook.objects.create(
+        club=club, service="slack", url_sealed=seal(CHAT_URL), url_masked="https://hooks…"
+    )
+    page = operator.get(reverse("admin:clubs_chatwebhook_change", args=[hook.pk])).content.decode()
+    assert CHAT_URL not in page
+    assert hook.url_sealed not in page

@@ -94,6 +94,7 @@ def expand_one(fan_out: OutboxFanOut, *, owner: str) -> int:
                 recipient_key=recipient.key,
                 address=recipient.address,
                 payload=fan_out.payload,
+                queued=kind.queued,
                 fan_out_id=fan_out.pk,
             )
             for recipient in kinds.first_of_each(chunk)

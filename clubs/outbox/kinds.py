@@ -17,21 +17,27 @@ from django.conf import settings
 if TYPE_CHECKING:
     from django.core.mail import EmailMessage
 
+    from .channels import HttpPost, Refused
     from .models import OutboxFanOut, OutboxMessage
 
 
 @dataclass(frozen=True)
 class Recipient:
-    """Someone a message is owed to: an account, or just an address."""
+    """Someone a message is owed to: an account, or just an address; or a thing
+    named by `ref` (a chat webhook: "chat:12"), with `address` saying in words
+    where it goes (never a secret: it is shown on the outbox page)."""
 
     address: str
     user_id: int | None = None
     # This recipient's own version of a fan-out's message, when a kind versions
     # each person's copy apart (None: the fan-out's sequence).
     sequence: int | None = None
+    ref: str = ""
 
     @property
     def key(self) -> str:
+        if self.ref:
+            return self.ref
         if self.user_id is not None:
             return f"user:{self.user_id}"
         return f"email:{self.address.strip().lower()}"
@@ -56,6 +62,12 @@ class MessageKind:
     # after a failure, which keeps it).
     forget_payload_when_sent: bool = False
     subject_type: str = ""
+    # A queued kind's streams are queues, not versions: every message of a
+    # stream goes, oldest sequence first, one after the other (a later one
+    # waits while an earlier one is retried) and none supersedes another (chat
+    # announcements, outgoing webhooks). Otherwise a newer sequence replaces
+    # the older unsent ones (a calendar's update replaces its invite).
+    queued: bool = False
 
     def audience(self, fan_out: "OutboxFanOut") -> Iterable[Recipient]:
         """Who a fan-out reaches, listed from the current state (by a worker)."""
@@ -80,10 +92,17 @@ class MessageKind:
         local = f"{message.kind}.{message.topic}.{message.recipient_key}.{message.sequence}"
         return f"<{local.replace(':', '-').replace('@', '=')}@{domain()}>"
 
-    def render(self, message: "OutboxMessage", context: Any) -> "EmailMessage | None":
-        """The message as its subject is now, or None when nothing needs saying any
-        more (the row is marked skipped). Raising fails the row, visibly."""
+    def render(self, message: "OutboxMessage", context: Any) -> "EmailMessage | HttpPost | None":
+        """The message as its subject is now (an email, or for channel "http" an
+        HttpPost), or None when nothing needs saying any more (the row is marked
+        skipped). Raising channels.Refused fails the row with its words; raising
+        anything else fails it too, visibly, as a bug."""
         raise NotImplementedError
+
+    def refused(self, message: "OutboxMessage", error: "Refused") -> None:
+        """Told when the channel refused `message` for good; `error.gone` says
+        its destination no longer exists (a webhook answering 404)."""
+        return None
 
 
 _KINDS: dict[str, MessageKind] = {}

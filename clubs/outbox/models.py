@@ -94,8 +94,13 @@ class OutboxMessage(models.Model):
     )
     # Who, as the outbox tells recipients apart: "user:<id>", "email:<address>".
     recipient_key = models.CharField(max_length=340)
-    address = models.CharField(max_length=320, help_text="Where it goes: an email address.")
+    address = models.CharField(
+        max_length=320, help_text="Where it goes: an email address, or a webhook's name."
+    )
     payload = models.JSONField(default=dict, blank=True)
+    # Its kind's streams are queues (kinds.MessageKind.queued): sent in order of
+    # sequence, none superseding another.
+    queued = models.BooleanField(default=False)
     fan_out = models.ForeignKey(
         OutboxFanOut, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )

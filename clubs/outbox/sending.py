@@ -7,7 +7,10 @@ wait for each other and never take the same row):
   its way to that recipient (at most one row per topic and recipient is ever
   "sending": a partial unique index guards it);
 - a row with a newer sequence for the same topic and recipient is superseded,
-  never sent: only the newest state of a stream goes out;
+  never sent: only the newest state of a stream goes out; except in a queued
+  stream (kinds.MessageKind.queued: chat posts, webhooks), where every row
+  goes, oldest sequence first: a row waits while an older one of its stream is
+  still pending (retried later, say) or on its way;
 - claimed rows are "sending" under a lease (OUTBOX_LEASE_SECONDS) held by this
   run's owner token, renewed while it works. A run that dies leaves its lease
   to lapse; the sweeper then makes the rows pending again. A task redelivered
@@ -32,7 +35,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from ..limits import clip
@@ -53,6 +56,10 @@ class DrainResult:
     deferred: int = 0
     # Set when the channel is down: when to try again.
     retry_in: float | None = None
+    # Set when a row alone was deferred (a receiver's 429 retry_after, a 5xx, an
+    # RCPT 4xx): the soonest such row is due again this many seconds from now
+    # (the drain goes on with the others meanwhile).
+    wake_in: float | None = None
     out_of_time: bool = False
 
     def add(self, other: "DrainResult") -> None:
@@ -60,6 +67,8 @@ class DrainResult:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         if other.retry_in is not None:
             self.retry_in = other.retry_in
+        if other.wake_in is not None:
+            self.wake_in = min(other.wake_in, self.wake_in or other.wake_in)
 
 
 def backoff(attempts: int) -> float:
@@ -100,17 +109,21 @@ def _claim(*, owner: str, limit: int, now: datetime) -> list[OutboxMessage]:
     same_stream = {"topic": OuterRef("topic"), "recipient_key": OuterRef("recipient_key")}
     on_its_way = OutboxMessage.objects.filter(**same_stream, state=State.SENDING)
     newer = OutboxMessage.objects.filter(**same_stream, sequence__gt=OuterRef("sequence"))
+    older_owed = OutboxMessage.objects.filter(
+        **same_stream, sequence__lt=OuterRef("sequence"), state=State.PENDING
+    )
     rows = list(
         OutboxMessage.objects.filter(state=State.PENDING, due_at__lte=now)
         .exclude(Exists(on_its_way))
+        .filter(Q(queued=False) | ~Exists(older_owed))
         .annotate(has_newer=Exists(newer))
         .select_for_update(skip_locked=True)
         .order_by("due_at", "pk")[:limit]
     )
-    stale = [row.pk for row in rows if row.has_newer]
+    stale = [row.pk for row in rows if row.has_newer and not row.queued]
     if stale:
         OutboxMessage.objects.filter(pk__in=stale).update(state=State.SUPERSEDED)
-    wanted: list[OutboxMessage] = [row for row in rows if not row.has_newer]
+    wanted: list[OutboxMessage] = [row for row in rows if row.queued or not row.has_newer]
     if not wanted:
         return []
     lease = {
@@ -343,23 +356,44 @@ class _Batch:
                 self.result.skipped += 1
                 return None
             message_id = row.message_id or kind.message_id(row, context)
-            message.extra_headers["Message-ID"] = message_id
+            if isinstance(message, channels.HttpPost):
+                message.stamp(message_id)
+            else:
+                message.extra_headers["Message-ID"] = message_id
+        except channels.Refused as refused:  # the kind knows it can never go
+            self._failed(row, str(refused))
+            return None
         except Exception as error:  # a bug in a kind: fail the row, visibly
             log.exception("outbox: could not build %s", row)
             self._failed(row, f"Could not build the message: {error!r}")
             return None
         return message, message_id
 
+    def _tell_refused(self, row: OutboxMessage, refused: channels.Refused) -> None:
+        try:
+            kinds.get(row.kind).refused(row, refused)
+        except Exception:  # the row is settled; a hook's bug must not undo that
+            log.exception("outbox: %s's refused() hook failed", row.kind)
+
     def _finish(self, row: OutboxMessage, message_id: str, sending: Future) -> None:
         try:
             self.lease.wait(sending)
         except channels.Refused as refused:
             self._failed(row, str(refused), message_id)
+            self._tell_refused(row, refused)
             return
         except channels.Unavailable as unavailable:
             if unavailable.stop:
                 raise _ChannelDown(row, str(unavailable)) from unavailable
-            self._defer(row, str(unavailable), delay=backoff(row.attempts))
+            if unavailable.retry_after is not None:
+                # The receiver said when (429): that, not our backoff. Still an
+                # attempt, so a receiver that only ever says "later" ends failed.
+                delay = min(max(unavailable.retry_after, 0.05), settings.OUTBOX_BACKOFF_CAP_SECONDS)
+            else:
+                delay = backoff(row.attempts)
+            self._defer(row, str(unavailable), delay=delay)
+            # Ring again when the soonest such row is due, not at the next sweep.
+            self.result.wake_in = min(delay, self.result.wake_in or delay)
             return
         except Exception as error:  # a bug, not the server: fail it, visibly
             log.exception("outbox: could not send %s", row)

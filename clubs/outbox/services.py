@@ -53,6 +53,7 @@ def outbox_enqueue(
             recipient_key=recipient.key,
             address=recipient.address,
             payload=payload or {},
+            queued=spec.queued,
         )
         for recipient in kinds.first_of_each(recipients)
     ]

@@ -57,6 +57,10 @@ def drain(self) -> int:
         ring_drain(countdown=result.retry_in, senders=1)
     elif result.out_of_time:
         ring_drain(senders=1)  # more is due: a fresh task carries on
+    if result.wake_in is not None and result.retry_in is None:
+        # A row was deferred alone (a 429's retry_after, a 5xx): ring when it
+        # is due, rather than at the sweeper's next round.
+        ring_drain(countdown=result.wake_in, senders=1)
     return result.sent
 
 

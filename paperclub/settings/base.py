@@ -204,6 +204,17 @@ OUTBOX_DRAIN_SECONDS = 20  # a sender hands over to a fresh task after this long
 OUTBOX_MAX_ATTEMPTS = 12
 OUTBOX_BACKOFF_FIRST_SECONDS = 30
 OUTBOX_BACKOFF_CAP_SECONDS = 1800
+# Outgoing HTTP posts (chat webhooks, signed webhooks) go through
+# clubs/outbox/http.py, with this timeout. OUTGOING_HTTP_HOSTS points real
+# hosts at other base URLs, for tests only ("discord.com=http://127.0.0.1:8121,
+# hooks.slack.com=http://127.0.0.1:8121"); production leaves it empty.
+OUTGOING_HTTP_TIMEOUT_SECONDS = env.float("OUTGOING_HTTP_TIMEOUT_SECONDS", default=15.0)
+OUTGOING_HTTP_HOSTS: dict[str, str] = {
+    host.strip().lower(): base.strip()
+    for host, _, base in (
+        item.partition("=") for item in env.list("OUTGOING_HTTP_HOSTS", default=[]) if item
+    )
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from clubs.outbox.services import outbox_fan_outs
 
+from ..chat import chat_scheduled
 from ..mail.kinds import Kind, calendar_topic, outbox_kind
 from ..models import Session
 from .stamps import feeds_changed
@@ -49,3 +50,4 @@ def sessions_calendar_changed(*, session_ids: Iterable[int]) -> None:
         )
     outbox_fan_outs(owed)
     feeds_changed(club_ids={club_id for _, club_id, *_ in rows})
+    chat_scheduled(pk for pk, _, _, state, _ in rows if state == Session.State.SCHEDULED)

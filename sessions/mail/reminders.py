@@ -10,10 +10,12 @@ from datetime import datetime, timedelta
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from clubs.chat.models import Event
 from clubs.models import OutboxFanOut
 from clubs.outbox.kinds import Recipient
 from clubs.outbox.services import outbox_fan_outs
 
+from ..chat import chat_reminder
 from ..models import ClubReminders, PreRead, Rsvp, Session
 from .kinds import Kind, outbox_kind, reminder_topic, short_kind
 from .preferences import wants
@@ -131,6 +133,9 @@ def reminders_enqueue(*, now: datetime | None = None) -> int:
             if session_id in clubs
         ]
     )
+    # The club's chat hears of the same two moments (clubs/chat; once per week).
+    chat_reminder([s for s, kind in due if kind == Kind.VOLUNTEER], Event.NEEDS_FACILITATOR)
+    chat_reminder([s for s, kind in due if kind == Kind.SOON], Event.STARTING_SOON)
     return len(due)
 
 

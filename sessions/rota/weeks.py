@@ -15,6 +15,7 @@ from papers.services import nominations_set_state
 
 from ..calendars.personal import drops_week
 from ..calendars.stamps import feeds_changed
+from ..chat import chat_materials
 from ..errors import SessionError
 from ..mail.invites import personal_calendar_owe
 from ..models import ClubSchedule, Rsvp, Session, SessionPaper
@@ -227,6 +228,7 @@ def session_details_update(*, session: Session, by: User, details: SessionDetail
         or details.title.strip()[:200] != session.title
         or details.location.strip()[:300] != session.location
     )
+    slides_before, recording_before = session.slides_url, session.recording_url
     session.title = details.title.strip()[:200]
     session.format = details.format
     session.notes = details.notes
@@ -244,6 +246,7 @@ def session_details_update(*, session: Session, by: User, details: SessionDetail
     session.save()
     if material:
         calendar_changed(session.pk)
+    chat_materials(session, slides_before=slides_before, recording_before=recording_before)
     activity.log(
         session=session,
         by=by,

@@ -13,6 +13,7 @@ database ids in links and Message-IDs, the unsubscribe signature, MIME
 boundaries; calendar lines are unfolded so an id's length cannot move a fold.
 """
 
+import json
 import os
 import re
 import uuid
@@ -25,6 +26,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from clubs.chat import messages as chat_messages
+from clubs.chat.models import ChatAnnouncement
+from clubs.chat.outbox import KIND as CHAT
+from clubs.chat.outbox import post_for as chat_post_for
 from clubs.mail import ACCOUNT, INVITATION, invitation_owe
 from clubs.models import Invitation, OutboxMessage, ReconfirmAsk
 from clubs.outbox import kinds as outbox_kinds
@@ -416,11 +421,37 @@ def test_discussion_mail_matches_its_golden_file(name):
     assert calendars == []
 
 
+@pytest.mark.parametrize("event", ["scheduled", "starting_soon"])
+def test_chat_posts_match_their_golden_files(event):
+    """Discord's and Slack's payloads of a week's post, as the chat kind renders them."""
+    facts = {
+        "club": "Latent Space Paper Club",
+        "headline": "Scheduled: Latent Space Paper Club, Wednesday 02 December"
+        if event == "scheduled"
+        else "Starting soon: Latent Space Paper Club, 12:00 (America/Los_Angeles)",
+        "title": "Attention Is All *You* Need",
+        "url": "https://paperclub.example/c/latent-space/sessions/7/",
+        "body": "The dominant sequence transduction models are based on complex recurrent "
+        "or convolutional neural networks <b>in</b> an encoder-decoder configuration.",
+        "fields": [["Paper", "Attention Is All *You* Need"], ["Facilitator", "Ada Lovelace"]],
+        "starts_at": 1796241600,
+        "meeting_link": "https://meet.example.com/room",
+    }
+    post = chat_post_for(ChatAnnouncement(event=event, facts=facts), share_link=True)
+    for service, payload in (
+        ("discord", chat_messages.discord_payload(post)),
+        ("slack", chat_messages.slack_payload(post)),
+    ):
+        text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+        _check(f"chat.{event}.{service}.json", text)
+
+
 def test_every_kind_of_message_has_a_golden_file():
     covered = {outbox_kind(kind) for kind, _, _ in CASES.values()} | {
         INVITATION,
         ACCOUNT,
         RECONFIRM_MAIL,
+        CHAT,
     }
     covered |= {discussion_mail.POST_KIND, discussion_mail.DIGEST_KIND}
     registered = {name for name in outbox_kinds.registered() if not name.startswith("tests.")}

@@ -13,178 +13,38 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from icalendar import Calendar
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisDown
 
-from clubs.models import Club, Membership, OutboxFanOut, OutboxMessage, Profile
+from clubs.models import Club, Membership, OutboxMessage, Profile
 from clubs.services import invitation_emails_create
 from sessions.models import MailPreferences, Rsvp
 from sessions.rota.facilitators import session_assign
 from sessions.rota.weeks import session_details, session_details_update, session_skip
+from tests.celery_stack import Stack
+from tests.celery_stack import settled as _settled
+from tests.celery_stack import wait_for as _wait
+from tests.celery_stack import worker_env as _env
 from tests.celery_worker import sending_to
 from tests.factories import ClubFactory, MembershipFactory, session_at
 from tests.services import need_postgres, need_redis
 from tests.smtp_sink import SinkHandler, free_port, smtp_sink
 
-ROOT = Path(__file__).resolve().parents[3]
-CELERY = str(Path(sys.executable).with_name("celery"))
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SLOW_SMTP = 0.25  # seconds per message, an ordinary provider's pace
 LINK = "https://meet.example.com/room"
 NEW_LINK = "https://meet.example.com/another-room"
-
-
-def _env(smtp_port: int, redis_url: str) -> dict[str, str]:
-    db = connection.settings_dict
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "paperclub.settings.base",
-        "DEBUG": "0",
-        "SECRET_KEY": "test-only-key-for-worker-processes",
-        "ALLOWED_HOSTS": "testserver",
-        "SITE_URL": "http://testserver",
-        "SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": (
-            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "DATABASE_POOL": "0",
-        "REDIS_URL": redis_url,
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_port),
-        "DEFAULT_FROM_EMAIL": "Paper Club <club@example.org>",
-    }
-
-
-def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [CELERY, "-A", "paperclub", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def _worker(env, log, *, queues: str = "mail", pool: str = "prefork", concurrency: int = 2):
-    """A worker as compose runs them: worker-mail is prefork with -c 2 on the mail
-    queue; `general` is the one for everything else (expanding fan-outs, the
-    sweeper, reminders' scans)."""
-    name = f"{queues.replace(',', '-')}-{os.getpid()}-{time.monotonic_ns()}@%h"
-    process = _start(
-        [
-            "worker",
-            "-P",
-            pool,
-            "-c",
-            str(concurrency),
-            "-Q",
-            queues,
-            "-n",
-            name,
-            "-l",
-            "info",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        env,
-        log,
-    )
-    return process
-
-
-def _ready(log: Path, started: int, more: int) -> None:
-    assert _wait(lambda: log.read_text().count(" ready.") >= started + more, timeout=60), (
-        log.read_text()
-    )
-
-
-class Stack:
-    """The general worker, the mail worker and beat, as compose runs them."""
-
-    def __init__(self, env: dict[str, str], tmp_path: Path, *, beat: bool = True):
-        self.env, self.tmp_path, self.with_beat = env, tmp_path, beat
-        self.log = tmp_path / "celery.log"
-        self.log.touch()
-        self.general = self.mail = self.beat = None
-
-    def __enter__(self) -> "Stack":
-        started = self.log.read_text().count(" ready.")
-        self.general = _worker(
-            self.env, self.log, queues="celery,arxiv", pool="solo", concurrency=1
-        )
-        self.mail = _worker(self.env, self.log)
-        _ready(self.log, started, 2)
-        if self.with_beat:
-            self.beat = _beat(self.env, self.log, self.tmp_path)
-        return self
-
-    def kill_mail_worker(self) -> None:
-        """SIGKILL the whole mail worker, and start a new one."""
-        _stop(self.mail, signal.SIGKILL)
-        started = self.log.read_text().count(" ready.")
-        self.mail = _worker(self.env, self.log)
-        _ready(self.log, started, 1)
-
-    def restart_beat(self) -> None:
-        _stop(self.beat)
-        self.beat = _beat(self.env, self.log, self.tmp_path)
-
-    def __exit__(self, *exc) -> None:
-        for process in (self.beat, self.mail, self.general):
-            if process is not None:
-                _stop(process)
-
-    def state(self) -> str:
-        return _state(self.log)
-
-
-def _beat(env, log, tmp_path):
-    return _start(["beat", "-s", str(tmp_path / "beat-schedule"), "-l", "info"], env, log)
-
-
-def _stop(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
-def _wait(predicate, timeout: float, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
-
-
-def _settled() -> bool:
-    """Nothing owed is left: no fan-out to list, no message waiting or on its way."""
-    return not (
-        OutboxFanOut.objects.filter(state="pending").exists()
-        or OutboxMessage.objects.filter(state__in=["pending", "sending"]).exists()
-    )
 
 
 @pytest.fixture
@@ -245,12 +105,6 @@ def _by_person(sink: SinkHandler) -> dict[str, list]:
         for recipient in received.recipients:
             people[recipient].append(received)
     return people
-
-
-def _state(log: Path) -> str:
-    rows = Counter(OutboxMessage.objects.values_list("kind", "sequence", "state"))
-    fan_outs = list(OutboxFanOut.objects.values_list("kind", "sequence", "state"))
-    return f"{rows}\n{fan_outs}\n{log.read_text()[-6000:]}"
 
 
 def _each_once(sink: SinkHandler, expected: set[str]) -> None:
