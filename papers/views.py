@@ -69,7 +69,11 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     )
     # The signals change with the clock and the related index, not only with the
     # backlog: computed for each request (in bulk), outside the cached card text.
-    signals.signals_attach(club=access.club, nominations=nominations)
+    signals.signals_attach(
+        club=access.club,
+        nominations=nominations,
+        read=selectors.read_papers_cached(club=access.club, version=version),
+    )
     backlog_cache.card_texts(club=access.club, version=version, nominations=nominations)
     return render(
         request,
