@@ -23,3 +23,22 @@ def on_paper_details_changed(receiver: PaperDetailsReceiver) -> PaperDetailsRece
 def paper_details_changed(*, nomination_ids: list[int], fields: list[str]) -> None:
     for receiver in list(_details_receivers):
         receiver(nomination_ids=nomination_ids, fields=fields)
+
+
+MergeReceiver = Callable[..., None]
+_merge_receivers: list[MergeReceiver] = []
+
+
+def on_nominations_merged(receiver: MergeReceiver) -> MergeReceiver:
+    """Register `receiver(*, from_id: int, to_id: int)`, called inside a merge's
+    transaction before the duplicate nomination (`from_id`) is deleted, so a
+    higher app can move what it keeps about it onto the nomination that stays.
+    The merge's undo writes the duplicate's rows back as they were before."""
+    if receiver not in _merge_receivers:
+        _merge_receivers.append(receiver)
+    return receiver
+
+
+def nominations_merged(*, from_id: int, to_id: int) -> None:
+    for receiver in list(_merge_receivers):
+        receiver(from_id=from_id, to_id=to_id)

@@ -33,6 +33,7 @@ from .activity import BACKLOG, day, since, title_of
 from .arxiv_client import InvalidArxivId, parse_arxiv_id
 from .backlog_cache import backlogs_changed
 from .errors import PaperError
+from .hooks import nominations_merged
 from .identifiers import InvalidDoi, normalize_doi, normalize_title
 from .models import GuideTick, Nomination, PaperNote, ReadingGuide, Vote
 from .related.services import related_changed
@@ -220,6 +221,7 @@ def nominations_merge(
         )
     if _links_mover is not None:
         _links_mover(duplicate.pk, keep.pk)
+    nominations_merged(from_id=duplicate.pk, to_id=keep.pk)  # e.g. its discussion moves
     through = Nomination.tags.through
     have = set(keep.tags.values_list("pk", flat=True))
     for tag_id in duplicate.tags.exclude(pk__in=have).values_list("pk", flat=True):

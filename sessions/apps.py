@@ -19,6 +19,7 @@ class SessionsConfig(AppConfig):
         from .discussion.activity import register_discussion_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
         from .discussion.mail import register_discussion_mail  # noqa: PLC0415 - AppConfig.ready: imports models
         from .discussion.selectors import posters_since  # noqa: PLC0415 - AppConfig.ready: imports models
+        from .discussion.services import thread_move_on_merge  # noqa: PLC0415 - AppConfig.ready: imports models
         from .discussion.views import paper_discussion_section  # noqa: PLC0415 - AppConfig.ready: imports models
         from .mail.outbox import register_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
         from .rota.activity import register_rota_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
@@ -38,6 +39,7 @@ class SessionsConfig(AppConfig):
         hooks.on_paper_details_changed(paper_details_changed)
         register_rota_kinds()
         merging.register_rota(week_reader=upcoming_weeks_reading, links_mover=nomination_links_move)
+        hooks.on_nominations_merged(thread_move_on_merge)
         page_sections.register("sessions/discussion/_paper_section.html", paper_discussion_section)
         register_discussion_kinds()
         register_discussion_mail()  # new posts and digests go through the outbox

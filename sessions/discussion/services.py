@@ -199,3 +199,21 @@ def thread_follow_set(*, subject: Subject, user: User, choice: str) -> ThreadFol
         follow.state, follow.delivery = state, delivery
         follow.save(update_fields=["state", "delivery", "digested_up_to"])
     return follow
+
+
+def thread_move_on_merge(*, from_id: int, to_id: int) -> None:
+    """A paper merged into another (papers.merging): its discussion stays. With
+    no thread of its own, the kept paper takes the duplicate's thread; else the
+    duplicate's posts and followers join the kept thread (a person following
+    both keeps the kept thread's choice). Undoing the merge writes the rows back
+    as they were (its snapshot was read before this runs)."""
+    moving = Thread.objects.select_for_update().filter(nomination_id=from_id).first()
+    if moving is None:
+        return
+    staying = Thread.objects.select_for_update().filter(nomination_id=to_id).first()
+    if staying is None:
+        Thread.objects.filter(pk=moving.pk).update(nomination_id=to_id)
+        return
+    Post.objects.filter(thread=moving).update(thread=staying)
+    already = ThreadFollow.objects.filter(thread=staying).values("user_id")
+    ThreadFollow.objects.filter(thread=moving).exclude(user_id__in=already).update(thread=staying)

@@ -18,12 +18,19 @@ from papers.merging import (
     nominations_merge,
 )
 from papers.models import GuideTick, Nomination, Paper, PaperNote, ReadingGuide, Vote
-from sessions.models import PreRead, Question, SessionPaper
+from sessions.models import Post, PreRead, Question, SessionPaper, Thread, ThreadFollow
 from sessions.reading.services import preread_set, question_ask
 from sessions.rota import selectors as rota_selectors
 from sessions.rota.facilitators import session_claim, session_papers_set
 from sessions.rota.weeks import session_mark_done
-from tests.factories import ClubFactory, MembershipFactory, session_at
+from tests.factories import (
+    ClubFactory,
+    MembershipFactory,
+    PostFactory,
+    ThreadFactory,
+    ThreadFollowFactory,
+    session_at,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -304,3 +311,31 @@ def test_merge_page_of_another_clubs_paper_is_404(client, club, organizer, pair)
     assert client.get(url, {"duplicate": theirs.pk}).status_code == 404
     assert client.post(url, {"duplicate": theirs.pk, "survivor": keep.pk}).status_code == 404
     assert Nomination.objects.filter(pk=theirs.pk).exists()
+
+
+def _discussion(nomination):
+    thread = ThreadFactory(session=None, nomination=nomination, club=nomination.club)
+    return thread, PostFactory(thread=thread), ThreadFollowFactory(thread=thread)
+
+
+@pytest.mark.parametrize("kept_has_a_thread", [False, True])
+def test_a_merge_keeps_the_duplicates_discussion_and_undo_puts_it_back(
+    club, organizer, pair, kept_has_a_thread
+):
+    keep, duplicate = pair
+    thread, post, follow = _discussion(duplicate)
+    kept_thread = _discussion(keep)[0] if kept_has_a_thread else None
+    before = sorted(Post.objects.values_list("pk", "thread_id", "thread__nomination_id"))
+
+    nominations_merge(keep=keep, duplicate=duplicate, by=organizer)
+
+    post.refresh_from_db()
+    follow.refresh_from_db()
+    assert post.thread.nomination_id == keep.pk  # nothing is lost
+    assert follow.thread_id == post.thread_id
+    if kept_has_a_thread:
+        assert post.thread_id == kept_thread.pk
+        assert not Thread.objects.filter(pk=thread.pk).exists()
+    activity_undo(entry=ActivityEntry.objects.get(kind="papers.merge"), by=organizer)
+    assert sorted(Post.objects.values_list("pk", "thread_id", "thread__nomination_id")) == before
+    assert ThreadFollow.objects.get(pk=follow.pk).thread_id == thread.pk
