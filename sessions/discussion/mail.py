@@ -34,6 +34,7 @@ from clubs.outbox.services import outbox_enqueue, outbox_fan_out
 from clubs.templatetags.paperclub import display_name
 
 from ..models import Post, Thread, ThreadFollow
+from .selectors import page_of
 from .subjects import Subject, session_papers_prefetch, subject_of_thread, subject_prefetch
 
 POST_KIND = "discussion.post"
@@ -164,7 +165,10 @@ def digests_enqueue(*, now: datetime | None = None) -> int:
 
 
 def _post_url(subject: Subject, post: Post) -> str:
-    return f"{settings.SITE_URL}{subject.thread_url}#post-{post.pk}"
+    """The post on the page of its thread that shows it (20 posts a page)."""
+    page = page_of(post=post)
+    query = f"?page={page}" if page > 1 else ""
+    return f"{settings.SITE_URL}{subject.thread_url}{query}#post-{post.pk}"
 
 
 def _headers(message_id: str, unsubscribe: str) -> dict:

@@ -17,6 +17,7 @@ from paperclub.celery_app import app
 from paperclub.embedded_beat import entries_from_settings, run_entry
 from sessions.discussion import mail as discussion_mail
 from sessions.discussion import services
+from sessions.discussion.selectors import PER_PAGE
 from sessions.discussion.subjects import session_subject
 from sessions.models import Post, Session, ThreadFollow
 from tests.factories import (
@@ -236,3 +237,15 @@ def test_unsubscribe_page_names_a_weeks_paper(week):
     token = discussion_mail.unsubscribe_token(user_id=reader.pk, thread_id=follow.thread_id)
     page = Client().get(reverse("discussion:unsubscribe", args=[token])).content.decode()
     assert "the discussion of “Matryoshka Representation Learning”?" in page
+
+
+def test_the_mail_links_a_post_on_a_later_page_to_that_page(week):
+    subject, facilitator = week
+    reader = _person(subject.club, "Rita Reader")
+    for n in range(PER_PAGE):
+        services.post_add(subject=subject, user=facilitator, body=f"Thought {n}.")
+    _follow(subject, reader, "immediate")
+    _sent()
+    later = services.post_add(subject=subject, user=facilitator, body="One more thought.")
+    (message,) = _sent()
+    assert f"discussion/session/{subject.pk}/?page=2#post-{later.pk}" in message.body
