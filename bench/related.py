@@ -100,10 +100,18 @@ def prepare(args, env: dict) -> None:
 
 
 def manage(env: dict, *command: str) -> str:
-    """bench/run.py's manage.py runner (beside this file), without echoing."""
-    from run import manage as run_manage  # noqa: PLC0415 - bench/ is this script's own folder
-
-    return run_manage(env, *command, quiet=True)
+    result = subprocess.run(  # noqa: S603 - our own manage.py
+        [sys.executable, "manage.py", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"manage.py {' '.join(command)} failed")
+    return result.stdout
 
 
 def rebuild_child() -> None:
