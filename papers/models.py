@@ -407,8 +407,9 @@ class GuideTick(models.Model):
 
 
 class BacklogStamp(models.Model):
-    """A club's backlog as of its last change: a new token with every change
-    (papers.backlog_cache keys the cached lists by it).
+    """A club's backlog as of its last change: a new token with every change,
+    and a new votes token with every vote (papers.backlog_cache keys the cached
+    lists and cards by them).
 
     Written in the same transaction as the change, so whoever reads the token
     and then the rows never sees rows older than the token."""
@@ -417,6 +418,7 @@ class BacklogStamp(models.Model):
         "clubs.Club", on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     token = models.CharField(max_length=32)
+    votes_token = models.CharField(max_length=32, blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.club_id}: {self.token}"

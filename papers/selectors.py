@@ -184,8 +184,11 @@ def backlog(*, club: Club, user: User | None, options: BacklogFilter) -> QuerySe
     return related.prefetch_related("tags").order_by(*_ordering(options))
 
 
-def _ids_list(*, club: Club, options: BacklogFilter) -> tuple[tuple, Callable[[], list[int]]]:
-    """What names the list of ids `backlog` lists, and how to make it."""
+def _ids_list(
+    *, club: Club, options: BacklogFilter, version: backlog_cache.BacklogVersion
+) -> tuple[tuple, Callable[[], list[int]]]:
+    """What names the list of ids `backlog` lists, and how to make it (the
+    orders by votes are named by the votes too)."""
 
     def ids() -> list[int]:
         qs = _backlog_filtered(club=club, options=options)
@@ -193,24 +196,27 @@ def _ids_list(*, club: Club, options: BacklogFilter) -> tuple[tuple, Callable[[]
             qs = _with_trending(qs)
         return list(qs.order_by(*_ordering(options)).values_list("pk", flat=True))
 
-    params = (options.sort, options.state, options.tag, options.query)
+    params: tuple = (options.sort, options.state, options.tag, options.query)
+    if options.sort != "new":
+        params += (version.votes,)
     if options.sort == "trending":
         params += (backlog_cache.trending_slot(),)
     return params, ids
 
 
 def backlog_lists(
-    *, club: Club, options: BacklogFilter, version: str | None = None
+    *, club: Club, options: BacklogFilter, version: backlog_cache.BacklogVersion | None = None
 ) -> tuple[list[int], list]:
     """The ids `backlog` lists, in its order, and the club's topics with how many
     nominations each would list (TagCount: the same state and search, that
     topic instead of the chosen one), from the cache while the club's backlog
     is unchanged (papers.backlog_cache; `version` from backlog_version)."""
+    version = version or backlog_cache.backlog_version(club=club)
     found = backlog_cache.cached_lists(
         club=club,
         version=version,
         lists={
-            "ids": _ids_list(club=club, options=options),
+            "ids": _ids_list(club=club, options=options, version=version),
             "topics": _topics_list(club=club, options=options),
         },
     )
@@ -229,7 +235,7 @@ def _topics_list(*, club: Club, options: BacklogFilter) -> tuple[tuple, Callable
 
 
 def backlog_matches_elsewhere(
-    *, club: Club, options: BacklogFilter, version: str | None = None
+    *, club: Club, options: BacklogFilter, version: backlog_cache.BacklogVersion | None = None
 ) -> dict[str, int]:
     """A search that leaves out some states: how many of the club's papers in
     each left-out state match it ({"covered": 1}), so the page can say why a
@@ -275,25 +281,73 @@ _NOT_ON_A_CARD = (
 )
 
 
-def backlog_page(
-    *, club: Club, user: User | None, ids: list[int], with_signals: bool = False
-) -> list[Nomination]:
-    """These nominations of the club, in this order, with what a backlog card
-    shows (paper, tags, proposer's profile, `has_voted`; with_signals: what its
-    signals need, papers.signals.with_facts); an id gone meanwhile is left out."""
-    qs = _with_viewer_vote(Nomination.objects.filter(club=club), user)
-    if with_signals:
-        qs = signals.with_facts(qs)
+# What a card's frame and vote button show (papers/_nomination_card.html and
+# _vote_button.html), and what says whether its text may come from the cache.
+_CARD_FRAME = (
+    "club_id",
+    "paper_id",
+    "state",
+    "pinned_at",
+    "vote_count",
+    "paper__title",
+    "paper__arxiv_id",
+    "paper__metadata_state",
+    "paper__pdf_state",
+)
+
+
+def backlog_page(*, club: Club, user: User | None, ids: list[int]) -> list[Nomination]:
+    """These nominations of the club, in this order, with what a backlog card's
+    frame and vote button show (`has_voted` too); an id gone meanwhile is left
+    out. backlog_cards adds the rest of a card."""
     found = (
-        qs.select_related("paper", "proposed_by__profile")
-        .defer(*_NOT_ON_A_CARD)
-        .prefetch_related("tags")
+        _with_viewer_vote(Nomination.objects.filter(club=club), user)
+        .select_related("paper")
+        .only(*_CARD_FRAME)
         .in_bulk(ids)
     )
     return [found[pk] for pk in ids if pk in found]
 
 
-def read_papers_cached(*, club: Club, version: str | None = None) -> list:
+def _cards_in_full(
+    *, club: Club, user: User | None, ids: list[int], version: backlog_cache.BacklogVersion
+) -> dict[int, Nomination]:
+    """{id: nomination} with everything a card's text shows: paper, proposer's
+    profile, topics, `has_voted`, and signals (their facts in the same
+    statement, the papers the club read from the backlog's cache)."""
+    found = (
+        signals.with_facts(_with_viewer_vote(Nomination.objects.filter(club=club), user))
+        .select_related("paper", "proposed_by__profile")
+        .defer(*_NOT_ON_A_CARD)
+        .prefetch_related("tags")
+        .in_bulk(ids)
+    )
+    read = read_papers_cached(club=club, version=version)
+    signals.signals_attach(club=club, nominations=list(found.values()), read=read)
+    return found
+
+
+def backlog_cards(
+    *,
+    club: Club,
+    user: User | None,
+    ids: list[int],
+    version: backlog_cache.BacklogVersion | None = None,
+) -> list[Nomination]:
+    """The cards of these nominations, in this order (what
+    papers/_nomination_card.html shows): the frame and vote button read fresh
+    (backlog_page), the texts from the cache (backlog_cache.card_texts), and
+    the texts rendered now read in full, in bulk (_cards_in_full)."""
+    version = version or backlog_cache.backlog_version(club=club)
+    return backlog_cache.card_texts(
+        club=club,
+        version=version,
+        nominations=backlog_page(club=club, user=user, ids=ids),
+        load=lambda missing: _cards_in_full(club=club, user=user, ids=missing, version=version),
+    )
+
+
+def read_papers_cached(*, club: Club, version: backlog_cache.BacklogVersion | None = None) -> list:
     """signals.read_papers from the backlog's cache: the papers the club read
     change only with the backlog (a week marked done renews its stamp). On the
     bench's five-year club this saves each backlog page a statement and 1,300
@@ -303,17 +357,18 @@ def read_papers_cached(*, club: Club, version: str | None = None) -> list:
 
 
 def backlog_top(
-    *, club: Club, user: User | None, limit: int = 5, version: str | None = None
+    *,
+    club: Club,
+    user: User | None,
+    limit: int = 5,
+    version: backlog_cache.BacklogVersion | None = None,
 ) -> list[Nomination]:
-    """The first of the backlog's "top" list (from the cache, see backlog_lists),
-    each with its `signals` (the papers the club read come from the same cache)."""
-    lists = {
-        "ids": _ids_list(club=club, options=BacklogFilter()),
-        "read": ((), lambda: signals.read_papers(club=club)),
-    }
+    """The first cards of the backlog's "top" list (from the cache, see
+    backlog_lists), as backlog_cards makes them."""
+    version = version or backlog_cache.backlog_version(club=club)
+    lists = {"ids": _ids_list(club=club, options=BacklogFilter(), version=version)}
     found = backlog_cache.cached_lists(club=club, lists=lists, version=version)
-    top = backlog_page(club=club, user=user, ids=found["ids"][:limit], with_signals=True)
-    return signals.signals_attach(club=club, nominations=top, read=found["read"])
+    return backlog_cards(club=club, user=user, ids=found["ids"][:limit], version=version)
 
 
 def club_tags(*, club: Club, nominations: QuerySet[Nomination] | None = None) -> QuerySet[Tag]:
@@ -346,10 +401,7 @@ def others_have_voted(*, nomination: Nomination) -> bool:
 
 def club_home_backlog_section(request, access) -> dict:
     """The club home's "top of the backlog" (registered in PapersConfig.ready)."""
-    version = backlog_cache.backlog_version(club=access.club)
-    top = backlog_top(club=access.club, user=request.user, version=version)
-    backlog_cache.card_texts(club=access.club, version=version, nominations=top)
-    return {"backlog_top": top}
+    return {"backlog_top": backlog_top(club=access.club, user=request.user)}
 
 
 def uploaded_pdf_of(*, club: Club, nomination_id: int) -> Paper:

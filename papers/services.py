@@ -20,7 +20,7 @@ from clubs.models import Club, Membership
 
 from . import activity
 from .arxiv_client import ArxivId, InvalidArxivId, parse_arxiv_id, split_id_tokens
-from .backlog_cache import backlogs_changed
+from .backlog_cache import backlog_votes_changed, backlogs_changed
 from .chat import chat_backlog_top
 from .errors import NotAllowed, PaperError
 from .guide import CHECKLIST_KEYS
@@ -366,7 +366,7 @@ def _vote_change(
     if change:
         Nomination.objects.filter(pk=nomination.pk).update(vote_count=F("vote_count") + change)
         nomination.vote_count += change  # the row is locked: this is its count now
-        backlogs_changed(club_ids=[club_id])
+        backlog_votes_changed(club_id=club_id)
     if change == 1:
         chat_backlog_top(club_id=club_id, nomination_id=nomination.pk)
     return nomination, change

@@ -52,7 +52,8 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     options = selectors.BacklogFilter.from_params(request.GET)
     # Which nominations, in what order, and the topics' counts come from the
     # cache while the club's backlog is unchanged, and so do the cards' texts
-    # (papers.backlog_cache): all under the backlog's version, read once here.
+    # and signals (papers.backlog_cache): all under the backlog's version, read
+    # once here.
     version = backlog_cache.backlog_version(club=access.club)
     ids, topics = selectors.backlog_lists(club=access.club, options=options, version=version)
     page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -64,17 +65,9 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
         if "covered" in elsewhere
         else []
     )
-    nominations = selectors.backlog_page(
-        club=access.club, user=request.user, ids=list(page.object_list), with_signals=True
+    nominations = selectors.backlog_cards(
+        club=access.club, user=request.user, ids=list(page.object_list), version=version
     )
-    # The signals change with the clock and the related index, not only with the
-    # backlog: computed for each request (in bulk), outside the cached card text.
-    signals.signals_attach(
-        club=access.club,
-        nominations=nominations,
-        read=selectors.read_papers_cached(club=access.club, version=version),
-    )
-    backlog_cache.card_texts(club=access.club, version=version, nominations=nominations)
     return render(
         request,
         "papers/backlog.html",

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from ..backlog_cache import backlogs_changed
 from ..models import Nomination, RelatedIndex, RelatedPaper
 from . import index
 
@@ -106,6 +107,8 @@ def related_rebuild(*, club_id: int, force: bool = False) -> RelatedIndex | None
         state.papers = len(docs)
         state.seconds = round(time.perf_counter() - clock, 3)
         state.save(update_fields=["built_at", "papers", "seconds"])
+        # The cards' "near a paper read" signal is cached with their text.
+        backlogs_changed(club_ids=[club_id])
     log.info("Related papers of club %s: %d papers in %.2f s", club_id, len(docs), state.seconds)
     return state
 

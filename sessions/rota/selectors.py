@@ -9,11 +9,13 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    IntegerField,
     Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce, NullIf
@@ -24,7 +26,7 @@ from papers.models import Nomination
 from papers.selectors import BacklogFilter, backlog
 
 from ..calendars.feeds import calendar_prompt_take
-from ..models import ClubSchedule, Rsvp, SeriesRsvp, Session, SessionPaper
+from ..models import ClubSchedule, Post, Rsvp, SeriesRsvp, Session, SessionPaper
 from .activity import when
 
 _PAPERS = Prefetch(
@@ -96,22 +98,50 @@ def people_going(*, session: Session) -> QuerySet[Rsvp]:
     )
 
 
+# The archive, its exports and the API's list show each paper's title,
+# authors, year and links, never its long texts.
+_ARCHIVE_PAPERS = Prefetch(
+    "papers",
+    queryset=SessionPaper.objects.select_related("nomination__paper")
+    .defer(
+        "nomination__paper__abstract",
+        "nomination__paper__comment",
+        "nomination__paper__journal_ref",
+        "nomination__paper__pdf_title",
+        "nomination__paper__pdf_author",
+        "nomination__paper__first_pages_text",
+    )
+    .order_by("position", "pk"),
+    to_attr="ordered_papers",
+)
+
+
 def archive(*, club: Club) -> QuerySet[Session]:
     """Past sessions that happened, newest first: "what we read"."""
     qs = (
         Session.objects.filter(club=club, state=Session.State.DONE)
-        .select_related("writeup")
+        .select_related("club", "facilitator__profile", "co_facilitator__profile", "writeup")
+        .prefetch_related(_ARCHIVE_PAPERS)
         .annotate(
-            # The week's discussion, linked from each row (sessions.discussion).
-            post_count=Count(
-                "thread__posts",
-                filter=Q(
-                    thread__posts__deleted_at__isnull=True, thread__posts__hidden_at__isnull=True
+            # The week's discussion, linked from each row (sessions.discussion):
+            # a subquery per row shown rather than a join and GROUP BY, which
+            # made the paginator's count add up the posts of every past week.
+            post_count=Coalesce(
+                Subquery(
+                    Post.objects.filter(
+                        thread__session=OuterRef("pk"), deleted_at=None, hidden_at=None
+                    )
+                    .order_by()
+                    .values("thread")
+                    .annotate(n=Count("*"))
+                    .values("n"),
+                    output_field=IntegerField(),
                 ),
+                0,
             )
         )
     )
-    return _with_people_and_papers(qs).order_by("-starts_at")
+    return qs.order_by("-starts_at")
 
 
 def candidate_papers(*, session: Session, user: User | None) -> list[Nomination]:
@@ -195,7 +225,8 @@ def club_home_sessions_section(request, access) -> dict:
         "next_session": live[0] if live else None,
         "calendar_prompt": calendar_prompt_take(request, live[0] if live else None),
         "open_weeks": [s for s in upcoming if s.state == Session.State.OPEN],
-        "has_schedule": ClubSchedule.objects.filter(club=access.club).exists(),
+        # Read only without a next session (it picks which empty state to show).
+        "has_schedule": None if live else ClubSchedule.objects.filter(club=access.club).exists(),
     }
 
 

@@ -245,7 +245,8 @@ def _add_nominations(club, member, count, start):
 # A literal count, the same at one nomination as at three (the first, uncached view),
 # and on both databases now that papers/cards.py (which read the cards' digests with
 # a statement of its own on PostgreSQL) is gone.
-BACKLOG = 10  # 9, and the papers the club read, for the cards' signals (papers/signals.py)
+BACKLOG = 11  # 9, and for the cards' texts rendered now the cards in full (with their
+# signals' facts) and the papers the club read: a page whose cards are cached reads neither
 
 
 @pytest.mark.parametrize("rows", [1, 3])
@@ -276,8 +277,9 @@ def test_backlog_queries(client, django_assert_num_queries, club, member, query,
 def test_club_home_queries_with_a_backlog(client, django_assert_num_queries, club, member, rows):
     _add_nominations(club, member, rows, 0)
     client.force_login(member)
-    # 12, and the papers the club read for the cards' signals (then kept in the backlog's cache).
-    with django_assert_num_queries(13):
+    # 12, and for the cards' texts rendered now the cards in full (with their signals'
+    # facts) and the papers the club read (then kept in the backlog's cache).
+    with django_assert_num_queries(14):
         response = client.get(reverse("clubs:home", args=[club.slug]))
     assert len(response.context["backlog_top"]) == rows
 
