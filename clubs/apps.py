@@ -14,6 +14,8 @@ class ClubsConfig(AppConfig):
         from .reconfirm.activity import register_reconfirm_kinds  # noqa: PLC0415 - as above
         from .reconfirm.mail import register_kind as register_reconfirm_mail  # noqa: PLC0415 - as above
         from .reconfirm.signals import connect  # noqa: PLC0415 - as above
+        from .webhooks.outbox import register_kinds as register_webhook_kinds  # noqa: PLC0415
+        from .webhooks.services import register_activity_kinds as register_webhook_activity  # noqa: PLC0415
 
         register_club_kinds()
         register_mail_kinds()
@@ -22,3 +24,5 @@ class ClubsConfig(AppConfig):
         connect()
         register_chat_kinds()
         register_chat_activity()
+        register_webhook_kinds()
+        register_webhook_activity()

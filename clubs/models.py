@@ -376,8 +376,10 @@ class ReconfirmAsk(models.Model):
 # The outbox (clubs/outbox/): every app's mail goes through it, so it lives in
 # the lowest app; its models are this app's.
 # Discord and Slack announcements (clubs/chat/): where they go, what is posted.
+# Signed outgoing webhooks (clubs/webhooks/): where, what, and each attempt.
 from .chat.models import ChatAnnouncement, ChatSettings, ChatWebhook  # noqa: E402
 from .outbox.models import OutboxFanOut, OutboxMessage  # noqa: E402
+from .webhooks.models import Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent  # noqa: E402
 
 __all__ = [
     "ActivityEntry",
@@ -392,6 +394,10 @@ __all__ = [
     "Profile",
     "ReconfirmAsk",
     "ReconfirmPolicy",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
     "available_time_zones",
     "validate_time_zone",
 ]

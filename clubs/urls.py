@@ -5,6 +5,7 @@ from .activity import views as activity_views
 from .chat import views as chat_views
 from .outbox import views as outbox_views
 from .reconfirm import views as reconfirm_views
+from .webhooks import views as webhook_views
 
 
 class MembershipActionConverter:
@@ -58,4 +59,31 @@ urlpatterns = [
     path("c/<slug:slug>/chat/", chat_views.chat_page, name="chat"),
     path("c/<slug:slug>/chat/<str:service>/test/", chat_views.chat_test, name="chat_test"),
     path("c/<slug:slug>/chat/<str:service>/remove/", chat_views.chat_remove, name="chat_remove"),
+    path("c/<slug:slug>/webhooks/", webhook_views.webhooks_page, name="webhooks"),
+    path("c/<slug:slug>/webhooks/<int:webhook_id>/", webhook_views.webhook_page, name="webhook"),
+    path(
+        "c/<slug:slug>/webhooks/<int:webhook_id>/secret/",
+        webhook_views.webhook_rotate,
+        name="webhook_rotate",
+    ),
+    path(
+        "c/<slug:slug>/webhooks/<int:webhook_id>/on/",
+        webhook_views.webhook_enable,
+        name="webhook_enable",
+    ),
+    path(
+        "c/<slug:slug>/webhooks/<int:webhook_id>/ping/",
+        webhook_views.webhook_ping,
+        name="webhook_ping",
+    ),
+    path(
+        "c/<slug:slug>/webhooks/<int:webhook_id>/remove/",
+        webhook_views.webhook_remove,
+        name="webhook_remove",
+    ),
+    path(
+        "c/<slug:slug>/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/redeliver/",
+        webhook_views.webhook_redeliver,
+        name="webhook_redeliver",
+    ),
 ]

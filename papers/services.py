@@ -29,6 +29,7 @@ from .merging import nominations_merge  # noqa: F401 - lives with its undo, call
 from .models import GuideTick, Nomination, Paper, PaperNote, Tag, Vote
 from .related.services import related_changed
 from .tasks import fetch_arxiv_metadata
+from .webhooks import webhook_covered, webhook_covered_before, webhook_proposed
 
 MAX_IDS_PER_BATCH = 50
 PITCH_MAX_LENGTH = Nomination.PITCH_MAX
@@ -288,6 +289,7 @@ def _nomination_get_or_create(
     if created:
         backlogs_changed(club_ids=[club.pk])
         related_changed(club_ids=[club.pk])
+        webhook_proposed(nomination)
     nomination.refresh_from_db(fields=["vote_count"])
     return nomination, created
 
@@ -574,10 +576,13 @@ def nominations_set_state(*, nominations: list[Nomination], state: str, covered_
     if not nominations:
         return 0
     fields = {"state": state}
+    newly_covered: list[int] = []
     if state == Nomination.State.COVERED:
         fields["covered_on"] = covered_on
+        newly_covered = webhook_covered_before(nominations)
     changed = Nomination.objects.filter(pk__in=[n.pk for n in nominations]).update(**fields)
     backlogs_changed(club_ids=[n.club_id for n in nominations])
+    webhook_covered(newly_covered)
     return changed
 
 

@@ -21,6 +21,7 @@ webhook, with a notice).
 import contextlib
 import json
 import smtplib
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -119,6 +120,12 @@ class HttpPost:
     # same at every attempt), for receivers that drop duplicates; "" for none.
     delivery_header: str = ""
     delivery_id: str = ""
+    # Seconds to wait for the answer (None: OUTGOING_HTTP_TIMEOUT_SECONDS).
+    timeout: float | None = None
+    # What the attempt met, for the kind's attempted() hook (a delivery log):
+    # the receiver's status (None: no answer) and how long the exchange took.
+    status: int | None = None
+    elapsed_ms: int | None = None
 
     @classmethod
     def json(cls, url: str, payload: dict, *, name: str, **kwargs) -> "HttpPost":
@@ -168,15 +175,21 @@ class HttpChannel:
         headers = dict(message.headers)
         if message.delivery_header and message.delivery_id:
             headers[message.delivery_header] = message.delivery_id
+        message.status, message.elapsed_ms = None, None
+        started = time.monotonic()
         try:
             answer = http.post(
                 message.url,
                 body=message.body,
                 content_type=message.content_type,
                 headers=headers,
+                timeout=message.timeout,
             )
         except http.HttpDown as down:
+            message.elapsed_ms = round((time.monotonic() - started) * 1000)
             raise Unavailable(f"{message.name}: {down}", stop=False) from down
+        message.status = answer.status
+        message.elapsed_ms = round((time.monotonic() - started) * 1000)
         if 200 <= answer.status < 300:
             return
         said = clip(" ".join(answer.text.split()), ANSWER_IN_ERROR)

@@ -104,6 +104,18 @@ class MessageKind:
         its destination no longer exists (a webhook answering 404)."""
         return None
 
+    def attempted(
+        self, message: "OutboxMessage", sent: Any, *, outcome: str, error: str = ""
+    ) -> None:
+        """Told after each attempt the channel made at `message` (what render()
+        built: for channel "http" an HttpPost with the answer's `status` and
+        `elapsed_ms`), once its row is settled, in the worker's main thread:
+        `outcome` is "sent", "retrying" (due again later) or "failed" (for
+        good: refused, or the last attempt). A delivery log listens here
+        (clubs/webhooks); a channel that is down as a whole (SMTP) tells no
+        kind."""
+        return None
+
 
 _KINDS: dict[str, MessageKind] = {}
 

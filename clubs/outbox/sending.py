@@ -238,7 +238,7 @@ class _Batch:
         self.channels: dict[str, channels.Channel] = {}
 
     def run(self, wire: ThreadPoolExecutor) -> DrainResult:
-        in_flight: tuple[OutboxMessage, str, Future] | None = None
+        in_flight: tuple[OutboxMessage, object, str, Future] | None = None
         try:
             for row in self.rows:
                 built = self._build(row)
@@ -249,7 +249,7 @@ class _Batch:
                 if built is not None:
                     message, message_id = built
                     send = self._channel(row.channel).send
-                    in_flight = (row, message_id, wire.submit(send, message))
+                    in_flight = (row, message, message_id, wire.submit(send, message))
             if in_flight is not None:
                 self._finish(*in_flight)
         except _ChannelDown as down:
@@ -299,12 +299,13 @@ class _Batch:
         self._settle(row, **changes)
         self.result.failed += 1
 
-    def _defer(self, row: OutboxMessage, error: str, *, delay: float, tried: bool = True) -> None:
-        """Back to pending, due after `delay`; after the last attempt, failed."""
+    def _defer(self, row: OutboxMessage, error: str, *, delay: float, tried: bool = True) -> bool:
+        """Back to pending, due after `delay`; after the last attempt, failed
+        (then True)."""
         attempts = row.attempts if tried else row.attempts - 1
         if tried and attempts >= settings.OUTBOX_MAX_ATTEMPTS:
             self._failed(row, f"Gave up after {attempts} attempts. Last error: {error}")
-            return
+            return True
         if tried:
             log.info(
                 "outbox: %s, attempt %d deferred (next in %.0f s): %s",
@@ -321,6 +322,7 @@ class _Batch:
             attempts=attempts,
         )
         self.result.deferred += 1
+        return False
 
     # Building and sending.
 
@@ -375,12 +377,19 @@ class _Batch:
         except Exception:  # the row is settled; a hook's bug must not undo that
             log.exception("outbox: %s's refused() hook failed", row.kind)
 
-    def _finish(self, row: OutboxMessage, message_id: str, sending: Future) -> None:
+    def _tell_attempted(self, row: OutboxMessage, message, outcome: str, error: str = "") -> None:
+        try:
+            kinds.get(row.kind).attempted(row, message, outcome=outcome, error=error)
+        except Exception:  # the row is settled; a hook's bug must not undo that
+            log.exception("outbox: %s's attempted() hook failed", row.kind)
+
+    def _finish(self, row: OutboxMessage, message, message_id: str, sending: Future) -> None:
         try:
             self.lease.wait(sending)
         except channels.Refused as refused:
             self._failed(row, str(refused), message_id)
             self._tell_refused(row, refused)
+            self._tell_attempted(row, message, "failed", str(refused))
             return
         except channels.Unavailable as unavailable:
             if unavailable.stop:
@@ -391,15 +400,20 @@ class _Batch:
                 delay = min(max(unavailable.retry_after, 0.05), settings.OUTBOX_BACKOFF_CAP_SECONDS)
             else:
                 delay = backoff(row.attempts)
-            self._defer(row, str(unavailable), delay=delay)
+            gave_up = self._defer(row, str(unavailable), delay=delay)
+            self._tell_attempted(
+                row, message, "failed" if gave_up else "retrying", str(unavailable)
+            )
             # Ring again when the soonest such row is due, not at the next sweep.
             self.result.wake_in = min(delay, self.result.wake_in or delay)
             return
         except Exception as error:  # a bug, not the server: fail it, visibly
             log.exception("outbox: could not send %s", row)
             self._failed(row, f"Could not send the message: {error!r}", message_id)
+            self._tell_attempted(row, message, "failed", f"Could not send the message: {error!r}")
             return
         self._sent(row, message_id)
+        self._tell_attempted(row, message, "sent")
 
 
 def outbox_drain(*, owner: str | None = None, budget_seconds: float | None = None) -> DrainResult:

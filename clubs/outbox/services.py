@@ -140,6 +140,27 @@ def outbox_resend(
     return message
 
 
+@transaction.atomic
+def outbox_redeliver(*, message: OutboxMessage, note: str = "") -> OutboxMessage:
+    """Send a queued HTTP message once more, sent or failed: the same row, so
+    the same delivery id (its Message-ID), a new attempt now (a receiver that
+    lost it asks for it again; an organizer's "redeliver"). Superseding does
+    not apply: a queued stream is a queue, and the rows behind it wait their
+    turn as usual."""
+    message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+    if not message.queued or message.channel != "http":
+        raise OutboxError("Only a webhook's delivery can be delivered again.")
+    if message.state not in (State.SENT, State.FAILED):
+        raise OutboxError("This delivery is still on its way; wait for its outcome first.")
+    message.state = State.PENDING
+    message.attempts = 0
+    message.due_at = timezone.now()
+    message.error = note or "Delivered again."
+    message.save(update_fields=["state", "attempts", "due_at", "error"])
+    ring_drain(senders=1)
+    return message
+
+
 # --- Doorbells -----------------------------------------------------------------------
 
 

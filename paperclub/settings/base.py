@@ -215,6 +215,17 @@ OUTGOING_HTTP_HOSTS: dict[str, str] = {
         item.partition("=") for item in env.list("OUTGOING_HTTP_HOSTS", default=[]) if item
     )
 }
+# Signed outgoing webhooks (clubs/webhooks/): each attempt waits this long for
+# the receiver's answer; a webhook is turned off after this many deliveries in
+# a row failed for good (each after OUTBOX_MAX_ATTEMPTS attempts, or refused).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
+# Webhook URLs that resolve to private, loopback or link-local addresses are
+# refused unless this is on: by default only in the embedded mode (no broker:
+# the app runs on one's own machine) and in tests (their receivers are loopback).
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool(
+    "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=CELERY_TASK_ALWAYS_EAGER
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")

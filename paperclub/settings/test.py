@@ -59,6 +59,9 @@ ACCOUNT_RATE_LIMITS = False  # type: ignore[assignment]  # allauth: False turns 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = True
+# The suite's webhook receivers listen on loopback (tests/webhook_receiver.py);
+# tests of the refusal turn this off.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -7,8 +7,10 @@ cancellation, restoration) raises the session's change_count once and calls
 - owes the new version to everyone whose calendar should have it: one outbox
   fan-out per session and sequence (clubs/outbox), expanded by a worker, so an
   organizer's click costs one insert whatever the club's size;
-- renews the feed stamps of the sessions' clubs, so feeds are rebuilt at once.
-Both commit with the change or not at all.
+- renews the feed stamps of the sessions' clubs, so feeds are rebuilt at once;
+- owes the club's chat posts (sessions/chat.py) and webhook deliveries
+  (sessions/webhooks.py: updated, cancelled, scheduled) of the weeks to come.
+All commit with the change or not at all.
 """
 
 from collections.abc import Iterable
@@ -20,6 +22,7 @@ from clubs.outbox.services import outbox_fan_outs
 from ..chat import chat_scheduled
 from ..mail.kinds import Kind, calendar_topic, outbox_kind
 from ..models import Session
+from ..webhooks import webhook_calendar_changed
 from .stamps import feeds_changed
 
 
@@ -35,9 +38,11 @@ def sessions_calendar_changed(*, session_ids: Iterable[int]) -> None:
         )
     )
     owed = []
+    to_come = []
     for pk, club_id, sequence, state, starts_at in rows:
         if starts_at <= now or state == Session.State.DONE:
             continue  # it happened: calendars keep it as it was
+        to_come.append((pk, club_id, sequence, state))
         kind = Kind.CANCEL if state == Session.State.CANCELLED else Kind.INVITE
         owed.append(
             {
@@ -51,3 +56,4 @@ def sessions_calendar_changed(*, session_ids: Iterable[int]) -> None:
     outbox_fan_outs(owed)
     feeds_changed(club_ids={club_id for _, club_id, *_ in rows})
     chat_scheduled(pk for pk, _, _, state, _ in rows if state == Session.State.SCHEDULED)
+    webhook_calendar_changed(to_come)

@@ -17,6 +17,7 @@ from clubs.outbox.services import outbox_fan_outs
 
 from ..chat import chat_reminder
 from ..models import ClubReminders, PreRead, Rsvp, Session
+from ..webhooks import webhook_facilitator_needed
 from .kinds import Kind, outbox_kind, reminder_topic, short_kind
 from .preferences import wants
 from .sending import active_members, load_session
@@ -136,6 +137,8 @@ def reminders_enqueue(*, now: datetime | None = None) -> int:
     # The club's chat hears of the same two moments (clubs/chat; once per week).
     chat_reminder([s for s, kind in due if kind == Kind.VOLUNTEER], Event.NEEDS_FACILITATOR)
     chat_reminder([s for s, kind in due if kind == Kind.SOON], Event.STARTING_SOON)
+    # And the club's webhooks of the first (clubs/webhooks; once per week).
+    webhook_facilitator_needed(s for s, kind in due if kind == Kind.VOLUNTEER)
     return len(due)
 
 

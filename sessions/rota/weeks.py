@@ -21,6 +21,7 @@ from ..mail.invites import personal_calendar_owe
 from ..models import ClubSchedule, Rsvp, Session, SessionPaper
 from ..permissions import require_member, require_organizer, require_runner
 from ..series.services import series_fill
+from ..webhooks import webhook_recording
 from . import activity
 from .common import (
     AUTO_DONE_AFTER,
@@ -247,6 +248,7 @@ def session_details_update(*, session: Session, by: User, details: SessionDetail
     if material:
         calendar_changed(session.pk)
     chat_materials(session, slides_before=slides_before, recording_before=recording_before)
+    webhook_recording(session, recording_before=recording_before)
     activity.log(
         session=session,
         by=by,

@@ -23,6 +23,7 @@ import sessions.rota.urls
 import sessions.writeups.urls
 from clubs.confirming import CONFIRM_FIELD
 from clubs.models import ActivityEntry, Club, Membership, OutboxMessage
+from clubs.webhooks.services import webhook_create, webhook_ping
 from papers import services as papers_services
 from papers.services import paper_note_save
 from sessions.discussion.services import post_add
@@ -76,6 +77,16 @@ PUBLIC = {
     "clubs:chat": ("get", ["login", 403, 403, 403, 200]),
     "clubs:chat_test": ("post", ["login", 403, 403, 403, "redirect"]),
     "clubs:chat_remove": ("post", ["login", 403, 403, 403, "redirect"]),
+    # Signed outgoing webhooks (clubs/webhooks): organizers only. A new secret is
+    # shown on the page that made it (200); the scene's delivery is still owed,
+    # so redelivering it is refused with a message.
+    "clubs:webhooks": ("get", ["login", 403, 403, 403, 200]),
+    "clubs:webhook": ("get", ["login", 403, 403, 403, 200]),
+    "clubs:webhook_rotate": ("post", ["login", 403, 403, 403, 200]),
+    "clubs:webhook_enable": ("post", ["login", 403, 403, 403, "redirect"]),
+    "clubs:webhook_ping": ("post", ["login", 403, 403, 403, "redirect"]),
+    "clubs:webhook_remove": ("post", ["login", 403, 403, 403, "redirect"]),
+    "clubs:webhook_redeliver": ("post", ["login", 403, 403, 403, "redirect"]),
     "papers:backlog": ("get", [200, 200, 200, 200, 200]),
     "papers:propose": ("get", ["login", 403, 403, 200, 200]),
     "papers:nomination": ("get", [200, 200, 200, 200, 200]),
@@ -259,6 +270,16 @@ def scene(db):
     session.discussion_post = post_add(
         subject=paper_subject(club, nomination), user=hidden.user, body="Section 3 first"
     )
+    # A webhook (its URL carries a secret) with one delivery owed (clubs/webhooks).
+    session.webhook, _secret = webhook_create(
+        club=club,
+        name="Zebra website",
+        url=f"http://127.0.0.1:9/hooks?token={SECRET_TOKEN}",
+        events=["session.scheduled"],
+        by=people["organizer"],
+    )
+    webhook_ping(webhook=session.webhook, by=people["organizer"])
+    session.webhook_delivery = session.webhook.deliveries.get()
     session.failed_message = OutboxMessage.objects.create(
         kind="sessions.invite",
         club=club,
@@ -281,6 +302,7 @@ def matrix_url(name, club, requester, invitation, nomination, session):
         "clubs:outbox_resend": [club.slug, session.failed_message.pk],
         "clubs:chat_test": [club.slug, "discord"],
         "clubs:chat_remove": [club.slug, "slack"],
+        "clubs:webhook_redeliver": [club.slug, session.webhook.pk, session.webhook_delivery.pk],
         "papers:curate": [club.slug, nomination.pk, "pin"],
         "papers:topic_decide": [club.slug, session.suggested_topic.pk, "accept"],
         "clubs:activity_undo": [club.slug, ActivityEntry.objects.filter(club=club).latest("pk").pk],
@@ -296,6 +318,8 @@ def matrix_url(name, club, requester, invitation, nomination, session):
         args = [club.slug, session.pk, session.question.pk]
     elif name in SESSION_ARGS:
         args = [club.slug, session.pk]
+    elif name.startswith("clubs:webhook_") or name == "clubs:webhook":
+        args = args or [club.slug, session.webhook.pk]
     if args is None and name.startswith("papers:") and name not in NO_NOMINATION:
         args = [club.slug, nomination.pk]
     if args is None and name.startswith("sessions:") and name not in NO_SESSION:
