@@ -7,7 +7,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from clubs.chat import secrets
 from clubs.models import Club, Membership, Profile
+from clubs.webhooks import addresses, signing
+from clubs.webhooks.models import Webhook
 from sessions.models import MailPreferences
 
 DEMO_PASSWORD = "paperclub-demo"  # noqa: S105 - printed for newcomers; demo accounts only
@@ -100,4 +103,24 @@ def demo_club_seed() -> tuple[Club, list]:
                 "joined_at": now,
             },
         )
+    demo_webhook_seed(club=club, by=users[0])
     return club, users
+
+
+def demo_webhook_seed(*, club: Club, by) -> None:
+    """An example webhook, turned off, so its page and log can be seen (and
+    audited) while the demo delivers nothing anywhere."""
+    url = "https://hooks.example.org/paperclub/latent-space"
+    Webhook.objects.get_or_create(
+        club=club,
+        name="Club website (example)",
+        defaults={
+            "url_sealed": secrets.seal(url, purpose=signing.URL_PURPOSE),
+            "url_masked": addresses.masked(url),
+            "secret_sealed": secrets.seal(signing.new_secret(), purpose=signing.PURPOSE),
+            "events": ["session.scheduled", "session.cancelled", "session.recording_added"],
+            "enabled": False,
+            "disabled_reason": "an example: turn it on with your own receiver's URL",
+            "created_by": by,
+        },
+    )
