@@ -20,6 +20,10 @@ from .models import (
     Profile,
     ReconfirmAsk,
     ReconfirmPolicy,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
 )
 
 
@@ -140,6 +144,43 @@ class ChatSettingsAdmin(RecordAdmin):
     list_display = ["club", "events", "share_meeting_link"]
     list_select_related = ["club"]
     search_fields = ["club__slug"]
+
+
+@admin.register(Webhook)
+class WebhookAdmin(RecordAdmin):
+    """A club's signed webhook: its URL and secret are sealed and never shown
+    here; organizers manage it on the club's Webhooks page."""
+
+    list_display = ["name", "club", "url_masked", "enabled", "failures_in_a_row", "disabled_at"]
+    list_filter = ["enabled"]
+    list_select_related = ["club"]
+    search_fields = ["name", "club__slug"]
+    exclude = ["url_sealed", "secret_sealed"]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(RecordAdmin):
+    list_display = ["event", "key", "club", "occurred_at"]
+    list_filter = ["event"]
+    list_select_related = ["club"]
+    search_fields = ["key", "club__slug"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(RecordAdmin):
+    """One event owed to one webhook (its outbox row: topic "webhook:<id>")."""
+
+    list_display = ["delivery_id", "webhook", "event", "created_at"]
+    list_select_related = ["webhook", "event"]
+    search_fields = ["delivery_id", "webhook__club__slug"]
+
+
+@admin.register(WebhookAttempt)
+class WebhookAttemptAdmin(RecordAdmin):
+    list_display = ["delivery", "at", "outcome", "status_code", "response_ms"]
+    list_filter = ["outcome"]
+    list_select_related = ["delivery"]
+    search_fields = ["delivery__delivery_id"]
 
 
 @admin.register(ChatAnnouncement)

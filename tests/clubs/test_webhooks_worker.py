@@ -85,7 +85,8 @@ def test_slow_broken_and_absent_receivers_each_get_every_delivery_once(client, r
                 {"reason": "Holiday", CONFIRM_FIELD: "1"},
             )
             assert response.status_code == 302
-            assert time.monotonic() - started < 3  # the requests never wait for a receiver
+            # The slow receiver answers after 12 s: the requests never waited for it.
+            assert time.monotonic() - started < 6
             # The absent receiver's first attempt is refused; then it comes up.
             assert wait_for(
                 lambda: _attempts(hooks["absent"])[:1] == [("retrying", None)], timeout=30

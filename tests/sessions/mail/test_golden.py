@@ -17,7 +17,7 @@ import json
 import os
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,10 @@ from clubs.outbox.kinds import Recipient
 from clubs.outbox.sending import outbox_flush
 from clubs.outbox.services import outbox_enqueue
 from clubs.reconfirm.services import RECONFIRM_MAIL
+from clubs.webhooks import payloads as webhook_payloads
+from clubs.webhooks import signing as webhook_signing
+from clubs.webhooks.models import WebhookEvent
+from clubs.webhooks.outbox import KIND as WEBHOOK
 from papers.models import Nomination, Paper
 from sessions.calendars import feeds
 from sessions.calendars.personal import Copy
@@ -446,12 +450,47 @@ def test_chat_posts_match_their_golden_files(event):
         _check(f"chat.{event}.{service}.json", text)
 
 
+def test_a_webhook_delivery_matches_its_golden_file():
+    """The body of a signed webhook's delivery (clubs/webhooks), as its kind
+    renders it at the first attempt: the API's shape of the week, as an
+    outsider sees it (no meeting link), and the headers that sign it."""
+    scene = Scene()
+    occurred = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    event = WebhookEvent.objects.create(
+        club=scene.club,
+        event="session.scheduled",
+        key="golden",
+        subject_type="session",
+        subject_id=scene.session.pk,
+        occurred_at=occurred,
+    )
+    body = webhook_payloads.body_of(
+        delivery_id="5b0c7d1e-0000-4000-8000-000000000001", event=event, club=scene.club
+    )
+    nomination = scene.session.papers.get().nomination_id
+    text = json.dumps(json.loads(body), indent=2, ensure_ascii=False) + "\n"
+    text = text.replace(f'"id": {scene.session.pk},', '"id": "<session>",')
+    text = text.replace(f'"nomination_id": {nomination},', '"nomination_id": "<nomination>",')
+    # Signed as sent, over the body with its ids as the file shows them (the
+    # rows' ids differ from run to run).
+    fixed = body.replace(f'"id":{scene.session.pk},', '"id":"<session>",').replace(
+        f'"nomination_id":{nomination},', '"nomination_id":"<nomination>",'
+    )
+    assert fixed != body
+    headers = webhook_signing.headers(
+        secret="whsec_golden", event=event.event, body=fixed.encode(), now=1796241600
+    )
+    text += json.dumps(headers, indent=2) + "\n"
+    _check("webhook.session.scheduled.json", text)
+
+
 def test_every_kind_of_message_has_a_golden_file():
     covered = {outbox_kind(kind) for kind, _, _ in CASES.values()} | {
         INVITATION,
         ACCOUNT,
         RECONFIRM_MAIL,
         CHAT,
+        WEBHOOK,
     }
     covered |= {discussion_mail.POST_KIND, discussion_mail.DIGEST_KIND}
     registered = {name for name in outbox_kinds.registered() if not name.startswith("tests.")}
