@@ -27,7 +27,12 @@ from clubs.models import (
     Profile,
     ReconfirmAsk,
     ReconfirmPolicy,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
 )
+from clubs.webhooks import signing
 from papers.models import (
     BacklogStamp,
     GuideTick,
@@ -173,6 +178,50 @@ class ChatAnnouncementFactory(factory.django.DjangoModelFactory):
     event = "scheduled"
     key = factory.Sequence(lambda n: f"scheduled:{n}")
     facts = factory.LazyFunction(lambda: {"headline": "Scheduled"})
+
+
+class WebhookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Webhook
+
+    club = factory.SubFactory(ClubFactory)
+    name = factory.Sequence(lambda n: f"Club website {n}")
+    url_sealed = factory.LazyFunction(
+        lambda: seal("https://hooks.example.org/paperclub", purpose=signing.URL_PURPOSE)
+    )
+    url_masked = "https://hooks.example.org/paperclub"
+    secret_sealed = factory.LazyFunction(
+        lambda: seal(signing.new_secret(), purpose=signing.PURPOSE)
+    )
+    events = factory.LazyFunction(lambda: ["session.scheduled"])
+
+
+class WebhookEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEvent
+
+    club = factory.SubFactory(ClubFactory)
+    event = "ping"
+    key = factory.Sequence(lambda n: f"ping:{n}")
+    subject_type = "club"
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    webhook = factory.SubFactory(WebhookFactory)
+    event = factory.SubFactory(WebhookEventFactory, club=factory.SelfAttribute("..webhook.club"))
+
+
+class WebhookAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookAttempt
+
+    delivery = factory.SubFactory(WebhookDeliveryFactory)
+    outcome = "sent"
+    status_code = 200
+    response_ms = 42
 
 
 class InvitationFactory(factory.django.DjangoModelFactory):

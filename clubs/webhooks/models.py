@@ -7,8 +7,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from ..limits import bounded_text
+from ..limits import bounded_text, text_length_check
 from .events import Event
+
+BODY_MAX = 100_000
+ERROR_MAX = 1_000
 
 
 class Webhook(models.Model):
@@ -72,12 +75,14 @@ class WebhookDelivery(models.Model):
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
     delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    body = models.TextField(blank=True)
+    # The JSON body (a subject's API shape: a paper's abstract and pitch at most).
+    body = bounded_text(BODY_MAX, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["webhook", "event"], name="webhook_delivery_once")
+            models.UniqueConstraint(fields=["webhook", "event"], name="webhook_delivery_once"),
+            text_length_check("body", BODY_MAX, name="webhook_delivery_body_length"),
         ]
         indexes = [models.Index(fields=["webhook", "-created_at"], name="webhook_delivery_recent")]
 
@@ -98,7 +103,7 @@ class WebhookAttempt(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     response_ms = models.PositiveIntegerField(null=True, blank=True)
-    error = bounded_text(1000, blank=True)
+    error = bounded_text(ERROR_MAX, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
@@ -106,7 +111,8 @@ class WebhookAttempt(models.Model):
             models.CheckConstraint(
                 condition=Q(outcome__in=["sent", "retrying", "failed"]),
                 name="webhook_attempt_outcome_valid",
-            )
+            ),
+            text_length_check("error", ERROR_MAX, name="webhook_attempt_error_length"),
         ]
 
     def __str__(self) -> str:

@@ -119,7 +119,7 @@ def test_club_nav_folds_into_a_menu_on_phones_without_javascript(new_page):
     organizer = MembershipFactory(club=club, role="organizer").user
     everything = [
         "Overview", "Backlog", "Rota", "Archive", "Calendar", "Statistics", "Members",
-        "Invitations", "Activity", "Outbox", "Chat", "Settings",
+        "Invitations", "Activity", "Outbox", "Chat", "Webhooks", "Settings",
     ]  # fmt: skip
 
     wide = new_page(javascript=False, width=1280)
