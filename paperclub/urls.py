@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("clubs.urls")),
     path("", include("papers.urls")),
     path("", include("papers.imports.urls")),
+    path("", include("papers.watch.urls")),
     path("", include("sessions.urls")),
 ]
 

@@ -12,8 +12,10 @@ from .models import (
     ReadingGuide,
     RelatedIndex,
     RelatedPaper,
+    Suggestion,
     Tag,
     Vote,
+    Watch,
 )
 
 
@@ -141,3 +143,23 @@ class RelatedIndexAdmin(RecordAdmin):
     list_display = ["club", "requested_at", "built_at", "papers", "seconds"]
     list_select_related = ["club"]
     search_fields = ["club__slug"]
+
+
+@admin.register(Watch)
+class WatchAdmin(RecordAdmin):
+    """The arXiv watch (papers.watch): kept on the Suggested pages, run by the daily job."""
+
+    list_display = ["club", "kind", "value", "within", "owner", "last_success_at", "next_run_at"]
+    list_filter = ["kind"]
+    list_select_related = ["club", "owner"]
+    search_fields = ["club__slug", "value"]
+
+
+@admin.register(Suggestion)
+class SuggestionAdmin(RecordAdmin):
+    """Written by the watch's daily run; proposed or muted on the Suggested pages."""
+
+    list_display = ["arxiv_id", "title", "club", "owner", "state", "score", "created_at"]
+    list_filter = ["state"]
+    list_select_related = ["club", "owner"]
+    search_fields = ["club__slug", "arxiv_id", "title"]

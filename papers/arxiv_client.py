@@ -415,27 +415,104 @@ def fetch_papers(
         },
         safe=",/",
     )
-    exchange = _Exchange(
-        f"{api_url}?{query}", timeout, user_agent, "application/atom+xml, application/xml"
-    )
+    body = _get_feed(f"{api_url}?{query}", timeout=timeout, user_agent=user_agent)
+    return _fetch_result(body, wanted)
+
+
+def _get_feed(url: str, *, timeout: float, user_agent: str) -> bytes:
+    """GET one page of arXiv's query API: the body of a 200, or the `ArxivError` it means."""
+    exchange = _Exchange(url, timeout, user_agent, "application/atom+xml, application/xml")
     with exchange.open() as response:
         status = response.status_code
         if status == 200:
             body = exchange.read(response, max_bytes=MAX_FEED_BYTES)
             if body is None:
                 raise ArxivUnavailable("arXiv sent an answer far larger than a feed")
-        elif status == 400:
+            return body
+        if status == 400:
             body = exchange.read(response, max_bytes=MAX_FEED_BYTES)
             message = _error_message(body) if body else None
             log.warning("arXiv rejected GET %s: %s", exchange.url, message)
             raise ArxivRejected(message or "arXiv rejected the request (HTTP 400)")
-        elif _is_transient(status):
+        if _is_transient(status):
             raise _unavailable_for(response)
-        else:
-            log.warning("arXiv answered HTTP %d to GET %s", status, exchange.url)
-            raise ArxivError(f"arXiv answered HTTP {status}")
+        log.warning("arXiv answered HTTP %d to GET %s", status, exchange.url)
+        raise ArxivError(f"arXiv answered HTTP {status}")
 
-    return _fetch_result(body, wanted)
+
+MAX_SEARCH_RESULTS = 200
+"""The most entries one `search_query` page asks for (a watch needs far fewer)."""
+
+
+@dataclass
+class SearchResult:
+    """The answer to one `search_query` request: a page of papers, newest first as asked."""
+
+    papers: list[ArxivPaper]
+    total_results: int
+    """How many papers match the query in all (`opensearch:totalResults`), beyond this page."""
+
+
+def search_papers(
+    search_query: str,
+    *,
+    api_url: str,
+    max_results: int,
+    timeout: float = 15.0,
+    user_agent: str = USER_AGENT,
+) -> SearchResult:
+    """ONE `search_query` request, newest submissions first (sortBy=submittedDate,
+    sortOrder=descending), for at most `max_results` papers.
+
+    Raises `ArxivUnavailable` (retry later: HTTP 408/429/5xx, a timeout, a body that is not
+    a feed, or one that is empty without saying it matched nothing), `ArxivRejected` (arXiv
+    refused the query) or `ArxivError` (anything else, final).
+    """
+    if not 1 <= max_results <= MAX_SEARCH_RESULTS:
+        raise ValueError(f"Ask arXiv for 1 to {MAX_SEARCH_RESULTS} papers at a time.")
+    query = urlencode(
+        {
+            "search_query": search_query,
+            "sortBy": "submittedDate",
+            "sortOrder": "descending",
+            "start": "0",
+            "max_results": str(max_results),
+        }
+    )
+    body = _get_feed(f"{api_url}?{query}", timeout=timeout, user_agent=user_agent)
+    root = _parse_xml(body)
+    if root is None:
+        log.warning("arXiv sent an answer that is not XML: %r", body[:200])
+        raise ArxivUnavailable("arXiv sent an answer we could not read")
+    total = _total_results(root)
+    entries = root.findall("atom:entry", _FEED_NS)
+    if total is None:
+        raise ArxivUnavailable("arXiv sent a feed without its number of results")
+    papers: dict[str, ArxivPaper] = {}
+    for paper in _papers_of(entries):
+        papers.setdefault(paper.base_id, paper)
+    # arXiv sometimes answers a page with no entries under load: only "0 results" is nothing.
+    if not entries and total != 0:
+        log.warning("arXiv sent no entries for %r (totalResults %s)", search_query, total)
+        raise ArxivUnavailable("arXiv sent an empty answer")
+    return SearchResult(papers=list(papers.values()), total_results=total)
+
+
+def _papers_of(entries: list[Any]) -> Iterator[ArxivPaper]:
+    """The papers of a feed's entries, raising `ArxivRejected` on arXiv's error entry."""
+    from arxiv import _feed  # noqa: PLC0415 - slow library imported where used (arxiv: ~0.8 s)
+
+    for entry in entries:
+        if _is_error_entry(entry):
+            summary = _collapse(entry.findtext("atom:summary", namespaces=_FEED_NS))
+            log.warning("arXiv answered with an error entry: %s", summary)
+            raise ArxivRejected(summary or "arXiv rejected the request", status=200)
+        result = _feed._build_result(entry)
+        if result is None:
+            continue  # arxiv logged why (no id or no dates)
+        paper = _paper_from_result(result)
+        if paper is not None:
+            yield paper
 
 
 def _parse_xml(body: bytes) -> Any | None:
@@ -481,8 +558,6 @@ def _total_results(root: Any) -> int | None:
 def _fetch_result(body: bytes, wanted: dict[str, ArxivId]) -> FetchResult:
     # The entry -> Result construction is arxiv's own (its parse() would also skip the error
     # entry silently and read a non-feed page as "0 results", so we walk the document ourselves).
-    from arxiv import _feed  # noqa: PLC0415 - slow library imported where used (arxiv: ~0.8 s)
-
     root = _parse_xml(body)
     if root is None:
         log.warning("arXiv sent an answer that is not XML: %r", body[:200])
@@ -491,17 +566,9 @@ def _fetch_result(body: bytes, wanted: dict[str, ArxivId]) -> FetchResult:
 
     found: dict[str, ArxivPaper] = {}
     entries = root.findall("atom:entry", _FEED_NS)
-    for entry in entries:
-        if _is_error_entry(entry):
-            summary = _collapse(entry.findtext("atom:summary", namespaces=_FEED_NS))
-            log.warning("arXiv answered with an error entry: %s", summary)
-            raise ArxivRejected(summary or "arXiv rejected the request", status=200)
-        result = _feed._build_result(entry)
-        if result is None:
-            continue  # arxiv logged why (no id or no dates)
-        paper = _paper_from_result(result)
-        if paper is None or paper.base_id not in wanted:
-            log.warning("Ignoring an arXiv entry we did not ask for: %s", result.entry_id)
+    for paper in _papers_of(entries):
+        if paper.base_id not in wanted:
+            log.warning("Ignoring an arXiv entry we did not ask for: %s", paper.arxiv_id)
             continue
         found.setdefault(paper.base_id, paper)
 

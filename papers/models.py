@@ -468,3 +468,159 @@ class RelatedIndex(models.Model):
 
     def __str__(self) -> str:
         return f"{self.club_id}: built {self.built_at}"
+
+
+WATCH_VALUE_MAX = 200
+WATCH_MESSAGE_MAX = 1_000
+
+
+class Watch(models.Model):
+    """A corner of arXiv a club (organizers) or one member watches: a category,
+    an author or a keyword (papers.watch). The daily run asks arXiv for what was
+    submitted there since the watch's last successful run and stores what the
+    club has not seen as Suggestions."""
+
+    class Kind(models.TextChoices):
+        CATEGORY = "category", "Category"
+        AUTHOR = "author", "Author"
+        KEYWORD = "keyword", "Keyword"
+
+    VALUE_MAX = WATCH_VALUE_MAX
+    MESSAGE_MAX = WATCH_MESSAGE_MAX
+
+    club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="+")
+    # None: the club's watch (organizers keep it); a person: theirs alone.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=WATCH_VALUE_MAX)
+    # An author or keyword watched within one category only ("" : all of arXiv).
+    within = models.CharField(max_length=40, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # The "since" mark: the start of the last successful run (None: never ran).
+    # It moves only when a run is stored whole.
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    # When the sweep runs it next (None: at once).
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    # What the last successful run found: matches on arXiv (all of them, as
+    # arXiv counted), and how many became suggestions.
+    last_matched = models.PositiveIntegerField(default=0)
+    last_suggested = models.PositiveIntegerField(default=0)
+    last_capped = models.BooleanField(default=False)
+    # Failed runs in a row, since when, and why (arXiv's fault: tried again later).
+    failures = models.PositiveSmallIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    last_error = bounded_text(WATCH_MESSAGE_MAX, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["category", "author", "keyword"]), name="watch_kind_known"
+            ),
+            models.CheckConstraint(condition=~Q(value=""), name="watch_value_not_empty"),
+            models.UniqueConstraint(
+                fields=["club", "kind", "value", "within"],
+                condition=Q(owner__isnull=True),
+                name="watch_once_per_club",
+            ),
+            models.UniqueConstraint(
+                fields=["club", "owner", "kind", "value", "within"],
+                condition=Q(owner__isnull=False),
+                name="watch_once_per_member",
+            ),
+            text_length_check("last_error", WATCH_MESSAGE_MAX, name="watch_last_error_length"),
+        ]
+        indexes = [models.Index(fields=["next_run_at"], name="watch_due")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """How pages name it: 'category cs.CL', 'author "Yoshua Bengio"'."""
+        if self.kind == self.Kind.CATEGORY:
+            return f"category {self.value}"
+        label = f'{self.get_kind_display().lower()} "{self.value}"'
+        return f"{label} in {self.within}" if self.within else label
+
+
+class Suggestion(models.Model):
+    """A new arXiv paper a watch found that the club had not seen, ranked
+    against the club's history (papers.watch). Offered until someone proposes
+    it or it is muted; a muted one never comes back from later runs."""
+
+    class State(models.TextChoices):
+        NEW = "new", "Suggested"
+        PROPOSED = "proposed", "Proposed"
+        MUTED = "muted", "Muted"
+
+    club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="+")
+    # The watch's owner: None for the club's suggestions, a person for theirs.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The watch that found it (a muted suggestion outlives its watch).
+    watch = models.ForeignKey(
+        Watch, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggestions"
+    )
+    watch_label = models.CharField(max_length=WATCH_VALUE_MAX + 20)
+    arxiv_id = models.CharField(max_length=40)
+    version = models.PositiveSmallIntegerField(null=True, blank=True)
+    title = bounded_text(PAPER_TITLE_MAX)
+    authors = models.JSONField(default=list, blank=True)
+    abstract = bounded_text(PAPER_ABSTRACT_MAX, blank=True)
+    primary_category = models.CharField(max_length=40, blank=True)
+    published_at = models.DateTimeField()
+    # Similarity to the club's nearest paper (tf-idf, papers.related.index), and which.
+    score = models.FloatField(default=0.0)
+    near = models.ForeignKey(
+        Nomination, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.NEW)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["new", "proposed", "muted"]), name="suggestion_state_known"
+            ),
+            # Once per paper for the club, and once per paper for each member.
+            models.UniqueConstraint(
+                fields=["club", "arxiv_id"],
+                condition=Q(owner__isnull=True),
+                name="suggestion_once_per_club",
+            ),
+            models.UniqueConstraint(
+                fields=["club", "owner", "arxiv_id"],
+                condition=Q(owner__isnull=False),
+                name="suggestion_once_per_member",
+            ),
+            text_length_check("title", PAPER_TITLE_MAX, name="suggestion_title_length"),
+            text_length_check("abstract", PAPER_ABSTRACT_MAX, name="suggestion_abstract_length"),
+        ]
+        indexes = [
+            models.Index(fields=["club", "owner", "state", "-score"], name="suggestion_list"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.arxiv_id} for {self.club_id}"
+
+    @property
+    def abs_url(self) -> str:
+        return f"https://arxiv.org/abs/{self.arxiv_id}"
+
+    @property
+    def first_authors(self) -> str:
+        authors = self.authors or []
+        if len(authors) > 3:
+            return ", ".join(authors[:3]) + " et al."
+        return ", ".join(authors)

@@ -9,6 +9,7 @@ from django.conf import settings
 from . import arxiv_client, fetching, pdf, unconfirmed
 from .models import Paper
 from .related import services as related_services
+from .watch import runs as watch_runs
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +79,17 @@ def sweep_related() -> None:
     the safety net for a lost doorbell or a build that died."""
     for club_id in related_services.related_due_club_ids():
         related_services.related_rebuild(club_id=club_id)
+
+
+@shared_task(name="papers.sweep_watches", soft_time_limit=900, time_limit=960)
+def sweep_watches() -> None:
+    """Run every arXiv watch that is due (beat, every WATCH_SWEEP_SECONDS): one
+    search_query each, in the shared arXiv slot (papers.watch.runs)."""
+    outcomes = watch_runs.watches_sweep()
+    if outcomes:
+        log.info(
+            "Watches: %d run, %d failed, %d new suggestions.",
+            len(outcomes),
+            sum(not o.ok for o in outcomes),
+            sum(o.suggested for o in outcomes),
+        )

@@ -42,8 +42,10 @@ from papers.models import (
     ReadingGuide,
     RelatedIndex,
     RelatedPaper,
+    Suggestion,
     Tag,
     Vote,
+    Watch,
 )
 from sessions.models import (
     Attendance,
@@ -377,6 +379,32 @@ class RelatedIndexFactory(factory.django.DjangoModelFactory):
         model = RelatedIndex
 
     club = factory.SubFactory(ClubFactory)
+
+
+class WatchFactory(factory.django.DjangoModelFactory):
+    """A club's watch of one arXiv category (owner=... for a member's own)."""
+
+    class Meta:
+        model = Watch
+
+    club = factory.SubFactory(ClubFactory)
+    kind = Watch.Kind.CATEGORY
+    value = factory.Sequence(lambda n: f"cs.{chr(65 + n % 26)}{chr(65 + n // 26 % 26)}")
+
+
+class SuggestionFactory(factory.django.DjangoModelFactory):
+    """A new paper one of the club's watches found (the daily run writes these)."""
+
+    class Meta:
+        model = Suggestion
+
+    club = factory.SubFactory(ClubFactory)
+    watch = factory.SubFactory(WatchFactory, club=factory.SelfAttribute("..club"))
+    watch_label = factory.LazyAttribute(lambda s: s.watch.label)
+    arxiv_id = factory.Sequence(lambda n: f"2611.{10000 + n}")
+    title = factory.Sequence(lambda n: f"Suggested paper {n}")
+    authors = factory.LazyFunction(lambda: ["Ada Lovelace"])
+    published_at = factory.LazyFunction(timezone.now)
 
 
 # --- sessions ---------------------------------------------------------------------------

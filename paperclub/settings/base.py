@@ -233,6 +233,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 # How long after a paper arrives its club's related papers are rebuilt (a
 # worker's countdown; in-process tasks run at once): a batch is one build.
 RELATED_REBUILD_DELAY_SECONDS = env.float("RELATED_REBUILD_DELAY_SECONDS", default=30.0)
+# The arXiv watch (papers.watch): the sweep runs every watch that is due; a
+# successful run makes it due again a day later, a failed one after a backoff.
+WATCH_SWEEP_SECONDS = env.float("WATCH_SWEEP_SECONDS", default=600.0)
+WATCH_INTERVAL_HOURS = env.float("WATCH_INTERVAL_HOURS", default=24.0)
+# The most papers one run asks arXiv for (newest first); more matches: capped.
+WATCH_MAX_PER_RUN = env.int("WATCH_MAX_PER_RUN", default=50)
+# How far back a watch's first run looks.
+WATCH_FIRST_LOOKBACK_DAYS = env.int("WATCH_FIRST_LOOKBACK_DAYS", default=7)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # arXiv's faults are retried from here (papers.fetching), never by a task itself.
     "papers-sweep-arxiv": {
@@ -247,6 +255,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Related papers still asked for after a lost doorbell (papers.related).
     # (A change rings the rebuild RELATED_REBUILD_DELAY_SECONDS after commit.)
     "papers-sweep-related": {"task": "papers.sweep_related", "schedule": 600.0},
+    # The arXiv watch's daily runs (papers.watch.runs), and their retries.
+    "papers-sweep-watches": {"task": "papers.sweep_watches", "schedule": WATCH_SWEEP_SECONDS},
     # Keep every club's rolling horizon of weeks full (idempotent).
     "sessions-plan": {"task": "sessions.plan_all", "schedule": 6 * 3600.0},
     # Mark finished weeks done (their papers become covered).

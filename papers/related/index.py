@@ -67,10 +67,10 @@ def _authors(doc: Doc) -> list[str]:
     return [key for key in dict.fromkeys(author_key(a) for a in doc.authors) if key]
 
 
-def nearest(docs: list[Doc], *, k: int = 5, min_score: float = 0.04) -> dict[int, list[Neighbour]]:
-    """Up to k nearest others of every doc, best first, each at least min_score."""
-    if len(docs) < 2:
-        return {doc.key: [] for doc in docs}
+def _vectors(docs: list[Doc]):
+    """Each doc's row: its words and its authors, weighted, joined and
+    normalised (so a dot product is the cosine). None when no doc has a word
+    or an author."""
     # Imported here: scikit-learn takes a moment to load, and only the worker needs it.
     import numpy as np  # noqa: PLC0415
     from scipy.sparse import hstack  # noqa: PLC0415
@@ -103,8 +103,19 @@ def nearest(docs: list[Doc], *, k: int = 5, min_score: float = 0.04) -> dict[int
         people = TfidfVectorizer(analyzer=lambda keys: keys, sublinear_tf=True, dtype=np.float32)
         matrices.append(people.fit_transform(author_lists) * AUTHORS_WEIGHT)
     if not matrices:
+        return None
+    return normalize(hstack(matrices).tocsr())
+
+
+def nearest(docs: list[Doc], *, k: int = 5, min_score: float = 0.04) -> dict[int, list[Neighbour]]:
+    """Up to k nearest others of every doc, best first, each at least min_score."""
+    if len(docs) < 2:
         return {doc.key: [] for doc in docs}
-    joined = normalize(hstack(matrices).tocsr())
+    import numpy as np  # noqa: PLC0415
+
+    joined = _vectors(docs)
+    if joined is None:
+        return {doc.key: [] for doc in docs}
     has_abstract = np.array([bool(doc.abstract.strip()) for doc in docs])
     found: dict[int, list[Neighbour]] = {}
     take = min(k, len(docs) - 1)
@@ -130,4 +141,36 @@ def nearest(docs: list[Doc], *, k: int = 5, min_score: float = 0.04) -> dict[int
                 for j in ordered
                 if block[row, j] >= min_score
             ]
+    return found
+
+
+def nearest_in(
+    history: list[Doc], candidates: list[Doc], *, min_score: float = 0.04
+) -> list[Neighbour | None]:
+    """For each candidate (in order), its nearest doc of `history` by the same
+    vectors as `nearest`, or None when none scores at least min_score. The
+    words are weighed over history and candidates together; candidates are
+    never compared with each other."""
+    if not history or not candidates:
+        return [None] * len(candidates)
+    joined = _vectors(history + candidates)
+    if joined is None:
+        return [None] * len(candidates)
+    split = len(history)
+    found: list[Neighbour | None] = []
+    for start in range(0, len(candidates), BLOCK):
+        block = (joined[split + start : split + start + BLOCK] @ joined[:split].T).toarray()
+        for row, scores in enumerate(block):
+            j = int(scores.argmax())
+            candidate = candidates[start + row]
+            if scores[j] < min_score:
+                found.append(None)
+                continue
+            found.append(
+                Neighbour(
+                    key=history[j].key,
+                    score=round(float(scores[j]), 4),
+                    weak=not (candidate.abstract.strip() and history[j].abstract.strip()),
+                )
+            )
     return found

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 import clubs.urls
 import papers.urls
+import papers.watch.urls
 import sessions.calendars.urls
 import sessions.discussion.urls
 import sessions.mail.urls
@@ -30,6 +31,7 @@ URL_MODULES = (
     sessions.calendars.urls,
     sessions.discussion.urls,
     sessions.mail.urls,
+    papers.watch.urls,
 )
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -43,6 +45,7 @@ GUARDED = {
     "sessions:skip": "organizer",
     "calendars:club_regenerate": "organizer",
     "reading:question_delete": "organizer",
+    "watch:remove": "organizer",
 }
 
 

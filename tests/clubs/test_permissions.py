@@ -14,6 +14,7 @@ from django.utils import timezone
 import clubs.urls
 import papers.imports.urls
 import papers.urls
+import papers.watch.urls
 import sessions.attendance.urls
 import sessions.calendars.urls
 import sessions.discussion.urls
@@ -33,7 +34,13 @@ from sessions.reading.services import question_ask
 from sessions.rota.planning import ScheduleInput, schedule_save
 from sessions.rota.weeks import rsvp_set
 from sessions.writeups.services import writeup_save
-from tests.factories import InvitationFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    InvitationFactory,
+    MembershipFactory,
+    SuggestionFactory,
+    UserFactory,
+    WatchFactory,
+)
 from tests.papers.pdf_factory import make_pdf
 from tests.unchanged import unchanged
 
@@ -178,6 +185,15 @@ PUBLIC = {
     "discussion:post_edit": ("get", ["login", 403, 403, 403, 403]),
     "discussion:post_delete": ("post", ["login", 403, 403, 403, 403]),
     "discussion:post_hide": ("post", ["login", 403, 403, 403, "redirect"]),
+    # The arXiv watch (papers.watch): members see the club's suggestions and keep their
+    # own; organizers keep the club's watches and mute its suggestions. An empty watch
+    # comes back with its errors (400); the club's watch and suggestion are used here.
+    "watch:suggested": ("get", ["login", 403, 403, 200, 200]),
+    "watch:mine": ("get", ["login", 403, 403, 200, 200]),
+    "watch:add": ("post", ["login", 403, 403, 400, 400]),
+    "watch:remove": ("post", ["login", 403, 403, 403, "redirect"]),
+    "watch:propose": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    "watch:mute": ("post", ["login", 403, 403, 403, "redirect"]),
 }
 DISCUSSION_ARGS = {"discussion:thread", "discussion:post", "discussion:follow", "discussion:lock"}
 POST_ARGS = {"discussion:post_edit", "discussion:post_delete", "discussion:post_hide"}
@@ -197,6 +213,9 @@ SESSION_ARGS = {
     "writeups:history",
 }
 SECRET_NOTE = "my private take: the baselines are weak"
+# A member's own arXiv watch and what it found: only they ever see them.
+SECRET_WATCH = "zebra camouflage"
+SECRET_SUGGESTION = "Stripes as Camouflage: A Private Suggestion"
 
 
 def _private_expectations():
@@ -292,6 +311,11 @@ def scene(db):
         state="failed",
         error="550 No such user",
     )
+    # The club's arXiv watch and a suggestion it found; the hidden member's own.
+    session.club_watch = WatchFactory(club=club, value="cs.CL", created_by=people["organizer"])
+    session.club_suggestion = SuggestionFactory(club=club, watch=session.club_watch)
+    own = WatchFactory(club=club, owner=hidden.user, kind="keyword", value=SECRET_WATCH)
+    SuggestionFactory(club=club, owner=hidden.user, watch=own, title=SECRET_SUGGESTION)
     return club, people, hidden, requester, invitation, nomination, session
 
 
@@ -307,6 +331,9 @@ def matrix_url(name, club, requester, invitation, nomination, session):
         "papers:topic_decide": [club.slug, session.suggested_topic.pk, "accept"],
         "clubs:activity_undo": [club.slug, ActivityEntry.objects.filter(club=club).latest("pk").pk],
         "writeups:revision": [club.slug, session.pk, 1],
+        "watch:remove": [club.slug, session.club_watch.pk],
+        "watch:propose": [club.slug, session.club_suggestion.pk],
+        "watch:mute": [club.slug, session.club_suggestion.pk],
     }.get(name)
     if name in DISCUSSION_ARGS:
         args = [club.slug, "paper", nomination.pk]
@@ -364,6 +391,8 @@ def test_public_club_url_outcome_for_role(client, scene, name, role_index, role)
     response = _check(client, people, role, method, url, outcomes[role_index])
     body = _body(response)
     assert SECRET_NOTE not in body  # private notes are only ever shown to their author
+    assert SECRET_WATCH not in body  # so are a member's own watches and suggestions
+    assert SECRET_SUGGESTION not in body
     if outcomes[role_index] in (403, 404):
         assert SECRET_MEMBER not in body
         assert SECRET_TOKEN not in body
@@ -388,6 +417,8 @@ def test_private_club_url_outcome_for_role(client, scene, name, role_index, role
     response = _check(client, people, role, method, url, outcomes[role_index])
     body = _body(response)
     assert SECRET_NOTE not in body
+    assert SECRET_WATCH not in body
+    assert SECRET_SUGGESTION not in body
     if outcomes[role_index] == 404:
         for secret in (SECRET_NAME, SECRET_MEMBER, SECRET_TOKEN, SECRET_PITCH, SECRET_LINK):
             assert secret not in body
@@ -408,6 +439,7 @@ def _url_modules():
         sessions.calendars.urls,
         sessions.mail.urls,
         sessions.writeups.urls,
+        papers.watch.urls,
     )
 
 

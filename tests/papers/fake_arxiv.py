@@ -7,7 +7,10 @@ can:
 - queue canned responses (status, body, headers, delay) for a path, optionally only for
   requests whose query parameters match; each queued response is used once, in order;
 - fill a catalogue (base id -> Atom `<entry>`) that answers `id_list` queries with a feed
-  of the entries it has, so a batch with an unknown id returns only the others;
+  of the entries it has, so a batch with an unknown id returns only the others, and
+  `search_query` queries (the terms the arXiv watch sends: cat:, au:, all:, ti:, abs: and
+  submittedDate:[... TO ...] joined by AND) with the matching entries, newest submitted first,
+  `max_results` of them and the number of all matches in `opensearch:totalResults`;
 - add PDFs served at /pdf/<id> and /pdf/<id>v<N>;
 - read back every request (path, query parameters, headers).
 
@@ -19,12 +22,13 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, unquote, urlsplit
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape, quoteattr, unescape
 
 ATOM_CONTENT_TYPE = "application/atom+xml; charset=utf-8"
 _WRITE_CHUNK = 64 * 1024
@@ -52,6 +56,8 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]
     """Header names in lower case."""
+    received_at: float = 0.0
+    """time.monotonic() when the request arrived: the spacing arXiv sees."""
 
     @property
     def params(self) -> dict[str, str]:
@@ -188,6 +194,9 @@ class FakeArxiv:
         queued = self._take_queued(path, params)
         if queued is not None:
             return queued
+        if path == "/api/query" and params.get("search_query") and not params.get("id_list"):
+            body = search_feed(self.catalogue, params)
+            return FakeResponse(200, body, {"Content-Type": ATOM_CONTENT_TYPE})
         if path == "/api/query":
             ids = [token for token in params.get("id_list", "").split(",") if token]
             body = catalogue_feed(self.catalogue, ids)
@@ -228,6 +237,7 @@ class _Handler(BaseHTTPRequestHandler):
             path=parts.path,
             query=query,
             headers={name.lower(): value for name, value in self.headers.items()},
+            received_at=time.monotonic(),
         )
         fake._record(request)
         response = fake._respond(parts.path, request.params)
@@ -278,13 +288,20 @@ def _without_version(arxiv_id: str) -> str:
     return _VERSION_SUFFIX.sub("", arxiv_id)
 
 
-def atom_feed(entries: list[str], *, id_list: str = "", max_results: int | None = None) -> bytes:
-    """An arXiv API feed (current layout) holding `entries`."""
+def atom_feed(
+    entries: list[str],
+    *,
+    id_list: str = "",
+    max_results: int | None = None,
+    total: int | None = None,
+) -> bytes:
+    """An arXiv API feed (current layout) holding `entries`; `total` is its
+    `opensearch:totalResults` (all matches, beyond this page), by default len(entries)."""
     head = _FEED_HEAD.format(
         id_list=escape(id_list),
         max_results=max_results if max_results is not None else max(len(entries), 10),
         updated=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        total=len(entries),
+        total=len(entries) if total is None else total,
     )
     body = "".join(f"  {entry.strip()}\n" for entry in entries)
     return (head + body + "</feed>\n").encode("utf-8")
@@ -298,6 +315,61 @@ def catalogue_feed(catalogue: dict[str, str], ids: list[str]) -> bytes:
         if entry is not None and entry not in entries:
             entries.append(entry)
     return atom_feed(entries, id_list=",".join(ids), max_results=len(ids) or 10)
+
+
+_TERM = re.compile(r'(?P<field>\w+):(?:"(?P<phrase>[^"]*)"|\[(?P<range>[^\]]*)\]|(?P<word>\S+))')
+_TAG_TEXT = {
+    name: re.compile(rf"<{name}>(.*?)</{name}>", re.DOTALL)
+    for name in ("title", "summary", "published", "name")
+}
+_CATEGORY = re.compile(r'<category term="([^"]+)"')
+
+
+def _entry_facts(entry: str) -> dict:
+    def text(name: str) -> str:
+        match = _TAG_TEXT[name].search(entry)
+        return unescape(match.group(1)) if match else ""
+
+    return {
+        "cat": _CATEGORY.findall(entry),
+        "au": [unescape(name) for name in _TAG_TEXT["name"].findall(entry)],
+        "ti": text("title"),
+        "abs": text("summary"),
+        "published": datetime.fromisoformat(text("published").replace("Z", "+00:00")),
+    }
+
+
+def _matches(facts: dict, field: str, value: str) -> bool:
+    value = value.lower()
+    if field == "cat":
+        return value in (c.lower() for c in facts["cat"])
+    if field == "au":
+        return any(value in name.lower() for name in facts["au"])
+    if field == "submittedDate":
+        low, _, high = value.partition(" to ")
+        moment = facts["published"].strftime("%Y%m%d%H%M")
+        return low.strip() <= moment <= high.strip()
+    texts = {"ti": [facts["ti"]], "abs": [facts["abs"]]}.get(field, [facts["ti"], facts["abs"]])
+    return any(value in " ".join(t.lower().split()) for t in texts)
+
+
+def search_feed(catalogue: dict[str, str], params: dict[str, str]) -> bytes:
+    """The feed arXiv would send for a `search_query` of terms joined by AND:
+    the matching entries, newest submitted first, a page of max_results."""
+    terms = [
+        (m.group("field"), m.group("phrase") or m.group("range") or m.group("word") or "")
+        for m in _TERM.finditer(params["search_query"])
+    ]
+    found = []
+    for entry in catalogue.values():
+        facts = _entry_facts(entry)
+        if all(_matches(facts, field, value) for field, value in terms):
+            found.append((facts["published"], entry))
+    found.sort(key=lambda pair: pair[0], reverse=params.get("sortOrder") != "ascending")
+    start = int(params.get("start") or 0)
+    size = int(params.get("max_results") or 10)
+    page = [entry for _, entry in found[start : start + size]]
+    return atom_feed(page, max_results=size, total=len(found))
 
 
 def entries_from_feed(feed: bytes | str) -> dict[str, str]:

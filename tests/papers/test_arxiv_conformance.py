@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from papers.arxiv_client import ArxivId, ArxivRejected, fetch_papers, parse_arxiv_id
+from papers.arxiv_client import (
+    ArxivId,
+    ArxivRejected,
+    fetch_papers,
+    parse_arxiv_id,
+    search_papers,
+)
 
 REAL_ANSWERS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "arxiv"
 
@@ -223,6 +229,26 @@ def test_conformance_search_page_gives_ten_papers_with_dois(fake_arxiv):
     assert len(result.papers) == 10
     assert {base: paper.doi for base, paper in result.papers.items()} == SEARCH_PAGE_DOIS
     assert sum(bool(paper.journal_ref) for paper in result.papers.values()) == 6
+
+
+def test_conformance_search_query_reads_the_real_search_page(fake_arxiv):
+    """The arXiv watch's one request (papers.arxiv_client.search_papers) on arXiv's own answer."""
+    name = "arxivpy_query_testing_start0_max10_doi_journalref.xml"
+    fake_arxiv.queue(body=(REAL_ANSWERS / name).read_bytes())
+
+    result = search_papers("all:testing", api_url=fake_arxiv.api_url, max_results=10)
+
+    assert fake_arxiv.requests[0].params == {
+        "search_query": "all:testing",
+        "sortBy": "submittedDate",
+        "sortOrder": "descending",
+        "start": "0",
+        "max_results": "10",
+    }
+    assert result.total_results == 214881
+    assert [paper.base_id for paper in result.papers] == list(SEARCH_PAGE_DOIS)
+    assert {paper.base_id: paper.doi for paper in result.papers} == SEARCH_PAGE_DOIS
+    assert all(paper.published.tzinfo is not None for paper in result.papers)
 
 
 def test_conformance_http_400_error_feed_is_rejected(fake_arxiv):
