@@ -256,7 +256,13 @@ def watches_sweep(*, now: datetime | None = None, limit: int = 100) -> list[RunO
         watch = watch_claim_next(now=at)
         if watch is None:
             break
-        outcome = watch_run(watch=watch, now=at)
+        try:
+            outcome = watch_run(watch=watch, now=at)
+        except Exception:
+            # Nothing of this run was kept (its transaction rolled back) and its
+            # lease runs out: a later sweep tries it again. The others go on.
+            log.exception("Watch %s (%s): the run broke; tried again later", watch.pk, watch)
+            outcome = RunOutcome(watch_id=watch.pk, ok=False, error="The run broke.")
         if outcome is None:
             break  # the slot stayed taken: leave the rest to the next sweep
         outcomes.append(outcome)

@@ -295,13 +295,17 @@ def test_arxiv_timing_out_during_the_run_is_retried_later(arxiv, club, settings)
 def test_a_run_that_breaks_while_storing_keeps_nothing(arxiv, club, monkeypatch):
     watch = WatchFactory(club=club, value="cs.CL")
 
-    def boom(*args, **kwargs):
-        raise RuntimeError("the worker died here")
+    def boom(message, *args):
+        if args and args[0] == watch.pk:
+            raise RuntimeError("the worker died here")
 
-    # Raised after the suggestions and the watch's new mark were written.
+    # Raised after the suggestions and the watch's new mark were written, for one watch.
     monkeypatch.setattr(runs.log, "info", boom)
-    with pytest.raises(RuntimeError):
-        _sweep()
+    other = WatchFactory(club=club, kind=Watch.Kind.AUTHOR, value="Nobody Atall")
+    outcomes = _sweep()
+
+    # The broken run is reported; the sweep went on to the next watch.
+    assert [(o.watch_id, o.ok) for o in outcomes] == [(watch.pk, False), (other.pk, True)]
 
     watch.refresh_from_db()
     assert Suggestion.objects.filter(club=club).count() == 0
@@ -345,3 +349,20 @@ def test_watches_take_the_shared_arxiv_slot_three_seconds_apart(arxiv, club, mem
 def test_the_fixture_is_a_search_page_in_arxivs_layout(arxiv_fixture):
     entries = entries_from_feed(arxiv_fixture("search_cat_cs.CL_newest.xml"))
     assert list(entries) == ["2611.30412", "2611.29871", "2611.27003"]
+
+
+def test_the_daily_job_is_on_the_beat_schedule_and_the_embedded_beat_runs_it(arxiv, club):
+    from paperclub.celery_app import app  # noqa: PLC0415
+    from paperclub.embedded_beat import entries_from_settings  # noqa: PLC0415
+
+    watch = WatchFactory(club=club, value="cs.CL")
+    [entry] = [e for e in entries_from_settings() if e.task == "papers.sweep_watches"]
+    assert entry.schedule.run_every == timedelta(minutes=10)
+
+    # What the embedded beat's run_entry does (and celery beat's worker), minus
+    # closing the connection, which the test's transaction holds.
+    app.tasks[entry.task].apply(args=entry.args, kwargs=entry.kwargs, throw=True)
+
+    watch.refresh_from_db()
+    assert watch.last_success_at is not None
+    assert sorted(_suggested(club)) == ["2611.27003", "2611.29871", "2611.30412"]
