@@ -30,7 +30,7 @@ COUNTS_SCRIPT = f"""
 import json
 from django.contrib.auth import get_user_model
 from clubs.models import Club, Membership
-from papers.models import Nomination
+from papers.models import Nomination, Suggestion
 from sessions.models import MailPreferences
 print(json.dumps({{
     "clubs": Club.objects.count(),
@@ -38,6 +38,7 @@ print(json.dumps({{
     "users": get_user_model().objects.count(),
     "demo_memberships": Membership.objects.filter(club__slug="{DEMO_CLUB_SLUG}").count(),
     "demo_nominations": Nomination.objects.filter(club__slug="{DEMO_CLUB_SLUG}").count(),
+    "demo_suggestions": Suggestion.objects.filter(club__slug="{DEMO_CLUB_SLUG}").count(),
     "invitees": sorted(
         MailPreferences.objects.filter(invites=True).values_list("user__email", flat=True)
     ),
@@ -122,6 +123,7 @@ def test_embedded_mode_seed_demo_creates_the_demo_club(seeded_twice):
     assert first["clubs"] == 1
     assert first["demo_clubs"] == 1
     assert first["users"] == len(DEMO_PEOPLE)
+    assert first["demo_suggestions"] == 3  # what the demo's arXiv watch found
     assert first["demo_memberships"] == len(DEMO_PEOPLE)
     assert first["demo_nominations"] > 0
     # The accounts the README offers take calendar invites, so the terminal shows them.

@@ -6,6 +6,7 @@ from . import SeedReport
 from .demo_backlog import demo_backlog_seed
 from .demo_club import DEMO_CLUB_SLUG, DEMO_PASSWORD, DEMO_PEOPLE, demo_club_seed
 from .demo_sessions import demo_sessions_seed
+from .demo_watch import demo_watch_seed
 
 
 def demo_seed() -> SeedReport:
@@ -15,6 +16,7 @@ def demo_seed() -> SeedReport:
     sessions = demo_sessions_seed(club=club, users=users, nominations=nominations)
     # The seed writes rows directly: the related papers are built here, as the worker would.
     related_rebuild(club_id=club.pk)
+    demo_watch_seed(club=club)
     headline = (
         f"Demo club “{club.name}” at /c/{DEMO_CLUB_SLUG}/: "
         f"{len(users)} members, {len(nominations)} papers in the backlog, "
