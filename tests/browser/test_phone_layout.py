@@ -118,7 +118,7 @@ def test_club_nav_folds_into_a_menu_on_phones_without_javascript(new_page):
     club = ClubFactory(slug="reading", name="Reading Club")
     organizer = MembershipFactory(club=club, role="organizer").user
     everything = [
-        "Overview", "Backlog", "Rota", "Archive", "Calendar", "Statistics", "Members",
+        "Overview", "Backlog", "Rota", "Archive", "Calendar", "Statistics", "Read next", "Members",
         "Invitations", "Activity", "Outbox", "Chat", "Webhooks", "Settings",
     ]  # fmt: skip
 

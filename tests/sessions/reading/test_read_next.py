@@ -145,3 +145,28 @@ def test_topics_not_covered_in_a_while_come_oldest_first(club):
     assert all(t.waiting == 2 for t in topics)
     most_voted = Nomination.objects.filter(tags=never, vote_count=5).get()
     assert topics[0].papers[0][0] == most_voted.pk
+
+
+def _nav_read_next(page: str) -> list[str]:
+    """The club navigation's links to read next, as written."""
+    nav = page.split('<nav class="subnav subnav--club"', 1)[1].split("</nav>", 1)[0]
+    return [line.strip() for line in nav.splitlines() if "read-next/" in line]
+
+
+def test_club_navigation_links_read_next_for_members_only(client, club):
+    club.visibility = "public"
+    club.save(update_fields=["visibility"])
+    url = reverse("reading:next", args=[club.slug])
+    backlog = reverse("papers:backlog", args=[club.slug])
+
+    # A visitor of a public club sees the navigation, not a page they may not open.
+    assert _nav_read_next(client.get(backlog).content.decode()) == []
+
+    client.force_login(MembershipFactory(club=club).user)
+    assert _nav_read_next(client.get(backlog).content.decode()) == [
+        f'<li><a href="{url}">Read next</a></li>'
+    ]
+    # On read next itself the link says it is the current page.
+    assert _nav_read_next(client.get(url).content.decode()) == [
+        f'<li><a href="{url}" aria-current="page">Read next</a></li>'
+    ]
