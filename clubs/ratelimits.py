@@ -1,5 +1,5 @@
-"""The app's own rate limits: how much mail a club may send and how many papers a
-member may add in an hour. (Sign-in, sign-up and the account mail are
+"""The app's own rate limits: how much mail a club may send, how many test
+messages it may post to its chat, and how many papers a member may add in an hour. (Sign-in, sign-up and the account mail are
 allauth's, set by ACCOUNT_RATE_LIMITS; the README's "Rate limits" table lists
 both.)
 
@@ -22,6 +22,7 @@ _WHAT = {
     "invitations": ("invitation emails", "from one club"),
     "proposals": ("papers proposed", "by one person"),
     "uploads": ("PDF uploads", "by one person"),
+    "chat_tests": ("test messages to Discord or Slack", "from one club"),
 }
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

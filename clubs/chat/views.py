@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from ..confirming import Ask, confirm_first
 from ..outbox.models import OutboxMessage
 from ..permissions import ORGANIZER, ClubAccess, club_view
+from ..ratelimits import RateLimited, rate_limit_take
 from . import services
 from .forms import EventsForm, WebhookForm
 from .models import ChatWebhook
@@ -105,6 +106,22 @@ def _known(service: str) -> str:
 @club_view(needs=ORGANIZER)
 def chat_test(request: HttpRequest, access: ClubAccess, service: str) -> HttpResponse:
     service = _known(service)
+    try:
+        # Each press posts to the club's chat server: a flood of them is spam there.
+        rate_limit_take(action="chat_tests", scope=f"club:{access.club.pk}")
+    except RateLimited as error:
+        response = render(
+            request,
+            "429.html",
+            {
+                "reason": str(error),
+                "back_url": reverse("clubs:chat", args=[access.club.slug]),
+                "back_label": "Back to the chat settings",
+            },
+            status=429,
+        )
+        response["Retry-After"] = str(error.retry_after)
+        return response
     url = request.build_absolute_uri(reverse("clubs:home", args=[access.club.slug]))
     if services.chat_test_send(club=access.club, service=service, by=_organizer(access), url=url):
         messages.success(

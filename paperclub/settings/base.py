@@ -356,6 +356,7 @@ PAPERCLUB_RATE_LIMITS = {
     "invitations": env.str("RATE_LIMIT_INVITATIONS", default="200/h"),  # per club
     "proposals": env.str("RATE_LIMIT_PROPOSALS", default="100/h"),  # papers, per person
     "uploads": env.str("RATE_LIMIT_UPLOADS", default="20/h"),  # PDFs, per person
+    "chat_tests": env.str("RATE_LIMIT_CHAT_TESTS", default="10/h"),  # per club, both services
     "api": env.str("RATE_LIMIT_API", default="600/m"),  # requests, per API token
 }
 LOGIN_REDIRECT_URL = "home"

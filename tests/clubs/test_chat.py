@@ -158,6 +158,35 @@ def test_the_test_button_posts_to_that_service_only(client, server, club, organi
     assert posted["allowed_mentions"] == {"parse": []}
 
 
+def test_the_test_button_is_rate_limited_per_club_with_a_clear_429(
+    client, server, club, organizer, settings
+):
+    settings.PAPERCLUB_RATE_LIMITS = {**settings.PAPERCLUB_RATE_LIMITS, "chat_tests": "2/h"}
+    _hooks(club, organizer)
+    client.force_login(organizer)
+    discord = reverse("clubs:chat_test", args=[club.slug, "discord"])
+    slack = reverse("clubs:chat_test", args=[club.slug, "slack"])
+
+    assert [client.post(url).status_code for url in (discord, slack)] == [302, 302]
+    refused = client.post(discord)
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 3601
+    body = refused.content.decode()
+    assert "At most 2 test messages to Discord or Slack an hour from one club: " in body
+    assert "that many have gone already. Try again in about " in body
+    assert f'href="{reverse("clubs:chat", args=[club.slug])}">Back to the chat settings' in body
+    assert ChatAnnouncement.objects.filter(club=club, event=Event.TEST).count() == 2
+    outbox_drain()
+    assert (len(server.payloads("discord")), len(server.payloads("slack"))) == (1, 1)
+
+    # Another club has its own count.
+    other = ClubFactory()
+    other_organizer = MembershipFactory(club=other, role="organizer").user
+    _hooks(other, other_organizer)
+    client.force_login(other_organizer)
+    assert client.post(reverse("clubs:chat_test", args=[other.slug, "discord"])).status_code == 302
+
+
 def test_a_scheduled_week_is_posted_with_the_readers_own_time(server, club, organizer):
     _hooks(club, organizer, Event.SCHEDULED)
     volunteer = MembershipFactory(club=club).user
