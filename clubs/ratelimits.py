@@ -1,7 +1,7 @@
 """The app's own rate limits: how much mail a club may send, how many test
-messages it may post to its chat, and how many papers a member may add in an hour. (Sign-in, sign-up and the account mail are
-allauth's, set by ACCOUNT_RATE_LIMITS; the README's "Rate limits" table lists
-both.)
+messages it may post to its chat, and how many papers a member may add in an
+hour. (Sign-in, sign-up and the account mail are allauth's, set by
+ACCOUNT_RATE_LIMITS; the README's "Rate limits" table lists both.)
 
 Counts live in the cache (Redis in production, shared by every web process)
 under keys that say what they count, e.g. `ratelimit:invitations:club:12:493417`

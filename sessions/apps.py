@@ -31,10 +31,14 @@ class SessionsConfig(AppConfig):
             upcoming_weeks_reading,
         )
         from .series.services import series_membership_ended  # noqa: PLC0415 - AppConfig.ready: imports models
+        from .series.views import profile_series_section  # noqa: PLC0415 - AppConfig.ready: imports models
 
         home_sections.register(club_home_sessions_section)
         profile_sections.register(
             "sessions/attendance/_profile_streaks.html", profile_streaks_section
+        )
+        profile_sections.register(
+            "sessions/series/_profile_every_week.html", profile_series_section
         )
         hooks.on_paper_details_changed(paper_details_changed)
         register_rota_kinds()

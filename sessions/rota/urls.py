@@ -12,6 +12,7 @@ urlpatterns = [
     path("c/<slug:slug>/schedule/misfits/", views.misfits, name="misfits"),
     path("c/<slug:slug>/rota/", views.rota, name="rota"),
     path("c/<slug:slug>/rota/facilitators/", views.facilitators, name="facilitators"),
+    path("c/<slug:slug>/every-week/", series_views.every_week, name="every_week"),
     path("c/<slug:slug>/sessions/new/", views.session_new, name="new"),
     path(_ONE, views.session_page, name="session"),
     path(_ONE + "claim/", views.claim, name="claim"),

@@ -8,9 +8,10 @@ POSTs with a redirect back, so every button works without JavaScript.
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -37,6 +38,7 @@ from ..models import Rsvp, Session
 from ..permissions import viewer_may_run
 from ..reading.forms import QuestionForm
 from ..reading.views import reading_context
+from ..series.services import in_series
 from ..writeups.selectors import writeup_context
 from . import exports, planning, selectors, weeks
 from .facilitators import session_assign, session_claim, session_papers_set, session_withdraw
@@ -243,7 +245,18 @@ def rota(request: HttpRequest, access: ClubAccess) -> HttpResponse:
         context["fairness"] = fairness
         context["fairness_size"] = selectors.facilitation_fairness_size(club=access.club)
         context["suggested"] = selectors.suggested_facilitators(fairness=fairness)
+        context["series"] = _rota_series(access, sessions, request)
     return render(request, "sessions/rota.html", context)
+
+
+def _rota_series(access: ClubAccess, sessions: list, request: HttpRequest) -> dict | None:
+    """Whether the member comes every week, for a club with regular weeks to
+    come (or a member still in its series): the weeks' annotation says it."""
+    regular = [s for s in sessions if s.series_date]
+    if regular:
+        return {"in_series": regular[0].in_series}
+    user = cast(User, request.user)
+    return {"in_series": True} if in_series(club=access.club, user=user) else None
 
 
 @club_view(needs=MEMBER)

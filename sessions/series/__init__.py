@@ -5,7 +5,10 @@
   via_series), so every headcount, reminder, attendance sheet and feed that
   reads "going" counts them without knowing about series; a member who leaves
   the club leaves its series.
-- `views.py`: the one form (join or leave), on every week's RSVP.
+- `views.py`: the one form (join or leave), on every week's RSVP, on the rota
+  (the club-level URL, `sessions:every_week`) and, to leave, on the member's
+  profile (a section registered with clubs.profile_sections); `selectors.py`:
+  which clubs a person comes to every week.
 
 "Not this week" is the week's own "not going" answer (sessions.rota.weeks.
 rsvp_set): it takes that one occurrence out of the member's calendar, by a

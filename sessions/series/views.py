@@ -18,6 +18,7 @@ from clubs.redirects import redirect_back
 from ..calendars.feeds import calendar_prompt_mark
 from ..errors import NotAllowed
 from ..models import Session
+from .selectors import series_clubs
 from .services import series_join, series_leave
 
 
@@ -25,12 +26,7 @@ def _weeks(count: int) -> str:
     return "1 week to come counts" if count == 1 else f"{count} weeks to come count"
 
 
-@require_POST
-@club_view(needs=MEMBER)
-def series(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResponse:
-    """Join or leave the club's series from one of its weeks (which the page goes back to)."""
-    session = get_object_or_404(Session, club=access.club, pk=session_id)
-    back = reverse("sessions:session", args=[access.club.slug, session.pk])
+def _answer(request: HttpRequest, access: ClubAccess, back: str) -> HttpResponse:
     choice = request.POST.get("every_week")
     if choice not in ("yes", "no"):
         messages.error(request, "Say whether you'll come every week (yes or no).")
@@ -40,7 +36,7 @@ def series(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRes
         if choice == "yes":
             weeks = series_join(club=access.club, user=user)
         else:
-            weeks = series_leave(club=access.club, user=user)
+            series_leave(club=access.club, user=user)
     except NotAllowed as error:
         raise PermissionDenied(str(error)) from error
     if choice == "yes":
@@ -49,10 +45,35 @@ def series(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRes
             f"You're coming every week: {_weeks(weeks)} you as going, and new weeks will too. "
             "Can't make one? Answer “Not this week” on it and it leaves your calendar.",
         )
-        calendar_prompt_mark(request, session, series=True)
     else:
         messages.success(
             request,
             "You no longer come every week. Weeks you answered yourself keep your answer.",
         )
     return redirect_back(request, back)
+
+
+@require_POST
+@club_view(needs=MEMBER)
+def series(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpResponse:
+    """Join or leave the club's series from one of its weeks (which the page goes back to)."""
+    session = get_object_or_404(Session, club=access.club, pk=session_id)
+    back = reverse("sessions:session", args=[access.club.slug, session.pk])
+    response = _answer(request, access, back)
+    if request.POST.get("every_week") == "yes":
+        calendar_prompt_mark(request, session, series=True)
+    return response
+
+
+@require_POST
+@club_view(needs=MEMBER)
+def every_week(request: HttpRequest, access: ClubAccess) -> HttpResponse:
+    """Join or leave the club's series from the rota or the profile (back to `next`)."""
+    return _answer(request, access, reverse("sessions:rota", args=[access.club.slug]))
+
+
+def profile_series_section(request: HttpRequest) -> dict:
+    """The profile page's "every week" section (registered with clubs.profile_sections)."""
+    if not isinstance(request.user, User):  # the profile page is for signed-in people
+        return {"clubs": []}
+    return {"clubs": series_clubs(user=request.user)}

@@ -55,6 +55,7 @@ NO_SESSION = {
     "sessions:misfits",
     "sessions:rota",
     "sessions:facilitators",
+    "sessions:every_week",
     "sessions:new",
     "sessions:archive",
     "sessions:archive_csv",
@@ -133,6 +134,8 @@ PUBLIC = {
     "sessions:rsvp": ("post", ["login", 403, 403, "redirect", "redirect"]),
     # "I'll come every week" (no choice posted here: a message, back to the week).
     "sessions:series": ("post", ["login", 403, 403, "redirect", "redirect"]),
+    # The same from the rota or the profile (no session in the URL): back to the rota.
+    "sessions:every_week": ("post", ["login", 403, 403, "redirect", "redirect"]),
     "sessions:skip": ("post", ["login", 403, 403, 403, "redirect"]),
     "sessions:restore": ("post", ["login", 403, 403, 403, "redirect"]),
     "sessions:move": ("post", ["login", 403, 403, 403, "redirect"]),

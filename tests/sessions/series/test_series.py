@@ -4,6 +4,7 @@ own calendar: a cancellation for that occurrence only (same UID, their own
 SEQUENCE), and going again sends the invite again, through the outbox."""
 
 import html
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -352,3 +353,82 @@ def test_series_answers_are_not_taking_part_but_joining_is(club_weeks):
 
     assert quiet.pk not in active
     assert joiner.pk in active
+
+
+def _every_week_forms(page: str) -> list[str]:
+    """The "every week" forms on a page, by where they post and what they offer."""
+    found = re.findall(
+        r'<form method="post" action="([^"]+)" class="[^"]*every-week[^"]*">(.*?)</form>',
+        page,
+        flags=re.S,
+    )
+    return [
+        f"{action} " + " ".join(re.findall(r'name="every_week" value="(yes|no)"', body))
+        for action, body in found
+    ]
+
+
+def test_rota_says_you_come_every_week_with_a_leave_button(client, club_weeks):
+    club, _facilitator, (first, _, _) = club_weeks
+    member = MembershipFactory(club=club).user
+    rota = reverse("sessions:rota", args=[club.slug])
+    every_week = reverse("sessions:every_week", args=[club.slug])
+    client.force_login(member)
+
+    page = html.unescape(client.get(rota).content.decode())
+    assert _every_week_forms(page) == [f"{every_week} yes"]
+    assert "You come every week" not in page
+
+    joined = client.post(every_week, {"every_week": "yes", "next": rota}, follow=True)
+    assert joined.redirect_chain == [(rota, 302)]
+    page = html.unescape(joined.content.decode())
+    assert "You come every week" in page
+    assert _every_week_forms(page) == [f"{every_week} no"]
+    assert member.pk in _going(first)
+
+    left = client.post(every_week, {"every_week": "no", "next": rota}, follow=True)
+    assert left.redirect_chain == [(rota, 302)]
+    assert "You no longer come every week" in html.unescape(left.content.decode())
+    assert not SeriesRsvp.objects.filter(club=club, user=member).exists()
+    assert member.pk not in _going(first)
+
+
+def test_rota_offers_no_series_to_visitors_or_clubs_without_regular_weeks(client, club_weeks):
+    club, _facilitator, _ = club_weeks
+    club.visibility = "public"
+    club.save(update_fields=["visibility"])
+    rota = reverse("sessions:rota", args=[club.slug])
+    assert _every_week_forms(client.get(rota).content.decode()) == []
+
+    one_offs = ClubFactory()
+    client.force_login(MembershipFactory(club=one_offs).user)
+    SessionFactory(club=one_offs, series_date=None)
+    page = client.get(reverse("sessions:rota", args=[one_offs.slug])).content.decode()
+    assert _every_week_forms(page) == []
+
+
+def test_profile_lists_the_clubs_you_come_to_every_week(client, club_weeks):
+    club, _facilitator, _ = club_weeks
+    member = MembershipFactory(club=club).user
+    other = MembershipFactory(user=member, club=ClubFactory(name="Not Every Week")).club
+    someone = MembershipFactory(club=other).user
+    series_join(club=other, user=someone)  # someone else's series is not on this profile
+    series_join(club=club, user=member)
+    profile = reverse("profile")
+    client.force_login(member)
+
+    page = html.unescape(client.get(profile).content.decode())
+    section = page.split('aria-labelledby="every-week-title"', 1)[1].split("</section>", 1)[0]
+    assert "Every Week Club" in section
+    assert "Not Every Week" not in section
+    assert _every_week_forms(section) == [f"{reverse('sessions:every_week', args=[club.slug])} no"]
+
+    left = client.post(
+        reverse("sessions:every_week", args=[club.slug]),
+        {"every_week": "no", "next": profile},
+        follow=True,
+    )
+    assert left.redirect_chain == [(profile, 302)]
+    page = html.unescape(left.content.decode())
+    assert "You don't come to any club every week." in page
+    assert not SeriesRsvp.objects.filter(user=member).exists()
