@@ -9,16 +9,22 @@ page's count does not grow with the club is checked by the "one versus many"
 tests beside each app's views.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from clubs.models import Club
+from clubs.models import Club, Membership
 from paperclub.seeding.scale import BIG_CLUB_SLUG, ScaleSpec, scale_seed
 from papers.models import Nomination
-from sessions.models import Session
+from sessions.attendance.services import attendance_check_in
+from sessions.discussion.services import post_add
+from sessions.discussion.subjects import session_subject
+from sessions.models import Post, Rsvp, Session
+from sessions.rota.weeks import rsvp_set
 from tests.services import need_postgres
 
 BUDGET = 15
@@ -87,3 +93,59 @@ def test_every_main_page_runs_at_most_fifteen_statements(client, scaled):
         status, counts[name] = _statements(client, method, url, **extra)
         assert status == 200, name
     assert {name: n for name, n in counts.items() if n > BUDGET} == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_organizers_session_page_in_the_attendance_window_with_a_thread(client):
+    """The organizer's week page while attendance is open (the sheet of everyone
+    going, check-ins) and its thread has posts and replies by several members:
+    in budget, and the same count with more posts, authors and check-ins."""
+    need_postgres()
+    summary = scale_seed(
+        ScaleSpec(seed=11, members=20, nominations=60, votes=400, weeks=16, other_clubs=1)
+    )
+    club = Club.objects.get(slug=BIG_CLUB_SLUG)
+    organizer = get_user_model().objects.get(email=summary.organizer_email)
+    session = (
+        Session.objects.filter(
+            club=club, state="scheduled", starts_at__gt=timezone.now(), papers__isnull=False
+        )
+        .distinct()
+        .order_by("starts_at")[0]
+    )
+    # It started ten minutes ago: the sheet and the check-ins are open.
+    now = timezone.now()
+    Session.objects.filter(pk=session.pk).update(
+        starts_at=now - timedelta(minutes=10), ends_at=now + timedelta(minutes=50)
+    )
+    session.refresh_from_db()
+    members = [
+        m.user
+        for m in Membership.objects.filter(club=club, state="active", role="member")
+        .select_related("user")
+        .order_by("pk")
+    ]
+    for user in members:
+        rsvp_set(session=session, user=user, answer=Rsvp.Answer.GOING)
+    subject = session_subject(club, session)
+    url = reverse("sessions:session", args=[club.slug, session.pk])
+    client.force_login(organizer)
+
+    def add_posts(authors):
+        for author in authors:
+            top = post_add(subject=subject, user=author, body=f"**{author.pk}** asks: why?")
+            post_add(subject=subject, user=organizer, body="Because.", parent_id=top.pk)
+            attendance_check_in(session=session, user=author)
+
+    add_posts(members[:2])
+    status, few = _statements(client, "get", url)
+    assert status == 200
+    page = client.get(url).content.decode()
+    assert 'class="attendance-sheet"' in page  # the organizer's sheet, open now
+    assert page.count("asks: why?") == 2  # and the thread's posts
+    add_posts(members[2:8])
+    status, many = _statements(client, "get", url)
+    assert status == 200
+    assert Post.objects.filter(thread__session=session).count() == 16
+    assert (few, many) == (few, few)
+    assert few <= BUDGET
