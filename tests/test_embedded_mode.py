@@ -31,8 +31,27 @@ import json
 from django.contrib.auth import get_user_model
 from clubs.models import Club, Membership
 from papers.models import Nomination, Suggestion
-from sessions.models import MailPreferences
+from clubs.models import ReconfirmAsk
+from sessions.models import Attendance, MailPreferences, Post, SeriesRsvp, WriteupRevision
+demo = dict(club__slug="{DEMO_CLUB_SLUG}")
 print(json.dumps({{
+    "attendances": Attendance.objects.filter(session__club__slug="{DEMO_CLUB_SLUG}").count(),
+    "writeup_authors": sorted(
+        WriteupRevision.objects.filter(writeup__session__club__slug="{DEMO_CLUB_SLUG}")
+        .values_list("author__email", flat=True)
+        .distinct()
+    ),
+    "posts": Post.objects.filter(thread__club__slug="{DEMO_CLUB_SLUG}").count(),
+    "series": sorted(
+        SeriesRsvp.objects.filter(**demo).values_list("user__email", flat=True)
+    ),
+    "asked": sorted(
+        ReconfirmAsk.objects.filter(**demo, outcome="open")
+        .values_list("membership__user__email", flat=True)
+    ),
+    "inactive": sorted(
+        Membership.objects.filter(**demo, state="inactive").values_list("user__email", flat=True)
+    ),
     "clubs": Club.objects.count(),
     "demo_clubs": Club.objects.filter(slug="{DEMO_CLUB_SLUG}").count(),
     "users": get_user_model().objects.count(),
@@ -128,6 +147,14 @@ def test_embedded_mode_seed_demo_creates_the_demo_club(seeded_twice):
     assert first["demo_nominations"] > 0
     # The accounts the README offers take calendar invites, so the terminal shows them.
     assert first["invitees"] == ["member@example.com", "organizer@example.com"]
+    # The club between sessions (issue 16): attendance, a write-up by two people,
+    # the week's thread, a member who comes every week and two quiet members.
+    assert first["attendances"] > 0
+    assert len(first["writeup_authors"]) == 2
+    assert first["posts"] > 0
+    assert first["series"] == ["member@example.com"]
+    assert first["asked"] == ["jonas@example.com"]
+    assert first["inactive"] == ["lucas@example.com"]
 
 
 def test_embedded_mode_seed_demo_twice_duplicates_nothing(seeded_twice):
