@@ -334,7 +334,12 @@ class ReconfirmPolicy(models.Model):
 class ReconfirmAsk(models.Model):
     """One member asked whether to stay, and how it ended: they kept their place
     (the link, or taking part again), the deadline passed (lapsed: the
-    membership became inactive), or, lapsed, they came back."""
+    membership became inactive), or, lapsed, they came back.
+
+    A member who takes no email at all is asked on the club's pages instead
+    (`by_mail` false): the days to answer start when they first see the
+    question (`shown_at`), so `answer_by` stays empty, and the question never
+    lapses, until then. Nobody becomes inactive without having been asked."""
 
     class Outcome(models.TextChoices):
         OPEN = "open", "Waiting for an answer"
@@ -347,7 +352,14 @@ class ReconfirmAsk(models.Model):
     )
     club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="+")
     asked_at = models.DateTimeField(default=timezone.now)
-    answer_by = models.DateTimeField()
+    by_mail = models.BooleanField(
+        default=True, help_text="Asked by mail; else on their next visit (they take no email)."
+    )
+    shown_at = models.DateTimeField(
+        null=True, blank=True, help_text="Asked on the site: when they first saw the question."
+    )
+    # Empty only while a question asked on the site has not been seen.
+    answer_by = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OPEN)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -365,6 +377,14 @@ class ReconfirmAsk(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(answer_by__gt=models.F("asked_at")), name="reconfirm_answer_after_ask"
+            ),
+            # A mail's question has its deadline from the start; one on the site
+            # gets it when it is first seen.
+            models.CheckConstraint(
+                condition=Q(by_mail=True, answer_by__isnull=False)
+                | Q(by_mail=False, shown_at__isnull=True, answer_by__isnull=True)
+                | Q(by_mail=False, shown_at__isnull=False, answer_by__isnull=False),
+                name="reconfirm_deadline_once_asked",
             ),
         ]
         indexes = [models.Index(fields=["outcome", "answer_by"])]

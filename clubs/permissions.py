@@ -11,6 +11,7 @@ decorator loads the club and the viewer's membership once and enforces:
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import IntEnum
 from functools import wraps
 
@@ -21,7 +22,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from .models import Club, Membership
-from .reconfirm.services import membership_reactivate
+from .reconfirm.services import membership_reactivate, reconfirm_ask_shown
+from .reconfirm.tokens import keep_token
 from .selectors import membership_with_club
 
 
@@ -60,12 +62,23 @@ def can_see_club(club: Club, role: Role) -> bool:
 
 
 @dataclass(frozen=True)
+class ReconfirmQuestion:
+    """ "Still reading with us?" asked on the club's pages, for a member who
+    takes no email (clubs.reconfirm); `token` is the signed "keep me" link's."""
+
+    ask_id: int
+    token: str
+    answer_by: datetime | None
+
+
+@dataclass(frozen=True)
 class ClubAccess:
     """The club a request is about and the viewer's standing in it."""
 
     club: Club
     role: Role
     membership: Membership | None
+    reconfirm: ReconfirmQuestion | None = None
 
     @property
     def is_member(self) -> bool:
@@ -88,7 +101,21 @@ def club_access_for(request: HttpRequest, slug: str) -> ClubAccess:
         # again: one UPDATE, only for them.
         membership_reactivate(membership=membership, how="visited the club")
     role = role_for(membership, is_authenticated=request.user.is_authenticated)
-    return ClubAccess(club=club, role=role, membership=membership)
+    return ClubAccess(
+        club=club, role=role, membership=membership, reconfirm=_question_on_site(membership)
+    )
+
+
+def _question_on_site(membership: Membership | None) -> ReconfirmQuestion | None:
+    """The open question whether to stay that this member is asked on the site
+    (membership_with_club read it); seeing it first starts their days to answer."""
+    ask_id = getattr(membership, "reconfirm_on_site", None)
+    if membership is None or not ask_id or membership.state != Membership.State.ACTIVE:
+        return None
+    answer_by = getattr(membership, "reconfirm_answer_by", None)
+    if answer_by is None:
+        answer_by = reconfirm_ask_shown(ask_id=ask_id)
+    return ReconfirmQuestion(ask_id=ask_id, token=keep_token(ask_id), answer_by=answer_by)
 
 
 class NeedsSignIn(Exception):

@@ -7,7 +7,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, V
 from django.db.models.functions import Coalesce, Lower, NullIf
 
 from .mail import INVITATION
-from .models import Club, Invitation, Membership, OutboxMessage
+from .models import Club, Invitation, Membership, OutboxMessage, ReconfirmAsk
 
 _ACTIVE = Q(memberships__state=Membership.State.ACTIVE)
 
@@ -110,8 +110,19 @@ def membership_with_club(*, slug: str, user_id: int) -> Membership | None:
     club, in one statement; None if they have none. Every club page runs this
     (clubs.permissions)."""
     # One row at most: a person has one membership per club (a constraint).
+    # A question whether to stay asked on the site (clubs.reconfirm) rides along
+    # in the same statement, so the pages show it without a query of their own.
+    on_site = ReconfirmAsk.objects.filter(
+        membership=OuterRef("pk"), outcome=ReconfirmAsk.Outcome.OPEN, by_mail=False
+    )
     return (
-        Membership.objects.select_related("club").filter(club__slug=slug, user_id=user_id).first()
+        Membership.objects.select_related("club")
+        .annotate(
+            reconfirm_on_site=Subquery(on_site.values("pk")[:1]),
+            reconfirm_answer_by=Subquery(on_site.values("answer_by")[:1]),
+        )
+        .filter(club__slug=slug, user_id=user_id)
+        .first()
     )
 
 

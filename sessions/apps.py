@@ -10,7 +10,7 @@ class SessionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from clubs import home_sections, membership_hooks, profile_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
+        from clubs import home_sections, membership_hooks, no_email, profile_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
         from clubs.reconfirm import participation  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
         from papers import hooks, merging, page_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
 
@@ -22,6 +22,7 @@ class SessionsConfig(AppConfig):
         from .discussion.services import thread_move_on_merge  # noqa: PLC0415 - AppConfig.ready: imports models
         from .discussion.views import paper_discussion_section  # noqa: PLC0415 - AppConfig.ready: imports models
         from .mail.outbox import register_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
+        from .mail.preferences import no_email_users  # noqa: PLC0415 - AppConfig.ready: imports models
         from .rota.activity import register_rota_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
         from .rota.facilitators import nomination_links_move  # noqa: PLC0415 - AppConfig.ready: imports models
         from .rota.paper_changes import paper_details_changed  # noqa: PLC0415 - AppConfig.ready: imports models
@@ -53,3 +54,5 @@ class SessionsConfig(AppConfig):
         participation.register("sessions.attendance", attendees_since)
         membership_hooks.on_membership_ended(series_membership_ended)
         participation.register(participation.POSTS, posters_since)
+        # "No email at all" holds for the mail clubs sends too (the re-confirmation).
+        no_email.register(no_email_users)

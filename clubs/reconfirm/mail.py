@@ -29,12 +29,13 @@ class ReconfirmMail(kinds.MessageKind):
 
     def render(self, message: OutboxMessage, context: dict[int, ReconfirmAsk]):
         ask = context.get(message.subject_id or 0)
-        if ask is None or ask.outcome != ReconfirmAsk.Outcome.OPEN:
-            return None
+        if ask is None or ask.outcome != ReconfirmAsk.Outcome.OPEN or ask.answer_by is None:
+            return None  # answered meanwhile; or asked on the site, never by mail
         return reconfirm_message(ask)
 
 
 def reconfirm_message(ask: ReconfirmAsk) -> EmailMultiAlternatives:
+    assert ask.answer_by is not None  # a mail's question has its deadline
     user = ask.membership.user
     profile = getattr(user, "profile", None)
     context = {

@@ -1,6 +1,6 @@
 """Reads for re-confirmation: the organizers' page and the members page."""
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from ..models import Club, Membership, ReconfirmAsk
@@ -29,7 +29,7 @@ def reconfirm_overview(*, club: Club) -> dict:
         "waiting": list(
             ReconfirmAsk.objects.filter(club=club, outcome=ReconfirmAsk.Outcome.OPEN)
             .select_related("membership__user__profile")
-            .order_by("answer_by")[:50]
+            .order_by(F("answer_by").asc(nulls_last=True), "pk")[:50]
         ),
         "inactive": list(inactive_members(club=club)[:50]),
         "inactive_count": inactive_members(club=club).count(),

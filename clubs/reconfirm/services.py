@@ -5,7 +5,10 @@ transaction.
 - `reconfirm_policy_save`: an organizer turns it on or off and sets N and M.
 - `reconfirm_ask_due`: for one club, owe the question to every quiet member
   (an active member, not an organizer, in the club for N weeks, with no sign
-  of taking part and not asked in those N weeks), through the outbox.
+  of taking part and not asked in those N weeks), through the outbox; a member
+  who takes no email at all (clubs.no_email) is asked on their next visit
+  instead, and their M days start when they first see it
+  (`reconfirm_ask_shown`), so nobody lapses without having been asked.
 - `reconfirm_keep`: the link in the mail, no sign-in: an open question is
   answered "keep me"; a member who lapsed since is active again.
 - `reconfirm_lapse_due`: questions past their deadline: a member who took part
@@ -24,6 +27,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from .. import no_email
 from ..activity.services import activity_record, person
 from ..models import Club, Membership, ReconfirmAsk, ReconfirmPolicy
 from ..outbox.kinds import Recipient
@@ -49,8 +53,14 @@ class ExpiredKeepLink(Exception):
         self.club = club
 
 
-def link_expires(ask: ReconfirmAsk) -> datetime:
-    return ask.answer_by + LINK_GRACE
+def link_expires(ask: ReconfirmAsk) -> datetime | None:
+    """None while a question asked on the site has not been seen (no deadline yet)."""
+    return ask.answer_by + LINK_GRACE if ask.answer_by is not None else None
+
+
+def _expired(ask: ReconfirmAsk, now: datetime) -> bool:
+    expires = link_expires(ask)
+    return expires is not None and now > expires
 
 
 def _names(memberships: list[Membership]) -> str:
@@ -121,40 +131,73 @@ def reconfirm_ask_due(*, club: Club, now: datetime | None = None) -> list[Reconf
     policy = ReconfirmPolicy.objects.filter(club=club, enabled=True).first()
     if policy is None:
         return []
-    asks, asked = [], []
-    for membership in quiet_members(club=club, policy=policy, now=now):
+    quiet = list(quiet_members(club=club, policy=policy, now=now))
+    # "No email at all" holds here too: they are asked on their next visit.
+    on_site = no_email.without_email(m.user_id for m in quiet)
+    asks, asked, asked_on_site = [], [], []
+    for membership in quiet:
+        by_mail = membership.user_id not in on_site
         try:
             with transaction.atomic():  # a scan running at once asked them already
                 ask = ReconfirmAsk.objects.create(
                     membership=membership,
                     club=club,
                     asked_at=now,
-                    answer_by=now + timedelta(days=policy.answer_days),
+                    by_mail=by_mail,
+                    answer_by=now + timedelta(days=policy.answer_days) if by_mail else None,
                 )
         except IntegrityError:
             continue
-        outbox_enqueue(
-            kind=RECONFIRM_MAIL,
-            topic=f"reconfirm:{ask.pk}",
-            recipients=[Recipient(address=membership.user.email, user_id=membership.user_id)],
-            club=club,
-            subject_id=ask.pk,
-        )
+        if by_mail:
+            outbox_enqueue(
+                kind=RECONFIRM_MAIL,
+                topic=f"reconfirm:{ask.pk}",
+                recipients=[Recipient(address=membership.user.email, user_id=membership.user_id)],
+                club=club,
+                subject_id=ask.pk,
+            )
+        else:
+            asked_on_site.append(membership)
         asks.append(ask)
         asked.append(membership)
     if asked:
         count = len(asked)
+        summary = (
+            f"asked {count} member{'s' if count != 1 else ''} with nothing in "
+            f"{policy.quiet_weeks} weeks whether to stay: {_names(asked)}"
+        )
+        if asked_on_site:
+            takes = "takes" if len(asked_on_site) == 1 else "take"
+            summary += (
+                f" ({_names(asked_on_site)} {takes} no email: asked on their next visit instead)"
+            )
         activity_record(
             club=club,
             actor=None,
             kind="reconfirm.ask",
-            summary=(
-                f"asked {count} member{'s' if count != 1 else ''} with nothing in "
-                f"{policy.quiet_weeks} weeks whether to stay: {_names(asked)}"
-            ),
-            data={"asks": [a.pk for a in asks], "members": [m.pk for m in asked]},
+            summary=summary,
+            data={
+                "asks": [a.pk for a in asks],
+                "members": [m.pk for m in asked],
+                "on_site": [m.pk for m in asked_on_site],
+            },
         )
     return asks
+
+
+def reconfirm_ask_shown(*, ask_id: int, now: datetime | None = None) -> datetime | None:
+    """A question asked on the site is on the member's screen for the first
+    time: their days to answer start now. Returns the new deadline, or None if
+    it was seen before (or is closed, or was a mail's): nothing changes then."""
+    now = now or timezone.now()
+    ask = ReconfirmAsk.objects.filter(pk=ask_id).only("club_id").first()
+    if ask is None:
+        return None
+    answer_by = now + timedelta(days=policy_for(club=ask.club).answer_days)
+    seen = ReconfirmAsk.objects.filter(
+        pk=ask_id, outcome=ReconfirmAsk.Outcome.OPEN, by_mail=False, shown_at__isnull=True
+    ).update(shown_at=now, answer_by=answer_by)
+    return answer_by if seen else None
 
 
 @dataclass(frozen=True)
@@ -170,7 +213,7 @@ def keep_link_check(*, token: str, now: datetime | None = None) -> ReconfirmAsk:
     ask = ReconfirmAsk.objects.select_related("club").filter(pk=ask_id_from(token)).first()
     if ask is None:
         raise BadKeepLink
-    if now > link_expires(ask):
+    if _expired(ask, now):
         raise ExpiredKeepLink(ask.club)
     return ask
 
@@ -188,7 +231,7 @@ def reconfirm_keep(*, token: str, now: datetime | None = None) -> KeepResult:
     )
     if ask is None:
         raise BadKeepLink
-    if now > link_expires(ask):
+    if _expired(ask, now):
         raise ExpiredKeepLink(ask.club)
     membership = (
         Membership.objects.select_for_update(of=("self",))
@@ -261,7 +304,9 @@ def _lapse_club(*, club_id: int, asks: list[ReconfirmAsk], now: datetime) -> int
         membership.save(update_fields=["state", "updated_at"])
         gone.append(membership)
     if gone:
-        days = (asks[0].answer_by - asks[0].asked_at).days
+        first = asks[0]
+        assert first.answer_by is not None  # only questions with a deadline lapse
+        days = (first.answer_by - (first.shown_at or first.asked_at)).days
         activity_record(
             club=club_id,
             actor=None,

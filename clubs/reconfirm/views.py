@@ -12,9 +12,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from ..permissions import ORGANIZER, ClubAccess, club_view
+from ..redirects import safe_url
 from . import selectors, services
 from .forms import ReconfirmPolicyForm
 from .tokens import BadKeepLink
+
+_KEPT_MESSAGES = {
+    "kept": "You're staying in {}. Thanks for answering.",
+    "already": "You're staying in {}: you had answered already.",
+    "returned": "Welcome back to {}: your membership is active again.",
+}
 
 
 @club_view(needs=ORGANIZER)
@@ -51,6 +58,11 @@ def keep(request: HttpRequest, token: str) -> HttpResponse:
     try:
         if request.method == "POST":
             result = services.reconfirm_keep(token=token)
+            back = safe_url(request, request.POST.get("next") or "")
+            if back and result.outcome != "gone":
+                # The question on the club's pages: back to the page, which says so.
+                messages.success(request, _KEPT_MESSAGES[result.outcome].format(result.club.name))
+                return redirect(back)
             return render(request, template, {"club": result.club, "done": result.outcome})
         ask = services.keep_link_check(token=token)
     except BadKeepLink:

@@ -82,17 +82,16 @@ def _attendance(*, club: Club) -> list[Session]:
 
 def _writeup(*, held: list[Session]) -> None:
     """The last held week's write-up: its facilitator's notes, then an attendee's additions."""
-    week = next((s for s in held if s.facilitator_id), None)
-    if week is None or Writeup.objects.filter(session=week).exists():
+    week = next((s for s in held if s.facilitator is not None), None)
+    if week is None or week.facilitator is None or Writeup.objects.filter(session=week).exists():
         return
     attendee = (
         Attendance.objects.filter(session=week)
-        .exclude(user_id=week.facilitator_id)
+        .exclude(user=week.facilitator)
         .select_related("user")
         .order_by("user_id")
         .first()
     )
-    assert week.facilitator is not None
     first = writeup_save(session=week, by=week.facilitator, text=WRITEUP_FIRST, base=0)
     if attendee is not None and first is not None:
         writeup_save(session=week, by=attendee.user, text=WRITEUP_SECOND, base=first.number)

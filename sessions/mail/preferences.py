@@ -1,5 +1,6 @@
 """What mail each person wants, and the one-click unsubscribe links in every message."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -58,6 +59,15 @@ def unsubscribe_apply(*, token: str) -> tuple[MailPreferences, str]:
         preferences.muted_kinds = [*preferences.muted_kinds, request.kind]
     preferences.save()
     return preferences, request.kind
+
+
+def no_email_users(user_ids: Iterable[int]) -> set[int]:
+    """Of these users, who said "no email at all" (registered with clubs.no_email)."""
+    return set(
+        MailPreferences.objects.filter(user_id__in=list(user_ids), no_email=True).values_list(
+            "user_id", flat=True
+        )
+    )
 
 
 def wants(user, kind: str) -> bool:

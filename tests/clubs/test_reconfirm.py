@@ -4,6 +4,7 @@ expired links get a clear page), the lapse to inactive (no mail, not counted,
 shown apart), coming back by signing in, visiting or the link, every step in
 the activity log, and the periodic job in the embedded beat."""
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -25,7 +26,7 @@ from clubs.reconfirm.tokens import keep_token
 from clubs.selectors import club_members
 from paperclub import embedded_beat
 from papers.models import Nomination, Paper, Vote
-from sessions.models import Attendance, Rsvp
+from sessions.models import Attendance, MailPreferences, Rsvp
 from tests.factories import ClubFactory, MembershipFactory, UserFactory, session_at
 from tests.unchanged import unchanged
 
@@ -285,3 +286,110 @@ def test_the_scan_runs_in_the_embedded_beat(club):
 
     assert ReconfirmAsk.objects.filter(club=club).count() == 1
     assert reconfirm_scan() == (0, 0)  # idempotent
+
+
+# --- A member who takes no email is asked on the site instead ----------------------
+
+
+def _no_email_member(club, name="Nora Nomail"):
+    user = _member(club, name)
+    MailPreferences.objects.create(user=user, no_email=True)
+    return user
+
+
+def _banner(page: str) -> str:
+    """The question on a club page ('' when there is none)."""
+    if 'id="reconfirm-banner"' not in page:
+        return ""
+    return page.split('id="reconfirm-banner"', 1)[1].split("</section>", 1)[0]
+
+
+def test_a_member_who_takes_no_email_is_not_mailed_but_asked_on_the_site(club):
+    nomail = _no_email_member(club)
+    mailed = _member(club, "Quinn Quiet")
+
+    asks = {a.membership.user_id: a for a in reconfirm_ask_due(club=club)}
+
+    assert set(asks) == {nomail.pk, mailed.pk}
+    assert list(OutboxMessage.objects.values_list("address", flat=True)) == [mailed.email]
+    quiet_ask = asks[nomail.pk]
+    assert (quiet_ask.by_mail, quiet_ask.answer_by, quiet_ask.shown_at) == (False, None, None)
+    entry = ActivityEntry.objects.get(club=club, kind="reconfirm.ask")
+    assert entry.summary == (
+        "asked 2 members with nothing in 8 weeks whether to stay: Nora Nomail, Quinn Quiet "
+        "(Nora Nomail takes no email: asked on their next visit instead)"
+    )
+
+
+def test_a_question_not_yet_seen_never_lapses(club):
+    nomail = _no_email_member(club)
+    [ask] = reconfirm_ask_due(club=club)
+
+    assert reconfirm_lapse_due(now=timezone.now() + timedelta(days=365)) == 0
+
+    assert _membership(club, nomail).state == Membership.State.ACTIVE
+    ask.refresh_from_db()
+    assert ask.outcome == ReconfirmAsk.Outcome.OPEN
+    assert reconfirm_ask_due(club=club) == []  # and they are not asked twice
+
+
+def test_the_next_visit_shows_the_question_and_starts_the_days_to_answer(client, club):
+    nomail = _no_email_member(club)
+    client.force_login(nomail)  # signed in before the question, and never again
+    [ask] = reconfirm_ask_due(club=club)
+    home = reverse("clubs:home", args=[club.slug])
+
+    before = timezone.now()
+    banner = _banner(client.get(home).content.decode())
+
+    assert "Still reading with Quiet Readers?" in banner
+    assert f'action="{reverse("clubs:reconfirm_keep", args=[keep_token(ask.pk)])}"' in banner
+    assert "Keep me in Quiet Readers" in banner
+    ask.refresh_from_db()
+    assert ask.shown_at is not None
+    assert ask.shown_at >= before
+    assert ask.answer_by == ask.shown_at + timedelta(days=10)
+    # Seen once: the days run from then; another page shows it again and moves nothing.
+    again = _banner(client.get(reverse("sessions:rota", args=[club.slug])).content.decode())
+    assert "Still reading with Quiet Readers?" in again
+    assert ReconfirmAsk.objects.get(pk=ask.pk).answer_by == ask.answer_by
+    # Others in the club see no question.
+    other = _member(club, "Otto Other")
+    client.force_login(other)
+    assert _banner(client.get(home).content.decode()) == ""
+
+    # Unanswered past those days: inactive, as by mail.
+    assert reconfirm_lapse_due(now=ask.answer_by - timedelta(minutes=1)) == 0
+    assert reconfirm_lapse_due(now=ask.answer_by + timedelta(minutes=1)) == 1
+    assert _membership(club, nomail).state == Membership.State.INACTIVE
+
+
+def test_keeping_from_the_banner_goes_back_to_the_page(client, club):
+    nomail = _no_email_member(club)
+    client.force_login(nomail)
+    [ask] = reconfirm_ask_due(club=club)
+    rota = reverse("sessions:rota", args=[club.slug])
+    assert _banner(client.get(rota).content.decode())
+
+    response = client.post(
+        reverse("clubs:reconfirm_keep", args=[keep_token(ask.pk)]), {"next": rota}, follow=True
+    )
+
+    assert response.redirect_chain == [(rota, 302)]
+    page = html.unescape(response.content.decode())
+    assert "You're staying in Quiet Readers." in page
+    assert _banner(page) == ""
+    ask.refresh_from_db()
+    assert ask.outcome == ReconfirmAsk.Outcome.KEPT
+
+
+def test_the_policy_page_says_who_is_asked_on_their_next_visit(client, club):
+    _no_email_member(club)
+    reconfirm_ask_due(club=club)
+    client.force_login(club.organizer)
+
+    page = client.get(reverse("clubs:reconfirm", args=[club.slug])).content.decode()
+
+    waiting = page.split('id="waiting-title"', 1)[1].split("</section>", 1)[0]
+    assert "Nora Nomail" in waiting
+    assert "takes no email: asked on their next visit, not seen yet" in waiting
