@@ -385,6 +385,9 @@ def test_rota_says_you_come_every_week_with_a_leave_button(client, club_weeks):
     assert "You come every week" in page
     assert _every_week_forms(page) == [f"{every_week} no"]
     assert member.pk in _going(first)
+    # A week they said no to says so on its card, and only that one.
+    rsvp_set(session=first, user=member, answer="not_going")
+    assert client.get(rota).content.decode().count("You: not this week") == 1
 
     left = client.post(every_week, {"every_week": "no", "next": rota}, follow=True)
     assert left.redirect_chain == [(rota, 302)]
