@@ -208,8 +208,16 @@ class PostBatch:
 def _people(ids) -> dict[int, User]:
     return {
         user.pk: user
-        for user in get_user_model().objects.filter(pk__in=set(ids)).select_related("profile")
+        for user in get_user_model()
+        .objects.filter(pk__in=set(ids))
+        .select_related("profile", "mail_preferences")
     }
+
+
+def _takes_mail(user: User) -> bool:
+    """Not someone who said "no email from Paper Club at all" (sessions.mail)."""
+    preferences = getattr(user, "mail_preferences", None)
+    return user.is_active and not (preferences is not None and preferences.no_email)
 
 
 class PostMail(outbox_kinds.MessageKind):
@@ -271,8 +279,8 @@ class PostMail(outbox_kinds.MessageKind):
     def render(self, message: OutboxMessage, context: PostBatch):
         post = context.posts.get(message.subject_id or 0)
         user = context.people.get(message.recipient_id or 0)
-        if post is None or user is None or not user.is_active or not _visible(post):
-            return None  # deleted or hidden since, or the person is gone
+        if post is None or user is None or not _takes_mail(user) or not _visible(post):
+            return None  # deleted or hidden since, or the person is gone or takes no email
         if (post.thread_id, user.pk) not in context.following:
             return None  # they stopped following, muted it, or left the club
         subject = subject_of_thread(post.thread)
@@ -312,7 +320,7 @@ class DigestMail(outbox_kinds.MessageKind):
 
     def render(self, message: OutboxMessage, context: DigestBatch):
         user = context.people.get(message.recipient_id or 0)
-        if user is None or not user.is_active:
+        if user is None or not _takes_mail(user):
             return None
         until = datetime.fromisoformat(message.payload["until"])
         since = {int(k): datetime.fromisoformat(v) for k, v in message.payload["threads"].items()}

@@ -19,7 +19,7 @@ from sessions.discussion import mail as discussion_mail
 from sessions.discussion import services
 from sessions.discussion.selectors import PER_PAGE
 from sessions.discussion.subjects import session_subject
-from sessions.models import Post, Session, ThreadFollow
+from sessions.models import MailPreferences, Post, Session, ThreadFollow
 from tests.factories import (
     ClubFactory,
     MembershipFactory,
@@ -110,6 +110,20 @@ def test_a_follower_who_left_the_club_gets_nothing(week):
     _follow(subject, reader, "immediate")
     services.post_add(subject=subject, user=facilitator, body="News")
     Membership.objects.filter(user=reader).update(state=Membership.State.LEFT)
+    assert _sent() == []
+
+
+def test_a_follower_who_takes_no_email_at_all_gets_nothing(week):
+    subject, facilitator = week
+    reader, digester = _person(subject.club, "Nell Nomail"), _person(subject.club, "Dan Nomail")
+    _follow(subject, reader, "immediate")
+    _follow(subject, digester, "daily")
+    for user in (reader, digester):
+        MailPreferences.objects.create(user=user, no_email=True)
+    _age_follows()
+    services.post_add(subject=subject, user=facilitator, body="News")
+    discussion_mail.digests_enqueue()
+
     assert _sent() == []
 
 
