@@ -205,3 +205,50 @@ class PreReadIn(Strict):
 class QuestionIn(Strict):
     text = serializers.CharField(max_length=Question.MAX_LENGTH)
     anonymous = serializers.BooleanField(required=False, default=False)
+
+
+# --- Voting rounds: a count appears only in `result`, which is null until the deadline.
+
+
+class RoundCandidateOut(serializers.Serializer):
+    nomination_id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class RoundCountOut(serializers.Serializer):
+    nomination_id = serializers.IntegerField()
+    title = serializers.CharField()
+    total = serializers.IntegerField(help_text="Approvals, or the sum of the scores.")
+    marked = serializers.IntegerField(help_text="Ballots that approved or scored it.")
+    winner = serializers.BooleanField()
+
+
+class RoundResultOut(serializers.Serializer):
+    ballots = serializers.IntegerField()
+    counts = RoundCountOut(many=True)
+
+
+class RoundOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    method = serializers.ChoiceField(choices=["approval", "score"])
+    closes_at = serializers.DateTimeField()
+    closed = serializers.BooleanField()
+    candidates = RoundCandidateOut(many=True)
+    my_ballot = serializers.DictField(
+        child=serializers.IntegerField(),
+        allow_null=True,
+        help_text="The caller's own marks (nomination id -> 1 or a score), null if none.",
+    )
+    result = RoundResultOut(
+        allow_null=True, help_text="The counts: null until the round closes, for everyone."
+    )
+
+
+class BallotIn(Strict):
+    # Any values here: the view checks each key and value, so an error names
+    # `marks` with plain messages (a nested field error would not fit the
+    # schema's error shape).
+    marks = serializers.DictField(
+        help_text="Nomination id -> 1 (approved) or a score from 1 to 5; others unmarked.",
+    )

@@ -23,8 +23,9 @@ from clubs.ratelimits import rate_limit_take
 from clubs.selectors import club_members
 from papers import selectors as paper_selectors
 from papers import services as paper_services
-from papers.models import Nomination, Vote
+from papers.models import Nomination, Vote, VotingRound
 from papers.selectors import BacklogFilter
+from papers.voting import rounds
 from sessions.models import PreRead, Rsvp, Session
 from sessions.reading import selectors as reading_selectors
 from sessions.reading import services as reading_services
@@ -134,6 +135,9 @@ _BACKLOG_ORDER = {
     "top": _ordered(("-vote_count", "-created_at", "-pk")),
     "new": _ordered(("-created_at", "-pk")),
 }
+# "top" in a club that weighs votes by attendance (papers.voting.weights): by
+# the weighted sum the site sorts by (papers.selectors annotates `weighted`).
+_WEIGHTED_TOP = _ordered(("-weighted", "-vote_count", "-created_at", "-pk"))
 
 
 class Backlog(ApiView):
@@ -160,6 +164,8 @@ class Backlog(ApiView):
             params["sort"] = "top"
         options = BacklogFilter.from_params(params)
         nominations = paper_selectors.backlog(club=found.club, user=found.viewer, options=options)
+        if options.sort == "top" and "weighted" in nominations.query.annotations:
+            self._paginator = _WEIGHTED_TOP()
         # The site puts pinned papers first; a cursor walks one plain order
         # (each row says whether it is pinned).
         page = self.paginate_queryset(nominations.order_by())
@@ -240,6 +246,95 @@ class NominationVote(ApiView):
                     pk=nomination_id
                 )
         return Response({"voted": want, "vote_count": count})
+
+
+# --- Voting rounds -----------------------------------------------------------------------
+
+
+def _round_out(voting_round, user) -> dict:
+    """A round as the API tells it: counts only once the deadline has passed."""
+    closed = voting_round.is_closed()
+    candidates = rounds.round_candidates(voting_round=voting_round)
+    result = None
+    if closed:
+        rounds.round_close_if_due(voting_round=voting_round)
+        counted = rounds.round_result(voting_round=voting_round)
+        result = {
+            "ballots": counted.ballots,
+            "counts": [
+                {
+                    "nomination_id": c.nomination.pk,
+                    "title": c.nomination.paper.display_title,
+                    "total": c.total,
+                    "marked": c.marked,
+                    "winner": c.winner,
+                }
+                for c in counted.candidates
+            ],
+        }
+    mine = rounds.my_marks(voting_round=voting_round, user=user)
+    return {
+        "id": voting_round.pk,
+        "title": voting_round.title,
+        "method": voting_round.method,
+        "closes_at": voting_round.closes_at,
+        "closed": closed,
+        "candidates": [
+            {"nomination_id": c.nomination_id, "title": c.nomination.paper.display_title}
+            for c in candidates
+        ],
+        "my_ballot": {str(k): v for k, v in mine.items()} if mine is not None else None,
+        "result": result,
+    }
+
+
+def _club_round(club, round_id: int) -> VotingRound:
+    return get_object_or_404(VotingRound, club=club, pk=round_id)
+
+
+class RoundList(ApiView):
+    """The club's voting rounds, open ones first; counts only in closed ones."""
+
+    serializer_class = out.RoundOut
+    pagination_class = None
+
+    @extend_schema(operation_id="rounds_list", responses=out.RoundOut(many=True))
+    def get(self, request, slug):
+        found = self.club_access()
+        listed = [_round_out(r, found.viewer) for r in rounds.club_rounds(club=found.club)]
+        return Response(self.get_serializer(listed, many=True).data)
+
+
+class RoundDetail(ApiView):
+    serializer_class = out.RoundOut
+
+    @extend_schema(operation_id="round_retrieve")
+    def get(self, request, slug, round_id: int):
+        found = self.club_access()
+        voting_round = _club_round(found.club, round_id)
+        return Response(self.get_serializer(_round_out(voting_round, found.viewer)).data)
+
+
+class RoundBallot(ApiView):
+    """Cast or change the caller's ballot until the deadline (then 400, nothing changed)."""
+
+    club_needs = MEMBER
+    serializer_class = out.RoundOut
+
+    @extend_schema(operation_id="ballot_set", request=out.BallotIn, responses=out.RoundOut)
+    def put(self, request, slug, round_id: int):
+        found = self.club_access()
+        voting_round = _club_round(found.club, round_id)
+        marks = _valid(out.BallotIn, request)["marks"]
+        parsed = {}
+        for key, score in marks.items():
+            if not str(key).isdigit() or len(str(key)) > 18:
+                return Response({"marks": [f"{key!r} is not a candidate in this round."]}, 400)
+            if isinstance(score, bool) or not isinstance(score, int):
+                return Response({"marks": ["A mark is 1 (approved) or a score from 1 to 5."]}, 400)
+            parsed[int(key)] = score
+        rounds.ballot_cast(voting_round=voting_round, user=request.user, marks=parsed)
+        return Response(self.get_serializer(_round_out(voting_round, request.user)).data)
 
 
 # --- Sessions --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from . import home_sections, profile_sections, ratelimits, selectors, services
+from . import home_sections, profile_sections, ratelimits, selectors, services, settings_sections
 from .confirming import Ask, confirm_first
 from .forms import (
     ClubForm,
@@ -128,7 +128,13 @@ def club_settings(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     return render(
         request,
         "clubs/club_form.html",
-        {"form": form, "club": club, "access": access, "time_zones": time_zone_choices()},
+        {
+            "form": form,
+            "club": club,
+            "access": access,
+            "time_zones": time_zone_choices(),
+            "sections": settings_sections.sections_for(request, access),
+        },
     )
 
 

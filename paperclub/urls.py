@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("papers.urls")),
     path("", include("papers.imports.urls")),
     path("", include("papers.watch.urls")),
+    path("", include("papers.voting.urls")),
     path("", include("sessions.urls")),
 ]
 

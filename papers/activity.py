@@ -162,4 +162,7 @@ def register_paper_kinds() -> None:
         Kind("papers.restore", "Paper taken out of the archive", BACKLOG),
         Kind("papers.pin", "Paper pinned or unpinned", BACKLOG),
         Kind("papers.topics", "Topics changed", BACKLOG),
+        Kind("papers.vote_options", "How votes count changed", BACKLOG),
+        Kind("papers.round_open", "Voting round opened", BACKLOG),
+        Kind("papers.round_close", "Voting round closed", BACKLOG),
     )

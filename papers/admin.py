@@ -1,10 +1,15 @@
 from django.contrib import admin
+from django.db.models import Q
+from django.utils import timezone
 
 from clubs.admin import RecordAdmin
 
 from .backlog_cache import backlogs_changed
 from .models import (
+    BacklogOptions,
     BacklogStamp,
+    Ballot,
+    BallotMark,
     GuideTick,
     Nomination,
     Paper,
@@ -12,9 +17,11 @@ from .models import (
     ReadingGuide,
     RelatedIndex,
     RelatedPaper,
+    RoundCandidate,
     Suggestion,
     Tag,
     Vote,
+    VotingRound,
     Watch,
 )
 
@@ -163,3 +170,53 @@ class SuggestionAdmin(RecordAdmin):
     list_filter = ["state"]
     list_select_related = ["club", "owner"]
     search_fields = ["club__slug", "arxiv_id", "title"]
+
+
+@admin.register(BacklogOptions)
+class BacklogOptionsAdmin(RecordAdmin):
+    """Set on the club settings page (papers.voting.options), which logs the change."""
+
+    list_display = ["club", "vote_budget", "weighted_votes", "updated_at"]
+    list_select_related = ["club"]
+    search_fields = ["club__slug"]
+
+
+# Voting rounds: the admin never shows a ballot's marks or a count, before the
+# deadline or after (the round's page publishes the result), so it cannot leak
+# a tally while a round is open.
+
+
+@admin.register(VotingRound)
+class VotingRoundAdmin(RecordAdmin):
+    list_display = ["title", "club", "method", "closes_at", "closed_at"]
+    list_select_related = ["club"]
+    search_fields = ["title", "club__slug"]
+
+
+@admin.register(RoundCandidate)
+class RoundCandidateAdmin(RecordAdmin):
+    list_display = ["round", "nomination", "position"]
+    list_select_related = ["round", "nomination__paper"]
+    search_fields = ["round__title", "round__club__slug"]
+
+
+@admin.register(Ballot)
+class BallotAdmin(RecordAdmin):
+    list_display = ["round", "user", "updated_at"]
+    list_select_related = ["round", "user"]
+    search_fields = ["round__title", "round__club__slug"]
+
+
+@admin.register(BallotMark)
+class BallotMarkAdmin(RecordAdmin):
+    """Which member marked what is in the ballot; the score is never shown here."""
+
+    list_display = ["ballot", "candidate"]
+    list_select_related = ["ballot__round", "candidate"]
+    search_fields = ["ballot__round__title", "ballot__round__club__slug"]
+    exclude = ["score"]
+
+    def get_queryset(self, request):
+        # Marks of a round still open are left out: counting them would be a tally.
+        closed = Q(ballot__round__closes_at__lte=timezone.now())
+        return super().get_queryset(request).filter(closed)

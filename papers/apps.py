@@ -7,7 +7,7 @@ class PapersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from clubs import home_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
+        from clubs import home_sections, settings_sections  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
         from clubs.reconfirm import participation  # noqa: PLC0415 - AppConfig.ready: the app registry is loading
 
         from .activity import register_paper_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
@@ -17,9 +17,11 @@ class PapersConfig(AppConfig):
             club_home_backlog_section,
             voters_since,
         )
+        from .voting.views import settings_section  # noqa: PLC0415 - AppConfig.ready: imports models
 
         home_sections.register(club_home_backlog_section)
         participation.register("papers.votes", voters_since)
         register_paper_kinds()
         register_merge_kind()
         renew_on_proposer_rename()
+        settings_sections.register("papers/voting/_options_section.html", settings_section)

@@ -48,11 +48,12 @@ from dataclasses import dataclass
 from time import time
 
 from django.core.cache import cache
+from django.db.models import OuterRef, Subquery
 from django.db.models.signals import post_save
 from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 
-from .models import BacklogStamp, Nomination, Paper
+from .models import BacklogOptions, BacklogStamp, Nomination, Paper
 
 LIST_SECONDS = 15 * 60
 TRENDING_SLOT_SECONDS = 5 * 60
@@ -130,13 +131,36 @@ class BacklogVersion:
 
     content: str  # what it holds and says: every entry is keyed by it
     votes: str  # its votes: the lists ordered by them add it to their params
+    # How its votes count (papers.voting): saving the options renews the stamp.
+    budget: int | None = None
+    weighted: bool = False
 
 
 def backlog_version(*, club) -> BacklogVersion:
     """The club's backlog as it is now: its stamp, and its creation time for a
-    club that has no stamp yet. Lists and cards are cached under it."""
-    token, votes = backlog_stamp(club_id=club.pk)
-    return BacklogVersion(content=f"{club.pk}:{token}:{club.created_at.timestamp()}", votes=votes)
+    club that has no stamp yet. Lists and cards are cached under it.
+
+    The club's voting options come in the stamp's own statement (saving them
+    renews the stamp, so a club without a stamp has none): a list computed on
+    a miss knows how to rank without reading them again."""
+    options = BacklogOptions.objects.filter(club_id=OuterRef("club_id"))
+    row = (
+        BacklogStamp.objects.filter(club_id=club.pk)
+        .values_list(
+            "token",
+            "votes_token",
+            Subquery(options.values("vote_budget")[:1]),
+            Subquery(options.values("weighted_votes")[:1]),
+        )
+        .first()
+    )
+    token, votes, budget, weighted = row or ("none", "none", None, False)
+    return BacklogVersion(
+        content=f"{club.pk}:{token}:{club.created_at.timestamp()}",
+        votes=votes or "none",
+        budget=budget,
+        weighted=bool(weighted),
+    )
 
 
 def cached_lists(

@@ -7,6 +7,8 @@ writes commit or roll back with it.
 
 from collections.abc import Callable
 
+from .voting import weights as vote_weights
+
 PaperDetailsReceiver = Callable[..., None]
 _details_receivers: list[PaperDetailsReceiver] = []
 
@@ -42,3 +44,10 @@ def on_nominations_merged(receiver: MergeReceiver) -> MergeReceiver:
 def nominations_merged(*, from_id: int, to_id: int) -> None:
     for receiver in list(_merge_receivers):
         receiver(from_id=from_id, to_id=to_id)
+
+
+def vote_weights_provider(provider: vote_weights.WeightsProvider) -> None:
+    """Register `provider(*, club_id: int) -> papers.voting.weights.ClubWeights`:
+    what each member's backlog vote counts when the club weighs votes by
+    attendance (papers.voting.weights holds it)."""
+    vote_weights.register(provider)

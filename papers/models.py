@@ -624,3 +624,137 @@ class Suggestion(models.Model):
         if len(authors) > 3:
             return ", ".join(authors[:3]) + " et al."
         return ", ".join(authors)
+
+
+# --- Voting: the club's options for everyday votes, and voting rounds (papers.voting) ---
+
+VOTE_BUDGET_MAX = 50
+ROUND_TITLE_MAX = 120
+ROUND_CANDIDATES_MAX = 20
+SCORE_MIN, SCORE_MAX = 1, 5
+
+
+class BacklogOptions(models.Model):
+    """How a club's everyday backlog votes count. Every option is off until an
+    organizer turns it on (papers.voting.options): no row is "all off".
+
+    vote_budget: at most this many open votes per member (votes on papers still
+    proposed or scheduled); a vote on a paper the club covered no longer counts,
+    so it comes back to its member. weighted_votes: a vote counts more when its
+    member came to the club's recent sessions (the weights come from the app
+    that knows sessions, through papers.voting.weights)."""
+
+    club = models.OneToOneField(
+        "clubs.Club", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    vote_budget = models.PositiveSmallIntegerField(null=True, blank=True)
+    weighted_votes = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "backlog options"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(vote_budget__isnull=True)
+                | Q(vote_budget__gte=1, vote_budget__lte=VOTE_BUDGET_MAX),
+                name="backlog_options_budget_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Backlog options of {self.club_id}"
+
+
+class VotingRound(models.Model):
+    """An organizer's round over chosen candidates with a deadline: one ballot
+    per member, changeable until `closes_at`. Nobody sees a count before then
+    (papers.voting.rounds); after it the result is read from the ballots, so it
+    never waits for a job. `closed_at` records when its close was announced
+    (the activity log), by the first reader or the beat job."""
+
+    class Method(models.TextChoices):
+        APPROVAL = "approval", "Approval (tick every paper you would read)"
+        SCORE = "score", "Scores from 1 to 5"
+
+    TITLE_MAX = ROUND_TITLE_MAX
+
+    club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=ROUND_TITLE_MAX)
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.APPROVAL)
+    closes_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(method__in=["approval", "score"]), name="round_method_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("created_at")), name="round_closes_after_opening"
+            ),
+        ]
+        indexes = [models.Index(fields=["club", "-closes_at"], name="round_by_club")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_closed(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.closes_at
+
+
+class RoundCandidate(models.Model):
+    round = models.ForeignKey(VotingRound, on_delete=models.CASCADE, related_name="candidates")
+    nomination = models.ForeignKey(Nomination, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["round", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "nomination"], name="round_candidate_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nomination_id} in round {self.round_id}"
+
+
+class Ballot(models.Model):
+    """A member's one ballot in a round; saving it again replaces its marks."""
+
+    round = models.ForeignKey(VotingRound, on_delete=models.CASCADE, related_name="ballots")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "user"], name="ballot_one_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"Ballot of {self.user_id} in round {self.round_id}"
+
+
+class BallotMark(models.Model):
+    """One candidate on one ballot: approved (score 1) or scored 1 to 5."""
+
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="marks")
+    candidate = models.ForeignKey(RoundCandidate, on_delete=models.CASCADE, related_name="marks")
+    score = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ballot", "candidate"], name="ballot_mark_once"),
+            models.CheckConstraint(
+                condition=Q(score__gte=SCORE_MIN, score__lte=SCORE_MAX), name="ballot_score_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Mark on candidate {self.candidate_id}"

@@ -10,6 +10,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     Exists,
     F,
@@ -22,6 +23,7 @@ from django.db.models import (
     Subquery,
     TextField,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -30,6 +32,9 @@ from clubs.models import Club
 
 from . import backlog_cache, signals
 from .models import Nomination, Paper, Tag, Vote
+from .voting import budget as vote_budget
+from .voting import options as vote_options
+from .voting import weights as vote_weights
 
 SORTS = {"top": "Top", "trending": "Trending", "new": "New"}
 STATES = {
@@ -158,9 +163,39 @@ def _backlog_filtered(
     return qs
 
 
-def _ordering(options: BacklogFilter) -> list:
+def club_weights(*, club: Club) -> vote_weights.ClubWeights | None:
+    """The club's vote weights when it weighs votes by attendance, else None."""
+    if not vote_options.options_for(club_id=club.pk).weighted_votes:
+        return None
+    return vote_weights.weights_for(club_id=club.pk)
+
+
+def _with_weights(
+    qs: QuerySet[Nomination], weights: vote_weights.ClubWeights, sort: str
+) -> QuerySet[Nomination]:
+    """Annotate `weighted`: the votes' units summed (papers.voting.weights),
+    each times trending's recency (this week ×4, this month ×2, older ×1)
+    when the list is trending. One aggregate over the votes' join."""
+    factor = None
+    if sort == "trending":
+        now = timezone.now()
+        week, month = now - timedelta(days=7), now - timedelta(days=30)
+        factor = Case(
+            When(votes__created_at__gte=week, then=Value(4)),
+            When(votes__created_at__gte=month, then=Value(2)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    return qs.annotate(
+        weighted=vote_weights.weighted_units(weights, user_field="votes__user_id", factor=factor)
+    )
+
+
+def _ordering(options: BacklogFilter, weighted: bool = False) -> list:
     ordering = [F("pinned_at").desc(nulls_last=True)]
-    if options.sort == "trending":
+    if weighted and options.sort in ("top", "trending"):
+        ordering += ["-weighted", "-vote_count", "-created_at"]
+    elif options.sort == "trending":
         ordering += ["-trending", "-vote_count", "-created_at"]
     elif options.sort == "new":
         ordering += ["-created_at"]
@@ -169,9 +204,25 @@ def _ordering(options: BacklogFilter) -> list:
     return [*ordering, "-pk"]
 
 
-def backlog(*, club: Club, user: User | None, options: BacklogFilter) -> QuerySet[Nomination]:
+_READ = object()  # backlog(weights=...) not given: read the club's own
+
+
+def backlog(
+    *, club: Club, user: User | None, options: BacklogFilter, weights=_READ
+) -> QuerySet[Nomination]:
+    """The backlog in the page's order (with the club's vote weights, when it
+    weighs votes: `weighted`, see _with_weights). `weights`: the club's
+    ClubWeights (or None: votes are equal) when the caller has read them."""
     qs = _with_viewer_vote(_backlog_filtered(club=club, options=options), user)
-    if options.sort == "trending":
+    if weights is _READ:
+        weights = club_weights(club=club) if options.sort != "new" else None
+    elif options.sort == "new":
+        weights = None
+    if weights is not None:
+        qs = _with_weights(qs, weights, options.sort)
+        proposers = get_user_model().objects.select_related("profile")
+        related = qs.prefetch_related("paper", Prefetch("proposed_by", queryset=proposers))
+    elif options.sort == "trending":
         qs = _with_trending(qs)
         # The score is computed, so the whole backlog is sorted: keep its rows
         # narrow and fetch the papers and proposers of one page afterwards.
@@ -181,7 +232,9 @@ def backlog(*, club: Club, user: User | None, options: BacklogFilter) -> QuerySe
         # Indexes in these orders (see Nomination.Meta) let a page be read straight
         # off the index, joining only its own rows.
         related = qs.select_related("paper", "proposed_by__profile")
-    return related.prefetch_related("tags").order_by(*_ordering(options))
+    return related.prefetch_related("tags").order_by(
+        *_ordering(options, weighted=weights is not None)
+    )
 
 
 def _ids_list(
@@ -192,9 +245,16 @@ def _ids_list(
 
     def ids() -> list[int]:
         qs = _backlog_filtered(club=club, options=options)
-        if options.sort == "trending":
+        # The club's vote weights when its version says it weighs votes.
+        weights = None
+        if options.sort != "new" and version.weighted:
+            weights = vote_weights.weights_for(club_id=club.pk)
+        if weights is not None:
+            qs = _with_weights(qs, weights, options.sort)
+        elif options.sort == "trending":
             qs = _with_trending(qs)
-        return list(qs.order_by(*_ordering(options)).values_list("pk", flat=True))
+        ordering = _ordering(options, weighted=weights is not None)
+        return list(qs.order_by(*ordering).values_list("pk", flat=True))
 
     params: tuple = (options.sort, options.state, options.tag, options.query)
     if options.sort != "new":
@@ -369,6 +429,71 @@ def backlog_top(
     lists = {"ids": _ids_list(club=club, options=BacklogFilter(), version=version)}
     found = backlog_cache.cached_lists(club=club, lists=lists, version=version)
     return backlog_cards(club=club, user=user, ids=found["ids"][:limit], version=version)
+
+
+@dataclass(frozen=True)
+class VotingSetup:
+    """How the club's backlog votes count now (papers.voting): cached with the lists."""
+
+    budget: int | None = None
+    weights: vote_weights.ClubWeights | None = None
+
+
+def _voting_setup(club: Club, version: backlog_cache.BacklogVersion) -> VotingSetup:
+    weights = vote_weights.weights_for(club_id=club.pk) if version.weighted else None
+    return VotingSetup(budget=version.budget, weights=weights)
+
+
+def voting_setup_cached(
+    *, club: Club, version: backlog_cache.BacklogVersion | None = None
+) -> VotingSetup:
+    """How the club's votes count: the options from the version (read with the
+    stamp), the weights from the backlog's cache (renewed by attendance changes)."""
+    version = version or backlog_cache.backlog_version(club=club)
+    if not version.weighted:
+        return VotingSetup(budget=version.budget)
+    lists = {"voting": ((), lambda: _voting_setup(club, version))}
+    return backlog_cache.cached_lists(club=club, lists=lists, version=version)["voting"]
+
+
+@dataclass
+class ViewerVotes:
+    """What the backlog tells the viewer about their own votes."""
+
+    budget: vote_budget.BudgetState | None = None
+    factor: str = ""
+    why: str = ""
+
+
+def voting_attach(
+    *, club: Club, user: User | None, nominations: list[Nomination], setup: VotingSetup
+) -> ViewerVotes:
+    """Give each card its weighted total (`weighted_words`) when the club weighs
+    votes (one query for the page's votes), and say what the viewer's vote
+    counts and how much of their budget is left (one count)."""
+    viewer = ViewerVotes()
+    member = user is not None and user.is_authenticated
+    weights = setup.weights
+    if weights is not None:
+        voters: dict[int, list[int]] = {n.pk: [] for n in nominations}
+        rows = Vote.objects.filter(nomination_id__in=list(voters)).values_list(
+            "nomination_id", "user_id"
+        )
+        for nomination_id, user_id in rows:
+            voters[nomination_id].append(user_id)
+        for nomination in nominations:
+            total = weights.total(voters[nomination.pk])
+            nomination.weighted_words = (  # type: ignore[attr-defined]  # shown by the vote button
+                f"{float(total):.2f}".rstrip("0").rstrip(".")
+            )
+        if member:
+            viewer.factor = weights.factor_words(user.pk)
+            viewer.why = weights.why(user.pk)
+    if setup.budget and member:
+        viewer.budget = vote_budget.budget_state(
+            club_id=club.pk, user_id=user.pk, budget=setup.budget
+        )
+    return viewer
 
 
 def club_tags(*, club: Club, nominations: QuerySet[Nomination] | None = None) -> QuerySet[Tag]:

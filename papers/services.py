@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -26,9 +26,10 @@ from .errors import NotAllowed, PaperError
 from .guide import CHECKLIST_KEYS
 from .identifiers import InvalidDoi, arxiv_id_from_doi, normalize_doi
 from .merging import nominations_merge  # noqa: F401 - lives with its undo, called from here too
-from .models import GuideTick, Nomination, Paper, PaperNote, Tag, Vote
+from .models import BacklogOptions, GuideTick, Nomination, Paper, PaperNote, Tag, Vote
 from .related.services import related_changed
 from .tasks import fetch_arxiv_metadata
+from .voting import budget as vote_budget
 from .webhooks import webhook_covered, webhook_covered_before, webhook_proposed
 
 MAX_IDS_PER_BATCH = 50
@@ -349,22 +350,40 @@ def _vote_change(
     `has_voted` and `vote_count` as of this change, and how the count moved (-1,
     0 or 1). Raises Nomination.DoesNotExist when the club has no such
     nomination, PaperError when toggling an archived one."""
+    options = BacklogOptions.objects.filter(club_id=OuterRef("club_id"))
     nomination = (
         Nomination.objects.select_for_update(of=("self",))
         .select_related("paper")
+        # The club's vote budget and weighting, read with the row (no statement more).
+        .annotate(
+            club_vote_budget=Subquery(options.values("vote_budget")[:1]),
+            club_weighs_votes=Subquery(options.values("weighted_votes")[:1]),
+        )
         .get(club_id=club_id, pk=nomination_id)
     )
     if toggle and nomination.state == Nomination.State.ARCHIVED:
         raise PaperError(_ARCHIVED)
     votes = Vote.objects.filter(nomination=nomination, user=user)
+    over_budget = False
     if toggle and votes.delete()[0]:
         change = -1
     elif not toggle and votes.exists():
         change = 0
     else:
-        Vote.objects.create(nomination=nomination, user=user)
         change = 1
-    nomination.has_voted = change >= 0  # type: ignore[attr-defined]  # as the selectors annotate it
+        budget = nomination.club_vote_budget
+        if budget and nomination.state in vote_budget.OPEN_STATES:
+            try:
+                vote_budget.budget_hold(club_id=club_id, user=user, budget=budget)
+            except vote_budget.OverBudget:
+                if toggle:
+                    raise
+                # A proposal counts as a vote only while the budget allows one:
+                # the paper is proposed all the same.
+                change, over_budget = 0, True
+        if change:
+            Vote.objects.create(nomination=nomination, user=user)
+    nomination.has_voted = change > 0 or (change == 0 and not over_budget)  # type: ignore[attr-defined]  # as the selectors annotate it
     if change:
         Nomination.objects.filter(pk=nomination.pk).update(vote_count=F("vote_count") + change)
         nomination.vote_count += change  # the row is locked: this is its count now

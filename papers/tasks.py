@@ -9,6 +9,7 @@ from django.conf import settings
 from . import arxiv_client, fetching, pdf, unconfirmed
 from .models import Paper
 from .related import services as related_services
+from .voting import rounds
 from .watch import runs as watch_runs
 
 log = logging.getLogger(__name__)
@@ -93,3 +94,10 @@ def sweep_watches() -> None:
             sum(not o.ok for o in outcomes),
             sum(o.suggested for o in outcomes),
         )
+
+
+@shared_task(name="papers.close_rounds")
+def close_rounds() -> None:
+    """Record the close of every voting round past its deadline (beat). The
+    result never waits for this: pages publish it from the deadline on."""
+    rounds.rounds_close_due()

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from clubs import ratelimits
 from clubs.confirming import Ask, confirm_first
 from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
-from clubs.redirects import redirect_back
+from clubs.redirects import redirect_back, safe_url
 
 from . import (
     backlog_cache,
@@ -36,6 +36,7 @@ from .forms import (
 )
 from .models import Nomination, Paper
 from .related import selectors as related_selectors
+from .voting import budget as vote_budget
 
 PAGE_SIZE = 25
 
@@ -55,7 +56,8 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     # and signals (papers.backlog_cache): all under the backlog's version, read
     # once here.
     version = backlog_cache.backlog_version(club=access.club)
-    ids, topics = selectors.backlog_lists(club=access.club, options=options, version=version)
+    lists = selectors.backlog_page_lists(club=access.club, options=options, version=version)
+    ids, topics = lists.ids, lists.topics
     page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
     elsewhere = selectors.backlog_matches_elsewhere(
         club=access.club, options=options, version=version
@@ -68,6 +70,14 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     nominations = selectors.backlog_cards(
         club=access.club, user=request.user, ids=list(page.object_list), version=version
     )
+    # What each vote counts (weights) and the viewer's budget, for each request.
+    voting = selectors.voting_setup_cached(club=access.club, version=version)
+    viewer_votes = selectors.voting_attach(
+        club=access.club,
+        user=request.user if access.is_member else None,
+        nominations=nominations,
+        setup=voting,
+    )
     return render(
         request,
         "papers/backlog.html",
@@ -76,6 +86,8 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
             "access": access,
             "page": page,
             "nominations": nominations,
+            "viewer_votes": viewer_votes,
+            "voting": voting,
             "options": options,
             "sorts": selectors.SORTS,
             "states": selectors.STATES,
@@ -376,6 +388,8 @@ def vote(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpRe
         raise Http404("No such paper in this club.") from error
     except services.NotAllowed as error:
         raise PermissionDenied(str(error)) from error
+    except vote_budget.OverBudget as error:
+        return _over_budget(request, access, nomination_id, error)
     except services.PaperError as error:
         if request.htmx:
             return HttpResponse(str(error), status=409)
@@ -384,6 +398,9 @@ def vote(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpRe
             request, reverse("papers:nomination", args=[access.club.slug, nomination_id])
         )
     if request.htmx:
+        if item.club_weighs_votes:  # annotated by the vote service
+            voting = selectors.voting_setup_cached(club=access.club)
+            selectors.voting_attach(club=access.club, user=None, nominations=[item], setup=voting)
         return render(
             request,
             "papers/_vote_button.html",
@@ -392,6 +409,27 @@ def vote(request: HttpRequest, access: ClubAccess, nomination_id: int) -> HttpRe
     return redirect_back(
         request, reverse("papers:backlog", args=[access.club.slug]), anchor=f"vote-{item.pk}"
     )
+
+
+def _over_budget(
+    request: HttpRequest, access: ClubAccess, nomination_id: int, error: vote_budget.OverBudget
+) -> HttpResponse:
+    """A vote past the budget: nothing changed; the person is told which vote to
+    take back (their oldest open one), with a button that takes it back."""
+    context = {
+        "club": access.club,
+        "access": access,
+        "error": error,
+        "oldest": error.oldest,
+        "next": safe_url(request, request.POST.get("next") or "")
+        or reverse("papers:backlog", args=[access.club.slug]),
+    }
+    if request.htmx:
+        # The vote button as it was, with the refusal beside it (a 200, so htmx swaps it).
+        item = _nomination(access, nomination_id, user=request.user)
+        context.update(nomination=item, can_vote=True)
+        return render(request, "papers/voting/_over_budget_button.html", context)
+    return render(request, "papers/voting/over_budget.html", context, status=409)
 
 
 @require_POST

@@ -16,6 +16,7 @@ class SessionsConfig(AppConfig):
 
         from .attendance.selectors import attendees_since  # noqa: PLC0415 - AppConfig.ready: imports models
         from .attendance.views import profile_streaks_section  # noqa: PLC0415 - AppConfig.ready: imports models
+        from .attendance.weights import vote_weights  # noqa: PLC0415 - AppConfig.ready: imports models
         from .discussion.activity import register_discussion_kinds  # noqa: PLC0415 - AppConfig.ready: imports models
         from .discussion.mail import register_discussion_mail  # noqa: PLC0415 - AppConfig.ready: imports models
         from .discussion.selectors import posters_since  # noqa: PLC0415 - AppConfig.ready: imports models
@@ -42,6 +43,7 @@ class SessionsConfig(AppConfig):
             "sessions/series/_profile_every_week.html", profile_series_section
         )
         hooks.on_paper_details_changed(paper_details_changed)
+        hooks.vote_weights_provider(vote_weights)  # attendance-weighted backlog votes
         register_rota_kinds()
         merging.register_rota(week_reader=upcoming_weeks_reading, links_mover=nomination_links_move)
         hooks.on_nominations_merged(thread_move_on_merge)

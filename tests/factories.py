@@ -34,7 +34,10 @@ from clubs.models import (
 )
 from clubs.webhooks import signing
 from papers.models import (
+    BacklogOptions,
     BacklogStamp,
+    Ballot,
+    BallotMark,
     GuideTick,
     Nomination,
     Paper,
@@ -42,9 +45,11 @@ from papers.models import (
     ReadingGuide,
     RelatedIndex,
     RelatedPaper,
+    RoundCandidate,
     Suggestion,
     Tag,
     Vote,
+    VotingRound,
     Watch,
 )
 from sessions.models import (
@@ -324,6 +329,53 @@ class VoteFactory(factory.django.DjangoModelFactory):
 
     nomination = factory.SubFactory(NominationFactory)
     user = factory.SubFactory(UserFactory)
+
+
+class BacklogOptionsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BacklogOptions
+
+    club = factory.SubFactory(ClubFactory)
+
+
+class VotingRoundFactory(factory.django.DjangoModelFactory):
+    """An approval round closing in a week (papers.voting.rounds opens real ones)."""
+
+    class Meta:
+        model = VotingRound
+
+    club = factory.SubFactory(ClubFactory)
+    title = factory.Sequence(lambda n: f"Round {n}")
+    created_at = factory.LazyFunction(timezone.now)
+    closes_at = factory.LazyAttribute(lambda r: r.created_at + timedelta(days=7))
+
+
+class RoundCandidateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoundCandidate
+
+    round = factory.SubFactory(VotingRoundFactory)
+    nomination = factory.SubFactory(NominationFactory, club=factory.SelfAttribute("..round.club"))
+    position = factory.Sequence(lambda n: n)
+
+
+class BallotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Ballot
+
+    round = factory.SubFactory(VotingRoundFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class BallotMarkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BallotMark
+
+    ballot = factory.SubFactory(BallotFactory)
+    candidate = factory.SubFactory(
+        RoundCandidateFactory, round=factory.SelfAttribute("..ballot.round")
+    )
+    score = 1
 
 
 class ReadingGuideFactory(factory.django.DjangoModelFactory):

@@ -257,6 +257,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "papers-sweep-related": {"task": "papers.sweep_related", "schedule": 600.0},
     # The arXiv watch's daily runs (papers.watch.runs), and their retries.
     "papers-sweep-watches": {"task": "papers.sweep_watches", "schedule": WATCH_SWEEP_SECONDS},
+    # Voting rounds past their deadline: their close logged (results never wait for it).
+    "papers-close-rounds": {"task": "papers.close_rounds", "schedule": 300.0},
     # Keep every club's rolling horizon of weeks full (idempotent).
     "sessions-plan": {"task": "sessions.plan_all", "schedule": 6 * 3600.0},
     # Mark finished weeks done (their papers become covered).

@@ -20,6 +20,7 @@ from django.utils import dateformat, timezone
 
 from clubs.activity.services import person
 from clubs.models import Membership
+from papers.voting.options import attendance_changed
 
 from ..errors import SessionError
 from ..models import Attendance, Session
@@ -102,6 +103,7 @@ def attendance_set(
     Attendance.objects.filter(session=session, user_id__in=change.removed).delete()
     Session.objects.filter(pk=session.pk).update(attendance_taken_at=now)
     session.attendance_taken_at = now
+    attendance_changed(club_id=session.club_id)  # the backlog's vote weights
     membership = active_membership(session.club, by)
     if change and membership is not None and membership.role == Membership.Role.ORGANIZER:
         _log(session=session, by=by, change=change)
@@ -140,8 +142,12 @@ def attendance_check_in(*, session: Session, user: User, present: bool = True) -
         raise SessionError("This session is over; the facilitator can still mark you present.")
     if not present:
         deleted, _ = Attendance.objects.filter(session=session, user=user).delete()
+        if deleted:
+            attendance_changed(club_id=session.club_id)  # the backlog's vote weights
         return bool(deleted)
     _, created = Attendance.objects.get_or_create(
         session=session, user=user, defaults={"source": Attendance.Source.CHECK_IN}
     )
+    if created:
+        attendance_changed(club_id=session.club_id)
     return created

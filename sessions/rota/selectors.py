@@ -24,6 +24,8 @@ from django.utils import timezone
 from clubs.models import Club, Membership
 from papers.models import Nomination
 from papers.selectors import BacklogFilter, backlog
+from papers.voting.options import with_voting_facts
+from papers.voting.weights import weights_for
 
 from ..calendars.feeds import calendar_prompt_take
 from ..models import ClubSchedule, Post, Rsvp, SeriesRsvp, Session, SessionPaper
@@ -146,10 +148,18 @@ def archive(*, club: Club) -> QuerySet[Session]:
 
 def candidate_papers(*, session: Session, user: User | None) -> list[Nomination]:
     """What the facilitator can pick from: proposed papers, pinned and top-voted
-    first, plus the ones this session already has."""
-    proposed = list(
-        backlog(club=session.club, user=user, options=BacklogFilter(sort="top", state="open"))[:100]
-    )
+    first (votes weighted by attendance when the club weighs them), plus the
+    ones this session already has. Each says whether a voting round of the
+    club closed lately (`club_rounds_lately`)."""
+    options = BacklogFilter(sort="top", state="open")
+    # Ranked with equal votes, learning in the same statement whether the club
+    # weighs them; only a club that does is ranked again, with its weights.
+    found = with_voting_facts(backlog(club=session.club, user=user, options=options, weights=None))
+    proposed = list(found[:100])
+    if proposed and proposed[0].club_weighs_votes:
+        weights = weights_for(club_id=session.club_id)
+        weighted = backlog(club=session.club, user=user, options=options, weights=weights)
+        proposed = list(with_voting_facts(weighted)[:100])
     links = getattr(session, "ordered_papers", None)
     if links is None:
         links = list(session.papers.all())
@@ -159,6 +169,7 @@ def candidate_papers(*, session: Session, user: User | None) -> list[Nomination]
         chosen = list(Nomination.objects.filter(pk__in=missing).select_related("paper"))
         for nomination in chosen:
             nomination.has_voted = False  # type: ignore[attr-defined]  # as the annotation on the others
+            nomination.club_rounds_lately = False  # type: ignore[attr-defined]  # the others say
         proposed = chosen + proposed
     return proposed
 

@@ -24,6 +24,7 @@ from clubs.confirming import Ask, confirm_first
 from clubs.permissions import ANYONE, MEMBER, ORGANIZER, ClubAccess, club_view
 from clubs.redirects import redirect_back
 from clubs.templatetags.paperclub import display_name
+from papers.voting.rounds import round_winners_offered
 
 from ..attendance.views import attendance_context
 from ..calendars.feeds import (
@@ -554,10 +555,18 @@ def _candidates(session: Session, request: HttpRequest) -> list:
         link.nomination_id: (i, link.minutes) for i, link in enumerate(session.ordered_papers)
     }
     candidates = selectors.candidate_papers(session=session, user=request.user)
+    # The winners of the club's latest voting rounds come first (after the
+    # week's own papers), marked with the round they won.
+    lately = any(n.club_rounds_lately for n in candidates)
+    offers = round_winners_offered(club=session.club) if lately else {}
     for nomination in candidates:
         nomination.chosen = nomination.pk in chosen
         nomination.chosen_minutes = chosen.get(nomination.pk, (0, None))[1]
-    return sorted(candidates, key=lambda n: chosen.get(n.pk, (len(chosen), None))[0])
+        nomination.round_offer = offers.get(nomination.pk)
+    return sorted(
+        candidates,
+        key=lambda n: (chosen.get(n.pk, (len(chosen), None))[0], n.round_offer is None),
+    )
 
 
 @require_POST

@@ -3,9 +3,11 @@ site's permission matrix (tests/clubs/test_permissions.py) for the API, on the
 same planted scene. Refusals write nothing and leak none of the planted data."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 import api.urls
@@ -32,6 +34,10 @@ PUBLIC = {
     ("api:backlog", "post"): ({"arxiv_id": "2106.09685"}, [401, 403, 403, 201, 201]),
     ("api:nomination", "get"): (None, OK),
     ("api:vote", "put"): ({"voted": True}, MEMBERS),
+    # Voting rounds: counts only in a closed round's `result` (see below).
+    ("api:rounds", "get"): (None, OK),
+    ("api:round", "get"): (None, OK),
+    ("api:ballot", "put"): ({"marks": {}}, MEMBERS),
     ("api:sessions", "get"): (None, OK),
     ("api:session", "get"): (None, OK),
     ("api:rsvp", "put"): ({"answer": "maybe"}, MEMBERS),
@@ -60,6 +66,8 @@ def _url(name, club, nomination, session):
         return reverse(name, args=[club.slug, nomination.pk])
     if name in ("api:session", "api:rsvp", "api:preread", "api:questions"):
         return reverse(name, args=[club.slug, session.pk])
+    if name in ("api:round", "api:ballot"):
+        return reverse(name, args=[club.slug, session.voting_round.pk])
     return reverse(name, args=[club.slug])
 
 
@@ -125,3 +133,27 @@ def test_every_documented_operation_is_in_the_matrix(client):
     assert len(documented) == len(
         [key for key in PUBLIC if key[0] not in ("api:schema", "api:docs")]
     )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_api_shows_no_count_of_an_open_round(scene, role):  # noqa: F811 - the fixture
+    """Nobody, organizers included, reads a count before the deadline; after it
+    the same answers carry the result."""
+    club, people, *_, session = scene
+    client = APIClient()
+    if role != "anonymous":
+        client.force_login(people[role])
+    detail = reverse("api:round", args=[club.slug, session.voting_round.pk])
+    listed = reverse("api:rounds", args=[club.slug])
+    assert client.get(detail).json()["result"] is None
+    assert [r["result"] for r in client.get(listed).json()] == [None]
+    for text in (client.get(detail).content.decode(), client.get(listed).content.decode()):
+        assert '"total"' not in text
+        assert '"ballots"' not in text
+    past = timezone.now() - timedelta(minutes=1)
+    type(session.voting_round).objects.filter(pk=session.voting_round.pk).update(
+        created_at=past - timedelta(days=1), closes_at=past
+    )
+    result = client.get(detail).json()["result"]
+    assert result["ballots"] == 1
+    assert [(c["total"], c["winner"]) for c in result["counts"]] == [(1, True)]

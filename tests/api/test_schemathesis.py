@@ -34,8 +34,10 @@ from tests.factories import (
     ClubFactory,
     MembershipFactory,
     NominationFactory,
+    RoundCandidateFactory,
     SessionPaperFactory,
     UserFactory,
+    VotingRoundFactory,
     session_at,
 )
 
@@ -89,9 +91,24 @@ def planted(db):
     public_week = session_at(public, starts_in=timedelta(days=3), state="open")
     _, member_secret = token_create(user=member, club=private, name="bot", scope="write")
     _, outsider_secret = token_create(user=outsider, club=public, name="bot", scope="write")
+    # A voting round in each club, open, over its paper (papers.voting).
+    rounds = [
+        RoundCandidateFactory(round=VotingRoundFactory(club=club), nomination=candidate).round
+        for club, candidate in ((private, nomination), (public, public_nomination))
+    ]
     places = [
-        {"slug": "okapi", "nomination_id": nomination.pk, "session_id": week.pk},
-        {"slug": "open-club", "nomination_id": public_nomination.pk, "session_id": public_week.pk},
+        {
+            "slug": "okapi",
+            "nomination_id": nomination.pk,
+            "session_id": week.pk,
+            "round_id": rounds[0].pk,
+        },
+        {
+            "slug": "open-club",
+            "nomination_id": public_nomination.pk,
+            "session_id": public_week.pk,
+            "round_id": rounds[1].pk,
+        },
     ]
     return member_secret, outsider_secret, places
 
@@ -137,7 +154,7 @@ def _exercise(operation, places, who: str, secret: str) -> None:
 def test_every_operation_keeps_to_the_schema_and_the_private_club(wsgi_app, planted):
     member_secret, outsider_secret, places = planted
     operations = _operations(wsgi_app)
-    assert len(operations) == 17
+    assert len(operations) == 20
     failures = []
     for operation in operations:
         for who, secret in (("member", member_secret), ("outsider", outsider_secret)):

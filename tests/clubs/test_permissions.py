@@ -14,6 +14,7 @@ from django.utils import timezone
 import clubs.urls
 import papers.imports.urls
 import papers.urls
+import papers.voting.urls
 import papers.watch.urls
 import sessions.attendance.urls
 import sessions.calendars.urls
@@ -27,6 +28,7 @@ from clubs.models import ActivityEntry, Club, Membership, OutboxMessage
 from clubs.webhooks.services import webhook_create, webhook_ping
 from papers import services as papers_services
 from papers.services import paper_note_save
+from papers.voting.rounds import ballot_cast, round_open
 from sessions.discussion.services import post_add
 from sessions.discussion.subjects import paper_subject
 from sessions.models import Session
@@ -197,6 +199,15 @@ PUBLIC = {
     "watch:remove": ("post", ["login", 403, 403, 403, "redirect"]),
     "watch:propose": ("post", ["login", 403, 403, "redirect", "redirect"]),
     "watch:mute": ("post", ["login", 403, 403, 403, "redirect"]),
+    # How backlog votes count (the club settings' section posts here): organizers.
+    "voting:options": ("get", ["login", 403, 403, 403, 200]),
+    # Voting rounds: read like the backlog, opened by organizers, voted in by
+    # members (an empty approval ballot is a ballot). The open round's counts
+    # are hidden from everyone: test_open_round_shows_no_count_to_anyone.
+    "voting:rounds": ("get", [200, 200, 200, 200, 200]),
+    "voting:round_new": ("get", ["login", 403, 403, 403, 200]),
+    "voting:round": ("get", [200, 200, 200, 200, 200]),
+    "voting:ballot": ("post", ["login", 403, 403, "redirect", "redirect"]),
 }
 DISCUSSION_ARGS = {"discussion:thread", "discussion:post", "discussion:follow", "discussion:lock"}
 POST_ARGS = {"discussion:post_edit", "discussion:post_delete", "discussion:post_hide"}
@@ -259,6 +270,17 @@ def scene(db):
     nomination = papers_services.papers_propose(
         club=club, user=hidden.user, text="1706.03762", pitch=SECRET_PITCH
     ).added[0]
+    # An open voting round the hidden member has voted in: its count is a secret
+    # until the deadline (papers.voting.rounds).
+    voting_round = round_open(
+        club=club,
+        by=people["organizer"],
+        title="Zebra round",
+        method="approval",
+        closes_at=timezone.now() + timedelta(days=7),
+        nomination_ids=[nomination.pk],
+    )
+    ballot_cast(voting_round=voting_round, user=hidden.user, marks={nomination.pk: 1})
     # Weekly from tomorrow, with the members-only meeting link; the hidden member is going.
     first = timezone.localtime(timezone.now(), club.tzinfo).date() + timedelta(days=1)
     schedule_save(
@@ -283,6 +305,7 @@ def scene(db):
         "zebra.pdf", ContentFile(make_pdf([f"{SECRET_PITCH}: the uploaded copy"])), save=True
     )
     session.question = question
+    session.voting_round = voting_round
     writeup_save(session=session, by=people["organizer"], text="Outline of the week", base=0)
     # A topic the hidden member suggested on their paper (papers.topics).
     session.suggested_topic = papers_services.nomination_edit_by_proposer(
@@ -338,6 +361,8 @@ def matrix_url(name, club, requester, invitation, nomination, session):
         "watch:propose": [club.slug, session.club_suggestion.pk],
         "watch:mute": [club.slug, session.club_suggestion.pk],
     }.get(name)
+    if name in ("voting:round", "voting:ballot"):
+        args = [club.slug, session.voting_round.pk]
     if name in DISCUSSION_ARGS:
         args = [club.slug, "paper", nomination.pk]
     elif name in POST_ARGS:
@@ -435,6 +460,7 @@ def _url_modules():
         clubs.urls,
         papers.urls,
         papers.imports.urls,
+        papers.voting.urls,
         sessions.rota.urls,
         sessions.reading.urls,
         sessions.attendance.urls,
@@ -500,3 +526,50 @@ def test_organizer_cannot_act_on_another_clubs_membership(client, scene):
         assert client.post(url).status_code == 404
     other.refresh_from_db()
     assert other.state == Membership.State.PENDING
+
+
+# What a count of the open round would look like (the hidden member's one approval).
+TALLY = ("1 approval", "1 ballot", "Winner", "Won by")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_open_round_shows_no_count_to_anyone(client, scene, role):
+    """Before the deadline nobody, organizers included, sees a count: not on the
+    round's pages, the ballot's htmx answer, the backlog, the activity log or
+    the admin. After it, the same page publishes the result (so this can fail)."""
+    club, people, _hidden, *_, session = scene
+    voting_round = session.voting_round
+    if role != "anonymous":
+        client.force_login(people[role])
+    urls = [
+        reverse("voting:round", args=[club.slug, voting_round.pk]),
+        reverse("voting:rounds", args=[club.slug]),
+        reverse("papers:backlog", args=[club.slug]),
+        reverse("clubs:activity", args=[club.slug]),
+    ]
+    bodies = [_body(client.get(url)) for url in urls]
+    if role in ("member", "organizer"):
+        ballot = reverse("voting:ballot", args=[club.slug, voting_round.pk])
+        bodies.append(_body(client.post(ballot, {}, HTTP_HX_REQUEST="true")))
+    for body in bodies:
+        assert [word for word in TALLY if word in body] == []
+    # The deadline passes (moved in the database): the result is published.
+    past = timezone.now() - timedelta(minutes=1)
+    type(voting_round).objects.filter(pk=voting_round.pk).update(
+        created_at=past - timedelta(days=1), closes_at=past
+    )
+    page = _body(client.get(urls[0]))
+    assert "1 approval" in page
+    # The hidden member's ballot, and the empty one posted above by a member.
+    ballots = 2 if role in ("member", "organizer") else 1
+    assert f"{ballots} ballot{'s' if ballots > 1 else ''} cast" in page
+
+
+def test_the_admin_shows_no_count_of_an_open_round(client, scene):
+    *_, session = scene
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    marks = client.get(reverse("admin:papers_ballotmark_changelist")).content.decode()
+    assert "0 ballot marks" in marks
+    mark = session.voting_round.ballots.get().marks.get()
+    assert client.get(reverse("admin:papers_ballotmark_change", args=[mark.pk])).status_code == 302
