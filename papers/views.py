@@ -56,8 +56,7 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     # and signals (papers.backlog_cache): all under the backlog's version, read
     # once here.
     version = backlog_cache.backlog_version(club=access.club)
-    lists = selectors.backlog_page_lists(club=access.club, options=options, version=version)
-    ids, topics = lists.ids, lists.topics
+    ids, topics = selectors.backlog_lists(club=access.club, options=options, version=version)
     page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
     elsewhere = selectors.backlog_matches_elsewhere(
         club=access.club, options=options, version=version
