@@ -13,7 +13,25 @@ import pytest
 from django.conf import settings
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_for_this_worker(url: str) -> str:
+    """Under pytest-xdist (`-n 2`, as scripts/test runs the suite) each worker
+    gets a Redis database of its own, the next numbers after TEST_REDIS_URL's
+    (wrapping at 16, Redis's default count), as pytest-django gives each worker
+    a test database of its own: the tests that empty their Redis database or
+    run a real worker on it must not see the other worker's keys."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    db = int(parts.path.lstrip("/") or 0)
+    return parts._replace(path=f"/{(db + int(worker[2:])) % 16}").geturl()
+
+
+REDIS_TEST_URL = _redis_for_this_worker(
+    os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+)
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
