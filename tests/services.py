@@ -15,7 +15,7 @@ from django.conf import settings
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
-def _redis_for_this_worker(url: str) -> str:
+def redis_for_this_worker(url: str) -> str:
     """Under pytest-xdist (`-n 2`, as scripts/test runs the suite) each worker
     gets a Redis database of its own, the next numbers after TEST_REDIS_URL's
     (wrapping at 16, Redis's default count), as pytest-django gives each worker
@@ -29,7 +29,7 @@ def _redis_for_this_worker(url: str) -> str:
     return parts._replace(path=f"/{(db + int(worker[2:])) % 16}").geturl()
 
 
-REDIS_TEST_URL = _redis_for_this_worker(
+REDIS_TEST_URL = redis_for_this_worker(
     os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 )
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

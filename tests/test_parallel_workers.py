@@ -3,7 +3,7 @@ Redis database of its own, as pytest-django gives each its own test database."""
 
 import pytest
 
-from tests.services import _redis_for_this_worker
+from tests.services import redis_for_this_worker
 
 
 @pytest.mark.parametrize(
@@ -17,12 +17,12 @@ from tests.services import _redis_for_this_worker
 )
 def test_each_worker_has_its_own_redis_database(monkeypatch, worker, expected):
     monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
-    assert _redis_for_this_worker("redis://127.0.0.1:6379/15") == expected
+    assert redis_for_this_worker("redis://127.0.0.1:6379/15") == expected
 
 
 def test_two_workers_never_share_a_redis_database(monkeypatch):
     seen = set()
     for worker in ("gw0", "gw1"):
         monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
-        seen.add(_redis_for_this_worker("redis://127.0.0.1:6379/9"))
+        seen.add(redis_for_this_worker("redis://127.0.0.1:6379/9"))
     assert seen == {"redis://127.0.0.1:6379/9", "redis://127.0.0.1:6379/10"}
