@@ -275,6 +275,12 @@ class Nomination(models.Model):
     vote_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
+    # Not a field: the weighted total the vote button shows ("weighs 3.5"), set by
+    # papers.selectors.voting_attach when the club weighs votes. Empty otherwise,
+    # so the template finds it on every card: a lookup that fails on a model
+    # instance makes Django call dir() on it, about 0.3 ms a card (issue 14).
+    weighted_words: str = ""
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["club", "paper"], name="nomination_one_per_club_paper"),

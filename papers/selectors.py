@@ -483,7 +483,7 @@ def voting_attach(
             voters[nomination_id].append(user_id)
         for nomination in nominations:
             total = weights.total(voters[nomination.pk])
-            nomination.weighted_words = (  # type: ignore[attr-defined]  # shown by the vote button
+            nomination.weighted_words = (  # shown by the vote button
                 f"{float(total):.2f}".rstrip("0").rstrip(".")
             )
         if member:

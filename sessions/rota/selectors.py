@@ -16,6 +16,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
 )
 from django.db.models.functions import Coalesce, NullIf
@@ -125,6 +126,10 @@ def archive(*, club: Club) -> QuerySet[Session]:
         .select_related("club", "facilitator__profile", "co_facilitator__profile", "writeup")
         .prefetch_related(_ARCHIVE_PAPERS)
         .annotate(
+            # Whether the row links a write-up, in the writeup's own join ("" for
+            # none): looking up `session.writeup` on a week without one raises in
+            # the template, which then calls dir() on the session (0.4 ms a row).
+            writeup_text=Coalesce(F("writeup__text"), Value(""), output_field=TextField()),
             # The week's discussion, linked from each row (sessions.discussion):
             # a subquery per row shown rather than a join and GROUP BY, which
             # made the paginator's count add up the posts of every past week.
@@ -140,7 +145,7 @@ def archive(*, club: Club) -> QuerySet[Session]:
                     output_field=IntegerField(),
                 ),
                 0,
-            )
+            ),
         )
     )
     return qs.order_by("-starts_at")
