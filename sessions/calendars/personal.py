@@ -16,6 +16,7 @@ the cancellation and the invite again in order with the club's own updates.
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -62,15 +63,27 @@ def copy_of_annotated(session: Session) -> Copy:
     )
 
 
+# Rsvp is unique per (session, user): at most one row joins.
+_COPY_NOW_SQL = """
+    SELECT s.change_count, r.answer, COALESCE(r.calendar_changes, 0)
+    FROM meetings_session s
+    LEFT JOIN meetings_rsvp r ON r.session_id = s.id AND r.user_id = %s
+    WHERE s.id = %s
+"""
+
+
 def copy_now(*, session_id: int, user_id: int) -> tuple[int, bool] | None:
-    """(sequence, dropped) of one person's copy, read fresh; None if the session is gone."""
-    row = (
-        with_answer_of(
-            Session.objects.filter(pk=session_id), user_ref=user_id, session_ref=OuterRef("pk")
-        )
-        .values_list("change_count", "my_answer", "my_calendar_changes")
-        .first()
-    )
+    """(sequence, dropped) of one person's copy, read fresh; None if the session is gone.
+
+    One plain statement rather than the ORM: the outbox asks this just before
+    every calendar message it sends (a fan-out of 10,000 asks 10,000 times,
+    against issue 14's budget of 60 s for them), and building the ORM's query
+    (with_answer_of's two subqueries) cost 1.7 ms of CPU a call against 0.13 ms
+    for this statement, measured on the bench's database (2 Dec 2026; a
+    FilteredRelation join through the ORM: 1.0 ms)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_COPY_NOW_SQL, [user_id, session_id])
+        row = cursor.fetchone()
     if row is None:
         return None
     count, answer, changes = row
