@@ -200,16 +200,24 @@ def build_message(
     now: datetime | None = None,
     copy: Copy | None = None,
     back: bool = False,
+    invited_before: bool | None = None,
 ) -> EmailMultiAlternatives:
     """One person's message, written as of `now` (default: the moment it is
     written). A fan-out passes `invites`, the session's calendar written once
     for everyone (see ical.Invites). A calendar message is the person's own
     `copy` (sessions.calendars.personal): cancelled for them after their "not
-    going", and `back` in their calendar after they said they're coming again."""
+    going", and `back` in their calendar after they said they're coming again.
+    `invited_before`: whether they were sent an earlier version of the invite
+    (then an invite is an update), if the caller knows; else it is looked up."""
     now = now or timezone.now()
     profile = getattr(user, "profile", None)
     zone = profile.time_zone if profile else session.club.time_zone
-    update = kind == Kind.INVITE and user.pk in _invited_before(session, sequence)
+    if kind != Kind.INVITE:
+        update = False
+    elif invited_before is not None:
+        update = invited_before
+    else:
+        update = user.pk in _invited_before(session, sequence)
     personal = ""
     if kind == Kind.CANCEL and copy is not None and copy.dropped:
         if session.state != Session.State.CANCELLED:

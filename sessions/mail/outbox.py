@@ -7,8 +7,10 @@ calendar message whose sequence is no longer the session's is superseded (the
 newer change owes its own), and a reminder the week no longer fits is skipped.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models import Min
 from django.utils import timezone
 
 from clubs.models import OutboxFanOut, OutboxMessage
@@ -17,7 +19,7 @@ from clubs.outbox import kinds as outbox_kinds
 from ..calendars import ical, personal
 from ..models import Session
 from .invites import assignment_still_true, calendar_audience
-from .kinds import CALENDAR_KINDS, Kind, outbox_kind, short_kind
+from .kinds import CALENDAR_KINDS, Kind, calendar_topic, outbox_kind, short_kind
 from .messages import build_message, invites_for, message_id_for
 from .preferences import wants
 from .reminders import REMINDER_KINDS, reminder_audience, reminder_still_due
@@ -29,19 +31,27 @@ class Batch:
     sessions: dict[int, Session]
     people: dict
     invites: dict[tuple[int, int, bool], ical.Invites] = field(default_factory=dict)
-    # (topic, recipient id, sequence, kind) of earlier calendar messages handed over.
-    handed: set[tuple[str, int, int, str]] = field(default_factory=set)
+    # (sequence, kind) of the earlier calendar messages handed over, by (topic, recipient id).
+    handed: dict[tuple[str, int], list[tuple[int, str]]] = field(default_factory=dict)
+    # The lowest sequence of an invite sent to them, by (session id, recipient id).
+    first_invited: dict[tuple[int, int], int] = field(default_factory=dict)
     # Each calendar message's recipient's copy as read just before it goes out.
     copies: dict[int, personal.Copy] = field(default_factory=dict)
+    # Each message's Message-ID, worked out once (its headers and the outbox's row).
+    message_ids: dict[int, str] = field(default_factory=dict)
 
 
-def _handed_over(messages: list[OutboxMessage]) -> set[tuple[str, int, int, str]]:
+def _calendar_messages(messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    return [m for m in messages if short_kind(m.kind) in CALENDAR_KINDS]
+
+
+def _handed_over(calendar: list[OutboxMessage]) -> dict[tuple[str, int], list[tuple[int, str]]]:
     """Earlier messages of these streams that reached, or may have reached, their
     recipient: sent, or tried and not refused for good."""
-    calendar = [m for m in messages if short_kind(m.kind) in CALENDAR_KINDS]
     if not calendar:
-        return set()
-    return set(
+        return {}
+    handed = defaultdict(list)
+    earlier = (
         OutboxMessage.objects.filter(
             topic__in={m.topic for m in calendar},
             recipient_id__in={m.recipient_id for m in calendar},
@@ -51,14 +61,38 @@ def _handed_over(messages: list[OutboxMessage]) -> set[tuple[str, int, int, str]
         .exclude(pk__in=[m.pk for m in calendar])
         .values_list("topic", "recipient_id", "sequence", "kind")
     )
+    for topic, recipient, sequence, kind in earlier:
+        handed[topic, recipient].append((sequence, kind))
+    return dict(handed)
+
+
+def _first_invited(calendar: list[OutboxMessage]) -> dict[tuple[int, int], int]:
+    """For these messages' people and sessions, the lowest sequence of an invite
+    sent to each (a message with a higher one is an update): one query for the
+    batch, of its own people only."""
+    sessions = {m.subject_id for m in calendar if m.subject_id}
+    if not sessions:
+        return {}
+    sent = (
+        OutboxMessage.objects.filter(
+            topic__in=[calendar_topic(pk) for pk in sessions],
+            kind=outbox_kind(Kind.INVITE),
+            state=OutboxMessage.State.SENT,
+            recipient_id__in={m.recipient_id for m in calendar},
+        )
+        .values_list("topic", "recipient_id")
+        .annotate(first=Min("sequence"))
+    )
+    by_topic = {calendar_topic(pk): pk for pk in sessions}
+    return {(by_topic[topic], recipient): first for topic, recipient, first in sent}
 
 
 def _latest_handed(context: Batch, message: OutboxMessage, user_id: int) -> str | None:
     """The kind of the newest earlier message of this stream the person may hold."""
     earlier = [
         (sequence, kind)
-        for topic, recipient, sequence, kind in context.handed
-        if topic == message.topic and recipient == user_id and sequence < message.sequence
+        for sequence, kind in context.handed.get((message.topic, user_id), ())
+        if sequence < message.sequence
     ]
     return max(earlier)[1] if earlier else None
 
@@ -87,13 +121,15 @@ class SessionMail(outbox_kinds.MessageKind):
         return reminder_audience(fan_out)
 
     def prepare(self, messages: list[OutboxMessage], memo: dict) -> Batch:
+        calendar = _calendar_messages(messages)
         return Batch(
             sessions=load_sessions(m.subject_id or 0 for m in messages),
             people=load_people(m.recipient_id for m in messages if m.recipient_id),
             # Written once per session and version for the whole run (a fan-out
             # of thousands writes one calendar; see ical.Invites).
             invites=memo.setdefault("sessions.invites", {}),
-            handed=_handed_over(messages),
+            handed=_handed_over(calendar),
+            first_invited=_first_invited(calendar),
         )
 
     def current_sequence(self, message: OutboxMessage, context: Batch) -> int | None:
@@ -110,9 +146,13 @@ class SessionMail(outbox_kinds.MessageKind):
         return now[0]
 
     def message_id(self, message: OutboxMessage, context: Batch) -> str:
-        session = context.sessions[message.subject_id or 0]
-        user = context.people[message.recipient_id]
-        return message_id_for(self.short, session, user, message.sequence)
+        found = context.message_ids.get(message.pk)
+        if found is None:
+            session = context.sessions[message.subject_id or 0]
+            user = context.people[message.recipient_id]
+            found = message_id_for(self.short, session, user, message.sequence)
+            context.message_ids[message.pk] = found
+        return found
 
     def render(self, message: OutboxMessage, context: Batch):
         session = context.sessions.get(message.subject_id or 0)
@@ -121,6 +161,7 @@ class SessionMail(outbox_kinds.MessageKind):
             return None
         kind = self.short
         copy = None
+        invited_before = None
         if self.short in CALENDAR_KINDS:
             if session.starts_at <= timezone.now():
                 return None  # it happened: nothing to put in a calendar now
@@ -134,6 +175,8 @@ class SessionMail(outbox_kinds.MessageKind):
                 return None  # they never had the event: nothing to cancel or update
             if cancelled and latest == outbox_kind(Kind.CANCEL):
                 return None  # their calendar has it cancelled already
+            first = context.first_invited.get((session.pk, user.pk))
+            invited_before = first is not None and first < message.sequence
             key = (session.pk, copy.sequence, copy.dropped)
             invites = context.invites.get(key)
             if invites is None:
@@ -155,6 +198,7 @@ class SessionMail(outbox_kinds.MessageKind):
             invites=invites,
             copy=copy,
             back=(message.payload or {}).get("personal") == "back",
+            invited_before=invited_before,
         )
 
 

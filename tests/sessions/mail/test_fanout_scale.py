@@ -6,10 +6,13 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clubs.models import OutboxMessage
-from clubs.outbox.sending import outbox_flush
+from clubs.outbox.expanding import outbox_expand
+from clubs.outbox.sending import outbox_drain, outbox_flush
 from clubs.outbox.sweeper import outbox_sweep
 from sessions.calendars import ical
 from sessions.calendars.changes import sessions_calendar_changed
@@ -112,3 +115,23 @@ def test_a_run_after_a_crash_sends_only_what_did_not_go_out():
     assert again.extra_headers["Message-ID"] == left_sending.message_id
     left_sending.refresh_from_db()
     assert (left_sending.state, left_sending.attempts) == ("sent", 2)
+
+
+def _statements_to_send(people: int) -> int:
+    """The statements a worker runs to send one fan-out's invites, once listed."""
+    _scheduled_session(people)
+    outbox_expand()
+    with CaptureQueriesContext(connection) as statements:
+        result = outbox_drain()
+    assert result.sent == people
+    return len(statements)
+
+
+def test_a_batch_costs_two_statements_a_message_and_the_rest_once():
+    one, six = _statements_to_send(1), _statements_to_send(6)
+
+    # Each message: its person's copy read just before it goes (never the
+    # batch's), and its outcome. The session, people, earlier messages and
+    # earlier invites are read once for the batch.
+    assert six - one == 2 * 5
+    assert one == 17
