@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
@@ -207,6 +207,30 @@ def _settle(row: OutboxMessage, owner: str, **changes) -> None:
         log.warning("outbox: row %s was no longer %s's to settle", row.pk, owner)
 
 
+# The outcome every message that went out is settled with, once per message
+# (a fan-out of 10,000 runs it 10,000 times, against issue 14's budget of 60 s
+# for them): one plain statement rather than the ORM's update(), which cost
+# 0.64 ms of CPU a call to build against 0.18 ms for this (500 calls on the
+# bench's database, 2 Dec 2026). The same guard as _settle: only while the
+# row is still this owner's.
+_SENT_SQL = """
+    UPDATE clubs_outboxmessage
+    SET state = %s, sent_at = %s, error = '', message_id = %s, lease_owner = '',
+        lease_until = NULL
+    WHERE id = %s AND state = %s AND lease_owner = %s
+"""
+
+
+def _settle_sent(row: OutboxMessage, owner: str, *, message_id: str) -> None:
+    """_settle(row, owner, state=SENT, sent_at=now, error="", message_id=…)."""
+    sent_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_SENT_SQL, [State.SENT, sent_at, message_id, row.pk, State.SENDING, owner])
+        updated = cursor.rowcount
+    if not updated:
+        log.warning("outbox: row %s was no longer %s's to settle", row.pk, owner)
+
+
 def _described(row: OutboxMessage) -> str:
     """A row as the log names it: "clubs.invitation #12 (club 3, invitation 7)" (no
     address: the row's id finds it in the admin)."""
@@ -273,16 +297,19 @@ class _Batch:
         _settle(row, self.owner, **changes)
 
     def _sent(self, row: OutboxMessage, message_id: str) -> None:
-        changes = {
-            "state": State.SENT,
-            "sent_at": timezone.now(),
-            "error": "",
-            "message_id": message_id,
-        }
         kind = kinds.registered().get(row.kind)
         if kind is not None and kind.forget_payload_when_sent:
-            changes["payload"] = {}
-        self._settle(row, **changes)
+            self._settle(
+                row,
+                state=State.SENT,
+                sent_at=timezone.now(),
+                error="",
+                message_id=message_id,
+                payload={},
+            )
+        else:
+            self.settled.add(row.pk)
+            _settle_sent(row, self.owner, message_id=message_id)
         self.result.sent += 1
 
     def _failed(self, row: OutboxMessage, error: str, message_id: str = "") -> None:

@@ -46,6 +46,10 @@ class Note(kinds.MessageKind):
             raise ValueError("a bug in the renderer")
         if message.payload.get("skip"):
             return None
+        if message.payload.get("taken_over"):
+            # As if this run's lease had lapsed and another worker had taken
+            # the row back while this message was being built.
+            OutboxMessage.objects.filter(pk=message.pk).update(lease_owner="task:other")
         return EmailMessage(
             subject=f"Note {message.subject_id} v{message.sequence}",
             body=message.payload.get("body", ""),
@@ -89,6 +93,32 @@ def test_owing_the_same_message_twice_owes_it_once():
     row = _row()
     assert (row.state, row.attempts, row.error) == ("sent", 1, "")
     assert mail.outbox[0].extra_headers["Message-ID"] == row.message_id
+
+
+def test_a_sent_message_is_settled_with_its_time_and_its_lease_let_go():
+    _owe()
+    before = timezone.now()
+    assert outbox_drain().sent == 1
+    row = _row()
+    assert (row.state, row.error, row.lease_owner, row.lease_until) == ("sent", "", "", None)
+    assert before <= row.sent_at <= timezone.now()
+    assert row.message_id == mail.outbox[0].extra_headers["Message-ID"]
+
+
+def test_a_row_another_worker_took_back_is_theirs_to_settle(caplog):
+    _owe(taken_over=True)
+    caplog.set_level(logging.WARNING, logger="clubs.outbox.sending")
+    outbox_drain(owner="task:mine")
+    row = _row()
+    assert (row.state, row.lease_owner, row.message_id, row.sent_at) == (
+        "sending",
+        "task:other",
+        "",
+        None,
+    )
+    assert [r.getMessage() for r in caplog.records] == [
+        f"outbox: row {row.pk} was no longer task:mine's to settle"
+    ]
 
 
 def test_the_database_refuses_a_second_row_for_one_message():
