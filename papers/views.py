@@ -58,13 +58,8 @@ def backlog(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     version = backlog_cache.backlog_version(club=access.club)
     ids, topics = selectors.backlog_lists(club=access.club, options=options, version=version)
     page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
-    elsewhere = selectors.backlog_matches_elsewhere(
+    elsewhere, read = selectors.backlog_matches_elsewhere(
         club=access.club, options=options, version=version
-    )
-    read = (
-        selectors.backlog_read_matches(club=access.club, options=options)
-        if "covered" in elsewhere
-        else []
     )
     nominations = selectors.backlog_cards(
         club=access.club, user=request.user, ids=list(page.object_list), version=version

@@ -3,9 +3,12 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from papers import selectors, services
+from papers.backlog_cache import backlogs_changed
 from papers.models import Nomination, Paper
 from tests.factories import MembershipFactory
 
@@ -88,6 +91,34 @@ def test_searching_a_read_paper_links_it_with_when_it_was_read(client, club, pap
     ) in body
     assert "Nothing matches" not in body
     assert "No proposed paper matches." in body
+
+
+def test_a_searchs_read_matches_stay_cached_across_votes_and_follow_the_backlog(
+    client, club, member, papers
+):
+    """Issue 14: the papers the club read that a search matches were read
+    afresh on every page (a full-text statement each time), though only a
+    change to the backlog can change them. Now a vote leaves them cached (only
+    the list in the order of the votes is searched again), and a change to the
+    backlog shows at once."""
+    covered = Nomination.objects.get(pk=papers["2311.00005"])
+    Nomination.objects.filter(pk=covered.pk).update(covered_on=datetime.date(2026, 3, 12))
+    url = reverse("papers:backlog", args=[club.slug])
+    assert "read it on 12 Mar 2026" in client.get(url, {"q": "QLoRA"}).content.decode()
+
+    services.nomination_vote_toggle_by_id(
+        club=club, nomination_id=papers["2311.00001"], user=member
+    )
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(url, {"q": "QLoRA"}).content.decode()
+    searching = [q["sql"] for q in queries.captured_queries if '"abstract"' in q["sql"]]
+    assert len(searching) == 1, searching  # the ids in the votes' order, nothing more
+    assert "read it on 12 Mar 2026" in body
+
+    Nomination.objects.filter(pk=covered.pk).update(covered_on=datetime.date(2026, 4, 1))
+    backlogs_changed(club_ids=[club.pk])  # as every service that changes the backlog does
+    body = client.get(url, {"q": "QLoRA"}).content.decode()
+    assert "read it on 1 Apr 2026" in body
 
 
 def test_a_search_that_matches_nothing_anywhere_says_nothing_matches(client, club, papers):
