@@ -1,4 +1,7 @@
+import unicodedata
+
 from django import template
+from django.template.defaultfilters import stringfilter, truncatechars
 from django.utils.safestring import mark_safe
 
 from clubs.markdown import markdown_excerpt, render_markdown
@@ -16,6 +19,19 @@ def markdown_filter(text: str) -> str:
 def markdown_excerpt_filter(text: str) -> str:
     """The first thousand characters rendered: for cards that show a few dozen words."""
     return mark_safe(markdown_excerpt(text))  # noqa: S308 - sanitised by nh3
+
+
+@register.filter(is_safe=True)
+@stringfilter
+def shorten(text: str, length: int) -> str:
+    """Django's truncatechars, answered at once when the text fits (as most
+    titles do): truncatechars walks every character to skip combining ones,
+    which on a backlog page's 25 vote buttons was 4% of its Python calls
+    (issue 14). The same result: a text that fits is returned NFC-normalised."""
+    text = unicodedata.normalize("NFC", text)
+    if len(text) <= int(length):
+        return text
+    return truncatechars(text, length)
 
 
 @register.filter
