@@ -46,10 +46,20 @@ def _with_people_and_papers(qs: QuerySet[Session]) -> QuerySet[Session]:
 
 
 def _with_rsvp_counts(qs: QuerySet[Session]) -> QuerySet[Session]:
+    """Each answer's count, as a correlated subquery per session rather than a
+    join and GROUP BY: grouping by the sessions and their people's joined rows
+    took PostgreSQL 2.6-7 ms to plan for the club home's five weeks on the
+    bench's club (EXPLAIN ANALYZE, warm), the subqueries about 0.3 ms."""
+    answers = Rsvp.objects.filter(session=OuterRef("pk")).order_by().values("session")
+
+    def count(answer: str) -> Coalesce:
+        counted = answers.filter(answer=answer).annotate(n=Count("*")).values("n")
+        return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
     return qs.annotate(
-        going_count=Count("rsvps", filter=Q(rsvps__answer=Rsvp.Answer.GOING)),
-        maybe_count=Count("rsvps", filter=Q(rsvps__answer=Rsvp.Answer.MAYBE)),
-        not_going_count=Count("rsvps", filter=Q(rsvps__answer=Rsvp.Answer.NOT_GOING)),
+        going_count=count(Rsvp.Answer.GOING),
+        maybe_count=count(Rsvp.Answer.MAYBE),
+        not_going_count=count(Rsvp.Answer.NOT_GOING),
     )
 
 

@@ -13,6 +13,7 @@ from tests.factories import (
     ClubFactory,
     MembershipFactory,
     NominationFactory,
+    RsvpFactory,
     SessionFactory,
 )
 
@@ -173,3 +174,20 @@ def test_candidate_papers_pinned_then_top_voted_then_the_sessions_own(club, orga
         middle.paper.title,
         low.paper.title,
     ]
+
+
+def test_each_coming_week_counts_its_own_answers():
+    club = ClubFactory()
+    first, second, empty = (_session(club, days=days) for days in (1, 8, 15))
+    for answer in ("going", "going", "maybe", "not_going"):
+        RsvpFactory(session=first, answer=answer)
+    for answer in ("maybe", "maybe", "maybe"):
+        RsvpFactory(session=second, answer=answer)
+    RsvpFactory(session=_session(ClubFactory(), days=1), answer="going")  # another club's
+
+    counts = [
+        (s.pk, s.going_count, s.maybe_count, s.not_going_count)
+        for s in selectors.upcoming_sessions(club=club)
+    ]
+
+    assert counts == [(first.pk, 2, 1, 1), (second.pk, 0, 3, 0), (empty.pk, 0, 0, 0)]
