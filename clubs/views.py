@@ -103,7 +103,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 @club_view(needs=ANYONE)
 def club_home(request: HttpRequest, access: ClubAccess) -> HttpResponse:
-    club = selectors.club_with_organizers(slug=access.club.slug)
+    club = selectors.club_with_organizers(club=access.club)
     context = {"club": club, "access": access, **home_sections.context_for(request, access)}
     return render(request, "clubs/club_home.html", context)
 

@@ -522,8 +522,15 @@ def club_tags(*, club: Club, nominations: QuerySet[Nomination] | None = None) ->
     )
 
 
-def nomination_detail(*, club: Club, nomination_id: int, user: User | None) -> Nomination:
+def nomination_detail(
+    *, club: Club, nomination_id: int, user: User | None, signal_facts: bool = False
+) -> Nomination:
+    """One nomination with its paper, proposer, tags and the viewer's vote; with
+    `signal_facts`, also what its signals need (signals.with_facts) in the same
+    statement, as the paper page shows them."""
     qs = Nomination.objects.filter(club=club, pk=nomination_id)
+    if signal_facts:
+        qs = signals.with_facts(qs)
     return (
         _with_viewer_vote(qs, user)
         .select_related("paper", "proposed_by__profile")

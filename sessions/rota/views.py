@@ -688,7 +688,7 @@ def rsvp(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
 
 @club_view(needs=ANYONE)
 def archive(request: HttpRequest, access: ClubAccess) -> HttpResponse:
-    page = Paginator(selectors.archive(club=access.club), PAGE_SIZE).get_page(
+    page = Paginator(selectors.archive_page(club=access.club), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(

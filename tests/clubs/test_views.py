@@ -353,3 +353,18 @@ def test_profile_offers_hide_my_reading_and_the_dashboard_respects_it(client):
     assert shy.profile.hide_reading_from_facilitators is False
     client.force_login(facilitator)
     assert "Shy Reader: deep-read" in client.get(dashboard).content.decode()
+
+
+def test_club_home_counts_active_members_and_names_organizers(client, club, organizer):
+    MembershipFactory(club=club, user__profile__display_name="Grace Hopper", role="organizer")
+    MembershipFactory(club=club, user__profile__display_name="Gone Member", state="left")
+    MembershipFactory(club=club, state="pending")
+    MembershipFactory(club=ClubFactory())  # another club's member
+    client.force_login(organizer)
+
+    body = client.get(reverse("clubs:home", args=[club.slug])).content.decode()
+
+    assert "<span>2 members</span>" in body
+    assert "Grace Hopper</li>" in body
+    assert "Gone Member" not in body
+    assert '<h2 id="organizers-title">Organizers</h2>' in body

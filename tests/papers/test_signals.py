@@ -170,3 +170,25 @@ def test_a_vote_shows_in_its_cards_signals_at_once(client, club):
     page = client.get(url).content.decode()
     assert "+3 votes this week" in page
     assert "+2 votes this week" not in page
+
+
+def test_the_paper_pages_authors_signal_follows_a_paper_read_since_it_was_cached(client, club):
+    """The paper page takes the papers the club read from the backlog's cache:
+    one covered after the page was first shown counts at once."""
+    earlier = NominationFactory(
+        club=club,
+        paper=PaperFactory(club=club, title="Attention Is All You Need", authors=["A. Vaswani"]),
+    )
+    later = NominationFactory(
+        club=club, paper=PaperFactory(club=club, authors=["Ashish Vaswani", "Noam Shazeer"])
+    )
+    url = reverse("papers:nomination", args=[club.slug, later.pk])
+    assert "authors read before" not in client.get(url).content.decode()
+
+    services.nominations_set_state(
+        nominations=[earlier], state=Nomination.State.COVERED, covered_on=date(2026, 5, 5)
+    )
+
+    page = client.get(url).content.decode()
+    assert "The club has read 1 paper by Vaswani before" in page
+    assert "“Attention Is All You Need” (5 May 2026)" in page

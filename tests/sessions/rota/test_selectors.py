@@ -129,6 +129,25 @@ def test_next_session_is_none_when_every_week_is_cancelled():
     assert selectors.next_session(club=club) is None
 
 
+def test_each_coming_week_counts_its_own_answers():
+    club = ClubFactory()
+    first, second, empty = (_session(club, days=days) for days in (1, 8, 15))
+    for session, answers in [
+        (first, ("going", "going", "maybe", "not_going")),
+        (second, ("maybe", "maybe", "maybe")),
+        (_session(ClubFactory(), days=1), ("going",)),  # another club's
+    ]:
+        for answer in answers:
+            session.rsvps.create(user=MembershipFactory(club=session.club).user, answer=answer)
+
+    counts = [
+        (s.pk, s.going_count, s.maybe_count, s.not_going_count)
+        for s in selectors.upcoming_sessions(club=club)
+    ]
+
+    assert counts == [(first.pk, 2, 1, 1), (second.pk, 0, 3, 0), (empty.pk, 0, 0, 0)]
+
+
 def test_archive_lists_only_done_sessions_newest_first():
     club = ClubFactory()
     oldest = _session(club, days=-21, state=DONE)

@@ -16,7 +16,7 @@ from papers.models import Nomination, Paper
 from sessions.calendars.feeds import google_event
 from sessions.discussion.services import post_add
 from sessions.discussion.subjects import session_subject
-from sessions.models import ClubSchedule, FeedToken, Rsvp, Session, SessionPaper
+from sessions.models import ClubSchedule, FeedToken, Rsvp, Session, SessionPaper, Writeup
 from sessions.rota import selectors
 from sessions.rota.facilitators import session_claim, session_papers_set
 from sessions.rota.planning import ScheduleInput, schedule_save, sessions_plan
@@ -1020,6 +1020,39 @@ def test_archive_page_is_public(client, archive_club):
     assert '<a href="https://slides.example.com/1" rel="noopener">Slides</a>' in body
     assert f'href="/c/{club.slug}/archive.bib"' in body
     assert LINK not in body
+
+
+def test_an_archive_row_shows_its_people_papers_and_links(
+    client, django_assert_num_queries, archive_club
+):
+    """What the page reads of each row (selectors.archive_page) is all it shows:
+    names from a profile or an address, papers with authors, year and minutes,
+    write-up and discussion, without one more statement."""
+    club, notes = archive_club
+    second = Session.objects.filter(club=club).order_by("-starts_at")[0]
+    nameless = _member(club, display_name="")
+    nameless.email = "quiet.reader@example.com"
+    nameless.save()
+    Session.objects.filter(pk=second.pk).update(co_facilitator=nameless)
+    SessionPaper.objects.filter(session=second, nomination__paper=notes).update(minutes=25)
+    Writeup.objects.create(session=second, text="We read LoRA.")
+    post_add(subject=session_subject(club, second), user=nameless, body="A thought")
+
+    with django_assert_num_queries(4):
+        body = client.get(reverse("sessions:archive", args=[club.slug])).content.decode()
+
+    assert "Grace Hopper with quiet.reader</td>" in body
+    assert "Ada Lovelace</td>" in body
+    lora = Nomination.objects.get(club=club, paper__arxiv_id="2106.09685")
+    assert (
+        f'<a href="/c/{club.slug}/papers/{lora.pk}/">LoRA: Low-Rank Adaptation of Large '
+        "Language Models</a>" in body
+    )
+    assert '<span class="session-papers__meta">Edward J. Hu, Yelong Shen, 2021</span>' in body
+    assert '<span class="session-papers__meta"> · 25 min</span>' in body
+    writeup = reverse("writeups:page", args=[club.slug, second.pk])
+    assert f'<a href="{writeup}">Write-up</a>' in body
+    assert "Discussion (1 post)</a>" in body
 
 
 def test_archive_of_a_private_club_is_hidden_from_outsiders(client, archive_club):
