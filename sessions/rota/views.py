@@ -519,6 +519,9 @@ def render_session_page(
         Session.State.OPEN,
         Session.State.SCHEDULED,
     )
+    # Who is going (for members' eyes), each with their pre-read level, which
+    # the pre-read counts of those going are made from.
+    going = selectors.goers(session=session) if access.is_member else None
     context = {
         "club": access.club,
         "access": access,
@@ -527,7 +530,13 @@ def render_session_page(
         "upcoming": upcoming,
         "can_mark_done": can_run and session.is_past and session.state == Session.State.SCHEDULED,
         "next": request.get_full_path(),
-        **reading_context(request, access, session, question_form=question_form),
+        **reading_context(
+            request,
+            access,
+            session,
+            question_form=question_form,
+            going_levels=None if going is None else [goer.preread_level for goer in going],
+        ),
         **attendance_context(request, access, session),
         **writeup_context(request, access, session),
         **session_discussion_context(request, access, session),
@@ -535,8 +544,8 @@ def render_session_page(
         "calendar_prompt": calendar_prompt_take(request, session),
         "survey_offer": survey_offer,
     }
-    if access.is_member:
-        context["going"] = list(selectors.people_going(session=session))
+    if going is not None:
+        context["going"] = going
     if can_run:
         context["details_form"] = details_form or DetailsForm(
             initial=DetailsForm.initial_for(session), club=access.club
@@ -672,7 +681,7 @@ def rsvp(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
         if going:
             context["calendar_prompt"] = add_to_calendar_links(session=shown, user=request.user)
         if with_people:
-            context["going"] = list(selectors.people_going(session=shown))
+            context["going"] = selectors.goers(session=shown)
         return render(request, "sessions/_rsvp.html", context)
     if problem:
         messages.error(request, problem)

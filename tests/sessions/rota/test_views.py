@@ -1054,7 +1054,7 @@ def _busy_weeks(club, organizer, weeks: int, version: int | None) -> list[Sessio
 
 
 @pytest.mark.parametrize("rows", ROWS)
-@pytest.mark.parametrize(("role", "queries"), [("anonymous", 4), ("member", 10), ("organizer", 10)])
+@pytest.mark.parametrize(("role", "queries"), [("anonymous", 4), ("member", 9), ("organizer", 9)])
 def test_rota_queries(
     client, django_assert_num_queries, club, organizer, member, role, queries, rows
 ):
@@ -1069,7 +1069,7 @@ def test_rota_queries(
 @pytest.mark.parametrize(
     # With the papers the club read, for the top cards' signals (papers/signals.py).
     ("role", "queries"),
-    [("anonymous", 11), ("member", 15), ("organizer", 15)],
+    [("anonymous", 11), ("member", 14), ("organizer", 14)],
 )
 def test_club_home_queries_with_weeks(
     client, django_assert_num_queries, club, organizer, member, role, queries, rows
@@ -1105,7 +1105,7 @@ def _full_week(club, organizer, member, rows: int) -> Session:
 @pytest.mark.parametrize("rows", ROWS)
 @pytest.mark.parametrize(
     ("role", "queries"),
-    [("anonymous", 7), ("member", 12), ("facilitator", 15), ("organizer", 15)],
+    [("anonymous", 7), ("member", 10), ("facilitator", 13), ("organizer", 13)],
 )
 def test_session_page_queries(
     client, django_assert_num_queries, club, organizer, member, role, queries, rows
