@@ -242,9 +242,11 @@ def rota(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     }
     if access.is_member:
         # The first few by the fairness order; a big club's whole list has its own pages.
-        fairness = selectors.facilitation_fairness(club=access.club, limit=FAIRNESS_ON_ROTA)
+        fairness, size = selectors.facilitation_fairness_counted(
+            club=access.club, limit=FAIRNESS_ON_ROTA
+        )
         context["fairness"] = fairness
-        context["fairness_size"] = selectors.facilitation_fairness_size(club=access.club)
+        context["fairness_size"] = size
         context["suggested"] = selectors.suggested_facilitators(fairness=fairness)
         context["series"] = _rota_series(access, sessions, request)
     return render(request, "sessions/rota.html", context)
@@ -264,11 +266,21 @@ def _rota_series(access: ClubAccess, sessions: list, request: HttpRequest) -> di
 def facilitators(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     """Every active member by when they last facilitated: the rota's list in full."""
     # Pages of positions in the fairness order; each page reads only its own rows.
-    size = selectors.facilitation_fairness_size(club=access.club)
-    page = Paginator(range(size), FAIRNESS_PAGE_SIZE).get_page(request.GET.get("page"))
-    people = selectors.facilitation_fairness(
-        club=access.club, offset=page.start_index() - 1 if size else 0, limit=FAIRNESS_PAGE_SIZE
+    # The page asked for is read with the club's size; only a page that is not
+    # there (past the end, or not a number) is read again as the one Paginator picks.
+    asked = request.GET.get("page")
+    try:
+        guess = max(1, int(asked or 1))
+    except ValueError:
+        guess = 1
+    people, size = selectors.facilitation_fairness_counted(
+        club=access.club, offset=(guess - 1) * FAIRNESS_PAGE_SIZE, limit=FAIRNESS_PAGE_SIZE
     )
+    page = Paginator(range(size), FAIRNESS_PAGE_SIZE).get_page(asked)
+    if page.number != guess:
+        people = selectors.facilitation_fairness(
+            club=access.club, offset=page.start_index() - 1 if size else 0, limit=FAIRNESS_PAGE_SIZE
+        )
     return render(
         request,
         "sessions/facilitators.html",

@@ -804,8 +804,8 @@ def _readers(session: Session, count: int, *, voter) -> None:
         ("reading:dashboard", "facilitator", 10),
         ("reading:dashboard", "organizer", 11),
         ("sessions:session", "member", 9),
-        ("sessions:session", "facilitator", 12),
-        ("sessions:session", "organizer", 12),
+        ("sessions:session", "facilitator", 13),
+        ("sessions:session", "organizer", 13),
     ],
 )
 def test_questions_queries(client, django_assert_num_queries, scene, page, role, queries, rows):

@@ -253,3 +253,21 @@ def test_the_viewers_answer_comes_with_the_weeks_and_is_empty_without_a_viewer()
     assert [(s.my_answer, s.in_series) for s in nobodys] == [(None, False), (None, False)]
     detail = selectors.session_detail(club=club, session_id=answered.pk, user=viewer)
     assert detail.my_answer == "maybe"
+
+
+def test_fairness_counted_says_how_many_it_lists_and_pages_past_the_end():
+    club = ClubFactory()
+    nameless = MembershipFactory(club=club, user__profile=False, user__email="zed@example.org")
+    ada = _member(club, "Ada")
+    blank = _member(club, "")  # sorted by address, as "user…@example.org"
+    _member(club, "Gone", state="removed")
+    _session(club, days=-7, state=DONE, facilitator=ada)
+
+    people, listed = selectors.facilitation_fairness_counted(club=club, limit=2)
+    past_the_end = selectors.facilitation_fairness_counted(club=club, offset=5, limit=2)
+
+    assert [p.pk for p in people] == [blank.pk, nameless.user.pk]
+    assert listed == 3
+    assert past_the_end == ([], 3)
+    assert [p.pk for p in selectors.facilitation_fairness(club=club, offset=2)] == [ada.pk]
+    assert selectors.facilitation_fairness_counted(club=ClubFactory(), limit=2) == ([], 0)

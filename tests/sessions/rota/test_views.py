@@ -346,6 +346,24 @@ def test_facilitators_pages_through_the_fairness_order(client, club, organizer, 
     assert "62 members · 51–62 here" in second.content.decode()
 
 
+@pytest.mark.parametrize(("asked", "shown"), [("3", 2), ("0", 2), ("-1", 2), ("x", 1), ("", 1)])
+def test_facilitators_page_not_there_shows_the_one_paginator_picks(
+    client, club, organizer, member, asked, shown
+):
+    """The view reads the page asked for with the club's size, and reads again
+    when that page is not there: past the end or below it the last, not a
+    number the first."""
+    _members_with_names(club, [f"Person {n:03d}" for n in range(60)])
+    client.force_login(member)
+    url = reverse("sessions:facilitators", args=[club.slug])
+    everyone = [p.pk for p in selectors.facilitation_fairness(club=club)]
+
+    response = client.get(url, {"page": asked})
+
+    assert response.context["page"].number == shown
+    assert [p.pk for p in response.context["people"]] == everyone[(shown - 1) * 50 : shown * 50]
+
+
 # --- Claims --------------------------------------------------------------------------------
 
 
@@ -1105,7 +1123,7 @@ def _full_week(club, organizer, member, rows: int) -> Session:
 @pytest.mark.parametrize("rows", ROWS)
 @pytest.mark.parametrize(
     ("role", "queries"),
-    [("anonymous", 7), ("member", 10), ("facilitator", 13), ("organizer", 13)],
+    [("anonymous", 7), ("member", 10), ("facilitator", 14), ("organizer", 14)],
 )
 def test_session_page_queries(
     client, django_assert_num_queries, club, organizer, member, role, queries, rows
