@@ -1,7 +1,7 @@
 """Reads for sessions: the rota, a session page, the archive, fairness, the club home."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -13,7 +13,6 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
-    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -24,6 +23,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from clubs.models import Club, Membership, Profile
 from clubs.templatetags.paperclub import display_name_of
@@ -263,69 +263,67 @@ def facilitation_fairness_counted(
         found = found[offset:]
     if not found:  # nobody, or a page past the end
         return [], facilitation_fairness_size(club=club) if offset else 0
-    held = Q(
-        facilitated_sessions__club=club,
-        facilitated_sessions__state__in=[Session.State.DONE, Session.State.SCHEDULED],
-        facilitated_sessions__starts_at__lte=now,
-    )
-    upcoming = Q(
-        facilitated_sessions__club=club,
-        facilitated_sessions__state=Session.State.SCHEDULED,
-        facilitated_sessions__starts_at__gt=now,
-    )
-    people = (
-        _active_members(club)
-        .filter(pk__in=[pk for pk, _listed in found])
-        .select_related("profile")
-        .annotate(
-            last_facilitated=Max("facilitated_sessions__starts_at", filter=held),
-            times=Count("facilitated_sessions", filter=held, distinct=True),
-            next_up=Max("facilitated_sessions__starts_at", filter=upcoming),
-        )
-        .in_bulk()
-    )
-    # Someone who left between the two statements is left out.
-    return [people[pk] for pk, _listed in found if pk in people], found[0][1]
+    people = _active_members(club).select_related("profile").in_bulk([row[0] for row in found])
+    listed = []
+    for pk, last_facilitated, times, next_up, _size in found:
+        person = people.get(pk)
+        if person is None:  # left between the two statements
+            continue
+        person.last_facilitated = _as_datetime(last_facilitated)
+        person.times = times
+        person.next_up = _as_datetime(next_up)
+        listed.append(person)
+    return listed, found[0][4]
 
 
 def _fairness_order() -> str:
-    """The fairness order, as SQL: its ids and how many it lists in all.
+    """The fairness order, as SQL: each person's id, figures (last_facilitated,
+    times, next_up) and how many it lists in all.
 
     Raw SQL for a measured reason: the ORM can only group the whole club's
     members joined to their sessions (2,000 rows of user and profile, sorted
     to group), which took 10-15 ms of the database a rota on the bench's club
     (its ~17 ms of waiting); grouping the club's sessions first and joining
     that to the members takes 5-7 ms, and COUNT(*) OVER () saves the count's
-    own statement. The rows' figures still come from the ORM (above), for the
-    page's few people. The order is the one Django wrote: last held week
-    first (never first), then the display name or address, then the id."""
+    own statement. The order is the one the ORM wrote: last held week first
+    (never first), then the display name or address, then the id."""
     user, membership = get_user_model()._meta.db_table, Membership._meta.db_table
     profile, session = Profile._meta.db_table, Session._meta.db_table
     return f"""
-        SELECT u.id, COUNT(*) OVER ()
+        SELECT u.id, facilitated.last_facilitated, COALESCE(facilitated.times, 0),
+            facilitated.next_up, COUNT(*) OVER ()
         FROM {user} u
         JOIN {membership} m ON m.user_id = u.id AND m.club_id = %s AND m.state = %s
         LEFT JOIN {profile} p ON p.user_id = u.id
         LEFT JOIN (
-            SELECT facilitator_id, MAX(starts_at) AS last_facilitated
+            SELECT facilitator_id,
+                MAX(CASE WHEN state IN (%s, %s) AND starts_at <= %s THEN starts_at END)
+                    AS last_facilitated,
+                COUNT(CASE WHEN state IN (%s, %s) AND starts_at <= %s THEN 1 END) AS times,
+                MAX(CASE WHEN state = %s AND starts_at > %s THEN starts_at END) AS next_up
             FROM {session}
-            WHERE club_id = %s AND state IN (%s, %s) AND starts_at <= %s
+            WHERE club_id = %s AND facilitator_id IS NOT NULL
             GROUP BY facilitator_id
-        ) held ON held.facilitator_id = u.id
-        ORDER BY held.last_facilitated ASC NULLS FIRST,
+        ) facilitated ON facilitated.facilitator_id = u.id
+        ORDER BY facilitated.last_facilitated ASC NULLS FIRST,
             COALESCE(NULLIF(p.display_name, ''), u.email) ASC, u.id ASC
     """  # noqa: S608 - the names are the models' tables, the values parameters
 
 
+def _as_datetime(value: datetime | str | None) -> datetime | None:
+    """A raw statement's timestamp: aware from PostgreSQL, naive UTC text from SQLite."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = parse_datetime(value)
+    assert parsed is not None, value
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+
+
 def _fairness_params(*, club: Club, now: datetime) -> list:
-    return [
-        club.pk,
-        Membership.State.ACTIVE.value,
-        club.pk,
-        Session.State.DONE.value,
-        Session.State.SCHEDULED.value,
-        connection.ops.adapt_datetimefield_value(now),
-    ]
+    at = connection.ops.adapt_datetimefield_value(now)
+    held = [Session.State.DONE.value, Session.State.SCHEDULED.value, at]
+    upcoming = [Session.State.SCHEDULED.value, at]
+    return [club.pk, Membership.State.ACTIVE.value, *held, *held, *upcoming, club.pk]
 
 
 def facilitation_fairness_size(*, club: Club) -> int:
