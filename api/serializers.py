@@ -1,7 +1,7 @@
 """What the API says about each thing, and what it accepts.
 
 Output serializers read the attributes the apps' selectors annotate (has_voted,
-going_count, ordered_papers, my_rsvps), so a page runs the site's queries.
+going_count, ordered_papers, my_answer), so a page runs the site's queries.
 Input serializers refuse fields they do not know (400 naming the field)."""
 
 from drf_spectacular.utils import extend_schema_field
@@ -124,8 +124,7 @@ class SessionOut(serializers.Serializer):
         return RsvpCounts(session).data
 
     def get_my_rsvp(self, session) -> str | None:
-        mine = getattr(session, "my_rsvps", None)
-        return mine[0].answer if mine else None
+        return getattr(session, "my_answer", None)
 
     def get_meeting_link(self, session) -> str | None:
         return session.meeting_link if self.context.get("is_member") else None

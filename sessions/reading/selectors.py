@@ -55,12 +55,26 @@ class LevelCount:
     count: int
 
 
-def preread_summary(*, session: Session, user: User | None = None) -> tuple[list[LevelCount], int]:
-    """How far those going have read, and the viewer's own level, in one query.
+def preread_summary(
+    *, session: Session, user: User | None = None, going_levels: list[int] | None = None
+) -> tuple[list[LevelCount], int]:
+    """How far those going have read, and the viewer's own level, in one query,
+    or in none given the levels of everyone going (`going_levels`, the session
+    page reads them with the names it lists) and a session read with the
+    viewer's level (`my_preread_level`, rota's session_detail).
 
     Every count is of the people going (the page says so), so they add up to the
     going count: "not started" is those going with level 0 or no row; a reader who
     is not going is not counted (issue 15)."""
+    if going_levels is not None and hasattr(session, "my_preread_level"):
+        started = [level for level in going_levels if level > PreRead.Level.NONE]
+        return _level_counts(
+            going_count=len(going_levels),
+            started=len(started),
+            skimmed=started.count(PreRead.Level.SKIMMED),
+            read=started.count(PreRead.Level.READ),
+            deep=started.count(PreRead.Level.DEEP),
+        ), session.my_preread_level or PreRead.Level.NONE
     going = Q(
         user__in=Rsvp.objects.filter(session=session, answer=Rsvp.Answer.GOING).values("user")
     )
@@ -75,17 +89,29 @@ def preread_summary(*, session: Session, user: User | None = None) -> tuple[list
     going_count = getattr(session, "going_count", None)
     if going_count is None:
         going_count = Rsvp.objects.filter(session=session, answer=Rsvp.Answer.GOING).count()
+    counts = _level_counts(
+        going_count=going_count,
+        started=totals["going_started"],
+        skimmed=totals["skimmed"],
+        read=totals["read"],
+        deep=totals["deep"],
+    )
+    return counts, totals["mine"] or PreRead.Level.NONE
+
+
+def _level_counts(
+    *, going_count: int, started: int, skimmed: int, read: int, deep: int
+) -> list[LevelCount]:
     by_level = {
-        PreRead.Level.NONE: max(0, going_count - totals["going_started"]),
-        PreRead.Level.SKIMMED: totals["skimmed"],
-        PreRead.Level.READ: totals["read"],
-        PreRead.Level.DEEP: totals["deep"],
+        PreRead.Level.NONE: max(0, going_count - started),
+        PreRead.Level.SKIMMED: skimmed,
+        PreRead.Level.READ: read,
+        PreRead.Level.DEEP: deep,
     }
-    counts = [
+    return [
         LevelCount(level=level, label=label, count=by_level[level])
         for level, label in PreRead.Level.choices
     ]
-    return counts, totals["mine"] or PreRead.Level.NONE
 
 
 def preread_counts(*, session: Session) -> list[LevelCount]:

@@ -44,16 +44,20 @@ def reading_context(
     session: Session,
     *,
     question_form: QuestionForm | None = None,
+    going_levels: list[int] | None = None,
 ) -> dict:
     """What the session page shows of pre-reading (used by the session page view);
-    `question_form` is a refused question, shown again with its error."""
+    `question_form` is a refused question, shown again with its error;
+    `going_levels` the pre-read levels of everyone going, when the page read them."""
     user = request.user if request.user.is_authenticated else None
     questions = list(selectors.session_questions(session=session, viewer=user))
     for question in questions:
         question.show_author = selectors.question_author_visible(
             question=question, viewer=user, viewer_is_organizer=access.is_organizer
         )
-    counts, my_level = selectors.preread_summary(session=session, user=user)
+    counts, my_level = selectors.preread_summary(
+        session=session, user=user, going_levels=going_levels
+    )
     return {
         "preread_levels": PreRead.Level.choices,
         "preread_counts": counts,

@@ -242,9 +242,11 @@ def rota(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     }
     if access.is_member:
         # The first few by the fairness order; a big club's whole list has its own pages.
-        fairness = selectors.facilitation_fairness(club=access.club, limit=FAIRNESS_ON_ROTA)
+        fairness, size = selectors.facilitation_fairness_counted(
+            club=access.club, limit=FAIRNESS_ON_ROTA
+        )
         context["fairness"] = fairness
-        context["fairness_size"] = selectors.facilitation_fairness_size(club=access.club)
+        context["fairness_size"] = size
         context["suggested"] = selectors.suggested_facilitators(fairness=fairness)
         context["series"] = _rota_series(access, sessions, request)
     return render(request, "sessions/rota.html", context)
@@ -264,11 +266,21 @@ def _rota_series(access: ClubAccess, sessions: list, request: HttpRequest) -> di
 def facilitators(request: HttpRequest, access: ClubAccess) -> HttpResponse:
     """Every active member by when they last facilitated: the rota's list in full."""
     # Pages of positions in the fairness order; each page reads only its own rows.
-    size = selectors.facilitation_fairness_size(club=access.club)
-    page = Paginator(range(size), FAIRNESS_PAGE_SIZE).get_page(request.GET.get("page"))
-    people = selectors.facilitation_fairness(
-        club=access.club, offset=page.start_index() - 1 if size else 0, limit=FAIRNESS_PAGE_SIZE
+    # The page asked for is read with the club's size; only a page that is not
+    # there (past the end, or not a number) is read again as the one Paginator picks.
+    asked = request.GET.get("page")
+    try:
+        guess = max(1, int(asked or 1))
+    except ValueError:
+        guess = 1
+    people, size = selectors.facilitation_fairness_counted(
+        club=access.club, offset=(guess - 1) * FAIRNESS_PAGE_SIZE, limit=FAIRNESS_PAGE_SIZE
     )
+    page = Paginator(range(size), FAIRNESS_PAGE_SIZE).get_page(asked)
+    if page.number != guess:
+        people = selectors.facilitation_fairness(
+            club=access.club, offset=page.start_index() - 1 if size else 0, limit=FAIRNESS_PAGE_SIZE
+        )
     return render(
         request,
         "sessions/facilitators.html",
@@ -519,6 +531,9 @@ def render_session_page(
         Session.State.OPEN,
         Session.State.SCHEDULED,
     )
+    # Who is going (for members' eyes), each with their pre-read level, which
+    # the pre-read counts of those going are made from.
+    going = selectors.goers(session=session) if access.is_member else None
     context = {
         "club": access.club,
         "access": access,
@@ -527,7 +542,13 @@ def render_session_page(
         "upcoming": upcoming,
         "can_mark_done": can_run and session.is_past and session.state == Session.State.SCHEDULED,
         "next": request.get_full_path(),
-        **reading_context(request, access, session, question_form=question_form),
+        **reading_context(
+            request,
+            access,
+            session,
+            question_form=question_form,
+            going_levels=None if going is None else [goer.preread_level for goer in going],
+        ),
         **attendance_context(request, access, session),
         **writeup_context(request, access, session),
         **session_discussion_context(request, access, session),
@@ -535,8 +556,8 @@ def render_session_page(
         "calendar_prompt": calendar_prompt_take(request, session),
         "survey_offer": survey_offer,
     }
-    if access.is_member:
-        context["going"] = list(selectors.people_going(session=session))
+    if going is not None:
+        context["going"] = going
     if can_run:
         context["details_form"] = details_form or DetailsForm(
             initial=DetailsForm.initial_for(session), club=access.club
@@ -672,7 +693,7 @@ def rsvp(request: HttpRequest, access: ClubAccess, session_id: int) -> HttpRespo
         if going:
             context["calendar_prompt"] = add_to_calendar_links(session=shown, user=request.user)
         if with_people:
-            context["going"] = list(selectors.people_going(session=shown))
+            context["going"] = selectors.goers(session=shown)
         return render(request, "sessions/_rsvp.html", context)
     if problem:
         messages.error(request, problem)

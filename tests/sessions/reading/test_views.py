@@ -801,11 +801,11 @@ def _readers(session: Session, count: int, *, voter) -> None:
 @pytest.mark.parametrize(
     ("page", "role", "queries"),
     [
-        ("reading:dashboard", "facilitator", 11),
-        ("reading:dashboard", "organizer", 12),
-        ("sessions:session", "member", 11),
-        ("sessions:session", "facilitator", 14),
-        ("sessions:session", "organizer", 14),
+        ("reading:dashboard", "facilitator", 10),
+        ("reading:dashboard", "organizer", 11),
+        ("sessions:session", "member", 9),
+        ("sessions:session", "facilitator", 13),
+        ("sessions:session", "organizer", 13),
     ],
 )
 def test_questions_queries(client, django_assert_num_queries, scene, page, role, queries, rows):

@@ -5,15 +5,20 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from clubs.templatetags.paperclub import display_name
 from papers.models import Nomination
-from sessions.models import Session
+from sessions.models import PreRead, Rsvp, Session
+from sessions.reading.selectors import preread_summary
 from sessions.rota import selectors
 from sessions.rota.facilitators import session_assign, session_claim, session_papers_set
 from tests.factories import (
     ClubFactory,
     MembershipFactory,
     NominationFactory,
+    PreReadFactory,
+    RsvpFactory,
     SessionFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -192,3 +197,96 @@ def test_candidate_papers_pinned_then_top_voted_then_the_sessions_own(club, orga
         middle.paper.title,
         low.paper.title,
     ]
+
+
+def test_goers_name_everyone_going_as_display_name_does_with_their_reading():
+    session = _session(ClubFactory(), days=7)
+    named = UserFactory(profile__display_name="Ada")
+    unnamed = UserFactory(profile__display_name="", email="bo@example.org")
+    profileless = UserFactory(profile=False, email="cy@example.org")
+    no_address = UserFactory(profile=False, email="", username="dee")
+    for level, person in enumerate([named, unnamed, profileless, no_address]):
+        RsvpFactory(session=session, user=person)
+        if level:
+            PreReadFactory(session=session, user=person, level=level)
+    # Not going: their reading and their answer are not listed.
+    maybe = RsvpFactory(session=session, answer=Rsvp.Answer.MAYBE).user
+    PreReadFactory(session=session, user=maybe, level=PreRead.Level.DEEP)
+    RsvpFactory(session=_session(ClubFactory(), days=7))
+
+    goers = selectors.goers(session=session)
+
+    people = [named, unnamed, profileless, no_address]
+    assert [(g.user_id, g.name, g.preread_level) for g in goers] == [
+        (person.pk, display_name(type(person).objects.get(pk=person.pk)), level)
+        for level, person in enumerate(people)
+    ]
+    assert [g.name for g in goers] == ["Ada", "bo", "cy", "dee"]
+
+
+@pytest.mark.parametrize("viewer_reads", [None, PreRead.Level.NONE, PreRead.Level.DEEP])
+@pytest.mark.parametrize("viewer_going", [False, True])
+def test_preread_counts_from_the_goers_equal_the_counting_query(viewer_going, viewer_reads):
+    """The session page counts those going by level from the names it lists
+    (and takes the viewer's level from session_detail): the same figures as
+    preread_summary's own query."""
+    club = ClubFactory()
+    session = _session(club, days=7)
+    viewer = MembershipFactory(club=club).user
+    for level in [None, 0, 1, 1, 2, 3, 3, 3]:
+        person = RsvpFactory(session=session).user
+        if level is not None:
+            PreReadFactory(session=session, user=person, level=level)
+    reader_not_going = RsvpFactory(session=session, answer=Rsvp.Answer.NOT_GOING).user
+    PreReadFactory(session=session, user=reader_not_going, level=PreRead.Level.READ)
+    PreReadFactory(session=session, level=PreRead.Level.SKIMMED)  # no answer at all
+    if viewer_going:
+        RsvpFactory(session=session, user=viewer)
+    if viewer_reads is not None:
+        PreReadFactory(session=session, user=viewer, level=viewer_reads)
+    PreReadFactory(session=_session(club, days=14), user=viewer, level=PreRead.Level.SKIMMED)
+    loaded = selectors.session_detail(club=club, session_id=session.pk, user=viewer)
+    levels = [goer.preread_level for goer in selectors.goers(session=session)]
+
+    from_goers = preread_summary(session=loaded, user=viewer, going_levels=levels)
+
+    counted = preread_summary(session=loaded, user=viewer)
+    assert from_goers == counted
+    assert from_goers[1] == (viewer_reads or PreRead.Level.NONE)
+    assert [row.count for row in from_goers[0]] == (
+        [2 + viewer_going * (not viewer_reads), 2, 1, 3 + (viewer_going and bool(viewer_reads))]
+    )
+
+
+def test_the_viewers_answer_comes_with_the_weeks_and_is_empty_without_a_viewer():
+    club = ClubFactory()
+    viewer = MembershipFactory(club=club).user
+    answered, unanswered = _session(club, days=7), _session(club, days=14)
+    RsvpFactory(session=answered, user=viewer, answer=Rsvp.Answer.MAYBE)
+    RsvpFactory(session=unanswered, answer=Rsvp.Answer.GOING)  # someone else's
+
+    mine = list(selectors.upcoming_sessions(club=club, user=viewer))
+    nobodys = list(selectors.upcoming_sessions(club=club, user=None))
+
+    assert [(s.my_answer, s.in_series) for s in mine] == [("maybe", False), (None, False)]
+    assert [(s.my_answer, s.in_series) for s in nobodys] == [(None, False), (None, False)]
+    detail = selectors.session_detail(club=club, session_id=answered.pk, user=viewer)
+    assert detail.my_answer == "maybe"
+
+
+def test_fairness_counted_says_how_many_it_lists_and_pages_past_the_end():
+    club = ClubFactory()
+    nameless = MembershipFactory(club=club, user__profile=False, user__email="zed@example.org")
+    ada = _member(club, "Ada")
+    blank = _member(club, "")  # sorted by address, as "user…@example.org"
+    _member(club, "Gone", state="removed")
+    _session(club, days=-7, state=DONE, facilitator=ada)
+
+    people, listed = selectors.facilitation_fairness_counted(club=club, limit=2)
+    past_the_end = selectors.facilitation_fairness_counted(club=club, offset=5, limit=2)
+
+    assert [p.pk for p in people] == [blank.pk, nameless.user.pk]
+    assert listed == 3
+    assert past_the_end == ([], 3)
+    assert [p.pk for p in selectors.facilitation_fairness(club=club, offset=2)] == [ada.pk]
+    assert selectors.facilitation_fairness_counted(club=ClubFactory(), limit=2) == ([], 0)
