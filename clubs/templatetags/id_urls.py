@@ -15,7 +15,7 @@ from django.urls import reverse
 register = template.Library()
 
 # Reversed in the id's place, then cut out: digits no slug of ours would hold.
-_MARK = 987654321987654321
+MARK = 987654321987654321
 
 
 @register.simple_tag(takes_context=True)
@@ -32,7 +32,7 @@ def id_url(context: Context, viewname: str, *args) -> str:
     key = (viewname, *leading)
     parts = cache.get(key)
     if parts is None:
-        parts = cache[key] = reverse(viewname, args=[*leading, _MARK]).split(str(_MARK))
+        parts = cache[key] = reverse(viewname, args=[*leading, MARK]).split(str(MARK))
     if len(parts) != 2:  # the mark stood somewhere else too
         return reverse(viewname, args=args)
     return f"{parts[0]}{pk}{parts[1]}"

@@ -36,7 +36,7 @@ def test_a_view_is_reversed_once_a_render_for_its_leading_arguments():
 
 
 def test_a_slug_holding_the_mark_still_gets_its_own_url():
-    slug = f"x{id_urls._MARK}"
+    slug = f"x{id_urls.MARK}"
     context = {"ids": [7, 8], "slug": slug}
 
     assert _render("id_url", **context) == _render("url", **context)
