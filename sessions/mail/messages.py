@@ -7,12 +7,12 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from clubs.models import OutboxMessage
+from clubs.outbox.mime import OutboxEmail
 
 from ..calendars import ical
 from ..calendars.events import event_data, session_papers, session_url
@@ -201,7 +201,7 @@ def build_message(
     copy: Copy | None = None,
     back: bool = False,
     invited_before: bool | None = None,
-) -> EmailMultiAlternatives:
+) -> OutboxEmail:
     """One person's message, written as of `now` (default: the moment it is
     written). A fan-out passes `invites`, the session's calendar written once
     for everyone (see ical.Invites). A calendar message is the person's own
@@ -248,7 +248,7 @@ def build_message(
         "slides_url": session.slides_url if kind == Kind.FOLLOW_UP else "",
         "recording_url": session.recording_url if kind == Kind.FOLLOW_UP else "",
     }
-    message = EmailMultiAlternatives(
+    message = OutboxEmail(
         subject=subject,
         body=render_to_string("sessions/email/message.txt", context),
         to=[user.email],
