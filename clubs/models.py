@@ -38,6 +38,17 @@ def available_time_zones() -> frozenset[str]:
     return _ZONES
 
 
+def person_name(*, user_id: int, email: str, username: str, profile_name: str | None) -> str:
+    """The name the site shows for a person: their profile's display name, else
+    the part of their address before the @, else "member <id>" (`profile_name`
+    None: they have no profile, so their address's part or their username).
+    Profile.name and the `display_name` filter say this of models; a page that
+    reads people as plain columns calls it directly."""
+    if profile_name is not None:
+        return profile_name or email.split("@")[0] or f"member {user_id}"
+    return email.split("@")[0] if email else username
+
+
 class Profile(models.Model):
     """What a person shows of themself on the site, and the zone they read times in."""
 
@@ -54,6 +65,8 @@ class Profile(models.Model):
 
     @property
     def name(self) -> str:
+        # The profile branch of person_name, kept inline: pages load profiles
+        # with `only()`, and this reads the user only without a display name.
         return self.display_name or self.user.email.split("@")[0] or f"member {self.user_id}"
 
 

@@ -43,15 +43,6 @@ def display_name(user) -> str:
     return user.email.split("@")[0] if getattr(user, "email", "") else str(user)
 
 
-def display_name_of(*, user_id: int, email: str, username: str, profile_name: str | None) -> str:
-    """What `display_name` shows for a person read as plain columns, not models:
-    `profile_name` is their profile's display_name, None without a profile
-    (as Profile.name, then the user's own fallback)."""
-    if profile_name is not None:
-        return profile_name or email.split("@")[0] or f"member {user_id}"
-    return email.split("@")[0] if email else username
-
-
 @register.simple_tag
 def time_zone_names() -> list[str]:
     """Every zone name, for the <datalist> that suggests them (includes/time_zone_datalist.html)."""

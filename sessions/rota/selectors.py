@@ -24,8 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from clubs.models import Club, Membership, Profile
-from clubs.templatetags.paperclub import display_name_of
+from clubs.models import Club, Membership, Profile, person_name
 from papers.models import Nomination
 from papers.selectors import BacklogFilter, backlog
 from papers.voting.options import with_voting_facts
@@ -157,7 +156,7 @@ def goers(*, session: Session) -> list[Goer]:
     return [
         Goer(
             user_id=user_id,
-            name=display_name_of(
+            name=person_name(
                 user_id=user_id, email=email, username=username, profile_name=profile_name
             ),
             preread_level=preread_level or PreRead.Level.NONE,

@@ -262,12 +262,15 @@ def test_replanning_leaves_a_week_with_papers_alone(planned, weeks, organizer):
 
 @pytest.mark.parametrize("change", ["time", "weekday"])
 def test_replanning_leaves_a_moved_week_where_it_was_moved(planned, weeks, organizer, change):
-    moved_to = datetime.combine(weeks[1].series_date + timedelta(days=1), time(15), tzinfo=LA)
+    # A day later in the same club-week (Monday to Sunday): a Sunday week moves
+    # to the Saturday before, since the Monday after is the next week's.
+    day = timedelta(days=1 if weeks[1].series_date.weekday() < Weekday.SUNDAY else -1)
+    moved_to = datetime.combine(weeks[1].series_date + day, time(15), tzinfo=LA)
     session_move(session=weeks[1], by=organizer, starts_at=moved_to, duration_minutes=90)
     data = (
         schedule_input(start_time=time(18))
         if change == "time"
-        else schedule_input(weekday=(local_today() + timedelta(days=3)).weekday())
+        else schedule_input(weekday=moved_to.weekday())
     )
 
     _, result = schedule_save(club=planned.club, by=organizer, data=data, based_on_version=1)
