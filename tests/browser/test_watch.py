@@ -5,13 +5,14 @@ import re
 import time
 
 import pytest
+from django.utils import timezone
 
 from papers.models import Nomination, Suggestion, Watch
 from papers.tasks import sweep_watches
 from tests.browser.conftest import screenshot, sign_in
 from tests.celery_worker import running_worker
 from tests.factories import ClubFactory, MembershipFactory, NominationFactory, PaperFactory
-from tests.papers.conftest import FIXTURES
+from tests.papers.conftest import FIXTURES, feed_as_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,7 +37,9 @@ def test_organizer_watches_a_category_and_proposes_a_suggestion_in_one_click(new
             "for language models: far fewer trainable parameters than full fine-tuning.",
         ),
     )
-    fake_arxiv.add_feed_entries((FIXTURES / "search_cat_cs.CL_newest.xml").read_bytes())
+    # The worker runs on the real clock: the fixture's papers, published as lately.
+    feed = (FIXTURES / "search_cat_cs.CL_newest.xml").read_bytes()
+    fake_arxiv.add_feed_entries(feed_as_of(feed, timezone.now()))
 
     page = new_page()
     sign_in(page, organizer.email)

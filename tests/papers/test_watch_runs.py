@@ -11,11 +11,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db.models import Count
+from django.utils import timezone
 
 from papers.identifiers import normalize_title
 from papers.models import Nomination, Suggestion, Watch
 from papers.watch import runs
 from tests.factories import NominationFactory, PaperFactory, SuggestionFactory, WatchFactory
+from tests.papers.conftest import feed_as_of
 from tests.papers.fake_arxiv import atom_entry, atom_feed, entries_from_feed
 
 pytestmark = pytest.mark.django_db
@@ -351,10 +353,27 @@ def test_the_fixture_is_a_search_page_in_arxivs_layout(arxiv_fixture):
     assert list(entries) == ["2611.30412", "2611.29871", "2611.27003"]
 
 
-def test_the_daily_job_is_on_the_beat_schedule_and_the_embedded_beat_runs_it(arxiv, club):
+def test_a_feed_as_of_a_later_day_keeps_its_papers_and_their_spacing(arxiv_fixture):
+    feed = arxiv_fixture("search_cat_cs.CL_newest.xml")
+    later = datetime(2027, 3, 1, 6, 0, 4, tzinfo=UTC)  # 90 days after the feed's <updated>
+
+    moved = feed_as_of(feed, later)
+
+    assert b"<updated>2027-03-01T06:00:04Z</updated>" in moved
+    assert b"<published>2027-02-28T17:59:58Z</published>" in moved  # was 2026-11-30
+    assert b"<published>2027-02-24T20:30:00Z</published>" in moved  # was 2026-11-26
+    assert b"2026-" not in moved
+    assert list(entries_from_feed(moved)) == list(entries_from_feed(feed))
+
+
+def test_the_daily_job_is_on_the_beat_schedule_and_the_embedded_beat_runs_it(
+    arxiv, arxiv_fixture, club
+):
     from paperclub.celery_app import app  # noqa: PLC0415
     from paperclub.embedded_beat import entries_from_settings  # noqa: PLC0415
 
+    # On the real clock: the same papers, published as lately as the fixture's were.
+    arxiv.add_feed_entries(feed_as_of(arxiv_fixture("search_cat_cs.CL_newest.xml"), timezone.now()))
     watch = WatchFactory(club=club, value="cs.CL")
     [entry] = [e for e in entries_from_settings() if e.task == "papers.sweep_watches"]
     assert entry.schedule.run_every == timedelta(minutes=10)
