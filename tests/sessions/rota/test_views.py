@@ -448,7 +448,8 @@ def test_withdrawing_without_javascript_asks_first(client, club, organizer, memb
 
 
 def test_organizer_assigns_skips_restores_and_moves_a_week(client, club, organizer, member):
-    session = _weekly(club, organizer)[0]
+    weeks = _weekly(club, organizer)
+    session = weeks[0]
     client.force_login(organizer)
 
     client.post(_url("assign", session), {"facilitator": member.email})
@@ -468,7 +469,12 @@ def test_organizer_assigns_skips_restores_and_moves_a_week(client, club, organiz
     session.refresh_from_db()
     assert session.state == Session.State.OPEN
 
-    day = session.local_start.date() + timedelta(days=1)
+    # The next week moves a day later within its club-week (Monday to Sunday):
+    # a Sunday week moves to the Saturday before, since the Monday after is the
+    # next week's, and a week ahead is never moved into the past.
+    session = weeks[1]
+    when = session.local_start.date()
+    day = when + timedelta(days=1 if when.weekday() < 6 else -1)
     response = client.post(
         _url("move", session),
         {"day": day.isoformat(), "at": "18:30", "duration_minutes": 90},
