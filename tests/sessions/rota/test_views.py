@@ -16,7 +16,7 @@ from papers.models import Nomination, Paper
 from sessions.calendars.feeds import google_event
 from sessions.discussion.services import post_add
 from sessions.discussion.subjects import session_subject
-from sessions.models import ClubSchedule, FeedToken, Rsvp, Session, SessionPaper, Writeup
+from sessions.models import ClubSchedule, FeedToken, Rsvp, Session, SessionPaper, Weekday, Writeup
 from sessions.rota import selectors
 from sessions.rota.facilitators import session_claim, session_papers_set
 from sessions.rota.planning import ScheduleInput, schedule_save, sessions_plan
@@ -474,7 +474,7 @@ def test_organizer_assigns_skips_restores_and_moves_a_week(client, club, organiz
     # next week's, and a week ahead is never moved into the past.
     session = weeks[1]
     when = session.local_start.date()
-    day = when + timedelta(days=1 if when.weekday() < 6 else -1)
+    day = when + timedelta(days=1 if when.weekday() < Weekday.SUNDAY else -1)
     response = client.post(
         _url("move", session),
         {"day": day.isoformat(), "at": "18:30", "duration_minutes": 90},
